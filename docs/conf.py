@@ -1,0 +1,115 @@
+"""Sphinx configuration: MyST pages, checked examples, offline math, HTML and a Korean-ready PDF."""
+
+import doctest
+import types
+import typing
+
+import numpy as np
+import numpy.typing as npt
+from sphinx_autodoc_typehints import format_annotation
+
+import conceptref
+
+project = "conceptref"
+author = "The conceptref maintainers"
+copyright = "2026, the conceptref maintainers"
+version = release = conceptref.__version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx_autodoc_typehints",  # after napoleon, so it sees the parsed docstrings
+    "sphinx.ext.doctest",
+    "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # serves MathJax 3 from _static: math renders with no network
+    "sphinx_copybutton",
+    "sphinxcontrib.bibtex",
+    "matplotlib.sphinxext.plot_directive",
+]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build"]
+templates_path: list[str] = []
+html_static_path = ["_static"]
+
+nitpicky = True
+# The build runs offline, so there are no intersphinx inventories: NumPy and PyTorch objects
+# named in signatures and docstrings stay plain text instead of links.
+nitpick_ignore_regex = [(r"py:.*", r"(numpy|torch)(\..*)?")]
+# typehints_formatter below is a function, which Sphinx cannot pickle into its cache.
+suppress_warnings = ["config.cache"]
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# API reference: NumPy-style docstrings, type hints rendered from the signatures.
+autodoc_member_order = "bysource"
+napoleon_google_docstring = False
+napoleon_use_rtype = False
+typehints_use_rtype = False
+typehints_document_rtype = True
+
+
+def typehints_formatter(annotation: object, config: object) -> str | None:
+    """Write NumPy's aliases as ArrayLike and NDArray[...], not as the private types behind them."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is np.ndarray and typing.get_origin(args[1]) is np.dtype:
+        return (
+            rf":py:class:`~numpy.typing.NDArray`\[{format_annotation(args[1].__args__[0], config)}]"
+        )
+    alias = typing.get_args(npt.ArrayLike)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and set(alias) <= set(args):
+        rest = [format_annotation(arg, config) for arg in args if arg not in alias]
+        return " | ".join([":py:data:`~numpy.typing.ArrayLike`", *rest])
+    return None
+
+
+# Every {doctest} block on every page, and every docstring example, runs in `nox -s doctest`.
+doctest_global_setup = "import numpy as np\nimport torch"
+doctest_default_flags = doctest.DONT_ACCEPT_TRUE_FOR_1 | doctest.NORMALIZE_WHITESPACE
+
+# Copy buttons copy the code of an example without its >>> / ... prompts and without output.
+copybutton_prompt_text = r">>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+
+bibtex_bibfiles = ["references.bib"]
+bibtex_reference_style = "author_year"
+bibtex_default_style = "plain"
+
+# Figures are drawn from code at build time: PNG for HTML, PDF (vector) for LaTeX.
+plot_formats = [("png", 144), "pdf"]
+plot_html_show_formats = False
+plot_html_show_source_link = False
+plot_rcparams = {"figure.autolayout": True, "font.size": 11}
+
+html_theme = "furo"
+html_title = f"conceptref {release}"
+html_css_files = ["conceptref.css"]
+
+latex_engine = "xelatex"
+latex_documents = [
+    ("index", "conceptref.tex", "conceptref: deep-learning concepts, checked", author, "manual")
+]
+latex_show_urls = "footnote"
+# makeindex, not xindy: latexmk then needs no XINDYOPTS from Sphinx's Makefile, so the PDF builds
+# the same way here and on Read the Docs. (Index entries are ASCII; xindy is only needed otherwise.)
+latex_use_xindy = False
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    # kotex (xetexko) typesets Hangul with the Noto CJK KR fonts; Latin text keeps FreeSerif.
+    # Quotes and brackets follow the surrounding text's font, so "key's" gets no CJK spacing.
+    "preamble": r"""
+\usepackage{kotex}
+\setmainhangulfont{Noto Serif CJK KR}
+\setsanshangulfont{Noto Sans CJK KR}
+\setmonohangulfont{Noto Sans Mono CJK KR}
+\xetexkofontregime{latin}[puncts=prevfont, colons=prevfont, parens=prevfont, cjksymbols=hangul]
+% The References chapter has its heading: the bibliography list needs no second chapter.
+\renewenvironment{sphinxthebibliography}[1]
+  {\renewcommand\chapter[2]{}\begin{thebibliography}{#1}}{\end{thebibliography}}
+""",
+    "fvset": r"\fvset{fontsize=\footnotesize}",  # 88-character code lines fit the page
+    # The first toctree's caption would otherwise become the title of the table of contents.
+    "tableofcontents": r"\renewcommand{\contentsname}{Contents}\sphinxtableofcontents",
+}

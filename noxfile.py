@@ -1,0 +1,113 @@
+"""Build the site and the PDF and check every example. `nox -l` lists the sessions.
+
+Plain `nox` runs every check that needs no TeX: lint, tests, doctest and docs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).resolve().parent
+DOCS = ROOT / "docs"
+BUILD = DOCS / "_build"
+CONSTRAINTS = ROOT / "constraints.txt"
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+STRICT = ("-W", "--keep-going", "-n", "-T")
+
+# Debian/Ubuntu packages that the PDF needs; .ci/run installs the same list.
+TEX_PACKAGES = " ".join((DOCS / "tex-packages.txt").read_text().split())
+
+
+def install(session: nox.Session, *groups: str) -> None:
+    """Install the package and the named dependency groups, pinned by constraints.txt."""
+    deps = [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
+    session.install("-c", str(CONSTRAINTS), "-e", ".", *deps)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check formatting and lint with ruff, and type-check src/ with mypy --strict."""
+    install(session, "lint")
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run pytest: oracle, bad-input and docs tests, and the docstring examples."""
+    install(session, "test")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def doctest(session: nox.Session) -> None:
+    """Run every example on every page and in every docstring (Sphinx doctest builder)."""
+    install(session, "docs")
+    session.run(
+        "sphinx-build", "-b", "doctest", *STRICT, str(DOCS), str(BUILD / "doctest"),
+        *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML site into docs/_build/html (strict: any warning fails)."""
+    install(session, "docs")
+    session.run(
+        "sphinx-build", "-b", "html", *STRICT, str(DOCS), str(BUILD / "html"), *session.posargs
+    )
+    session.log(f"Open the site: {(BUILD / 'html' / 'index.html').as_uri()}")
+
+
+@nox.session(default=False)
+def pdf(session: nox.Session) -> None:
+    """Build docs/_build/latex/conceptref.pdf with xelatex (needs TeX: see README)."""
+    missing = [tool for tool in ("xelatex", "latexmk", "xindy") if shutil.which(tool) is None]
+    if (
+        not missing
+        and subprocess.run(["kpsewhich", "kotex.sty"], capture_output=True, check=False).returncode
+    ):
+        missing.append("kotex.sty")
+    if missing:
+        session.error(
+            f"The PDF needs TeX, and {', '.join(missing)} is missing. On Debian or Ubuntu:\n"
+            f"    sudo apt-get install {TEX_PACKAGES}"
+        )
+    install(session, "docs")
+    latex = BUILD / "latex"
+    # The same two steps as Read the Docs: the LaTeX builder, then latexmk on its output.
+    session.run("sphinx-build", "-b", "latex", *STRICT, str(DOCS), str(latex), *session.posargs)
+    with session.chdir(latex):
+        session.run(
+            "latexmk", "-r", "latexmkrc", "-pdf", "-dvi-", "-ps-", "-jobname=conceptref",
+            "-interaction=nonstopmode", "-halt-on-error", "conceptref.tex",
+            external=True, silent=True,
+        )  # fmt: skip
+    log = (latex / "conceptref.log").read_text(encoding="utf-8", errors="replace")
+    problems = sorted(set(re.findall(r"^Missing character: .*$", log, flags=re.MULTILINE)))
+    if problems:
+        session.error("Glyphs missing from the PDF's fonts:\n" + "\n".join(problems[:20]))
+    session.log(f"PDF: {latex / 'conceptref.pdf'}")
+
+
+@nox.session(default=False, reuse_venv=False)
+def lock(session: nox.Session) -> None:
+    """Re-resolve every dependency group and rewrite constraints.txt."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "dev"))
+    frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
+    assert isinstance(frozen, str)
+    # The local "+cpu" label is dropped so the pin is satisfied by the CPU build from any index.
+    pins = [re.sub(r"^(torch==[^+\s]+)\+\w+$", r"\1", line) for line in frozen.splitlines()]
+    header = "# Pins for every nox environment. Regenerate with: nox -s lock\n"
+    CONSTRAINTS.write_text(header + "\n".join(line for line in pins if line) + "\n")

@@ -1,0 +1,350 @@
+"""Scaled dot-product attention, written out in NumPy.
+
+This module is the reference implementation behind the page :doc:`/concepts/query-key-value`,
+tested against :func:`torch.nn.functional.scaled_dot_product_attention` and
+:class:`torch.nn.MultiheadAttention` in ``tests/test_attention.py``. All functions work in float64 and are batched over any number of leading dimensions: a query
+of shape ``(..., Lq, d)`` attends over keys ``(..., Lk, d)`` and values ``(..., Lk, dv)``.
+
+Masks follow PyTorch's boolean convention for
+:func:`torch.nn.functional.scaled_dot_product_attention`: ``True`` means *this query may attend
+to this key*. (:class:`torch.nn.MultiheadAttention`'s ``key_padding_mask`` uses the opposite
+convention, ``True`` meaning *ignore*.)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from conceptref._validation import (
+    as_bool_array,
+    as_positive_float,
+    as_positive_int,
+    as_real_array,
+    check_real_dtype,
+)
+
+__all__ = [
+    "attention_weights",
+    "causal_mask",
+    "padding_mask",
+    "scaled_dot_product_attention",
+    "softmax",
+]
+
+
+def softmax(x: npt.ArrayLike, axis: int = -1) -> npt.NDArray[np.float64]:
+    r"""Softmax along one axis, computed stably.
+
+    .. math:: \operatorname{softmax}(x)_i = \frac{e^{x_i - m}}{\sum_j e^{x_j - m}},
+              \qquad m = \max_j x_j .
+
+    Subtracting the maximum :math:`m` changes nothing mathematically but keeps :math:`e^{x}`
+    from overflowing. Entries equal to ``-inf`` get weight 0, which is how masked keys drop out.
+
+    Parameters
+    ----------
+    x
+        Scores; finite values or ``-inf``. Along ``axis`` at least one entry must be finite.
+    axis
+        The axis to normalize over.
+
+    Returns
+    -------
+    numpy.ndarray
+        Non-negative float64 weights of the same shape as ``x`` that sum to 1 along ``axis``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric.
+    ValueError
+        If ``x`` is a scalar, if ``axis`` is out of range, if ``x`` holds NaN or ``+inf``, or if
+        a slice along ``axis`` is all ``-inf`` (its weights would be 0/0).
+
+    Examples
+    --------
+    >>> from conceptref.attention import softmax
+    >>> softmax([0.0, 0.0]).tolist()
+    [0.5, 0.5]
+    >>> [round(w, 4) for w in softmax([1.0, 2.0, 3.0]).tolist()]
+    [0.09, 0.2447, 0.6652]
+    """
+    scores = np.asarray(x)
+    check_real_dtype(scores, "x")
+    scores = scores.astype(np.float64, copy=False)
+    if scores.ndim == 0:
+        raise ValueError("x must have at least one dimension, got a scalar")
+    if not -scores.ndim <= axis < scores.ndim:
+        raise ValueError(f"axis {axis} is out of range for x of shape {scores.shape}")
+    if np.isnan(scores).any() or np.isposinf(scores).any():
+        raise ValueError("x must not hold NaN or +inf")
+    m = np.max(scores, axis=axis, keepdims=True)
+    if np.isneginf(m).any():
+        raise ValueError("every slice of x along axis must hold at least one finite score")
+    e = np.exp(scores - m)
+    return np.asarray(e / e.sum(axis=axis, keepdims=True), dtype=np.float64)
+
+
+def causal_mask(n: int) -> npt.NDArray[np.bool_]:
+    """Boolean causal mask: position ``i`` may attend to positions ``0 … i`` only.
+
+    Parameters
+    ----------
+    n
+        Sequence length (at least 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of shape ``(n, n)``, ``True`` on and below the diagonal.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer.
+    ValueError
+        If ``n`` is less than 1.
+
+    Examples
+    --------
+    >>> from conceptref.attention import causal_mask
+    >>> causal_mask(3).astype(int).tolist()
+    [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    """
+    size = as_positive_int(n, "n")
+    return np.tril(np.ones((size, size), dtype=np.bool_))
+
+
+def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
+    """Boolean key-padding mask for a batch of sequences padded to length ``n``.
+
+    Sequence ``b`` has ``lengths[b]`` real tokens followed by padding; no query may attend to the
+    padding. The result has a singleton query axis so that it broadcasts against scores of shape
+    ``(B, Lq, n)``.
+
+    Parameters
+    ----------
+    lengths
+        Integer array of shape ``(B,)`` with ``1 <= lengths[b] <= n``.
+    n
+        The padded length (the key axis).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of shape ``(B, 1, n)``: ``True`` for real tokens, ``False`` for padding.
+
+    Raises
+    ------
+    TypeError
+        If ``lengths`` is not an integer array or ``n`` is not an integer.
+    ValueError
+        If ``lengths`` is not one-dimensional or a length lies outside ``1 … n`` (a length of 0
+        would leave a query with nothing to attend to).
+
+    Examples
+    --------
+    >>> from conceptref.attention import padding_mask
+    >>> padding_mask([3, 1], 3).astype(int).tolist()
+    [[[1, 1, 1]], [[1, 0, 0]]]
+    """
+    size = as_positive_int(n, "n")
+    lens = np.asarray(lengths)
+    if lens.dtype == np.bool_ or not np.issubdtype(lens.dtype, np.integer):
+        raise TypeError(f"lengths must be an array of integers, got dtype {lens.dtype}")
+    if lens.ndim != 1:
+        raise ValueError(f"lengths must be one-dimensional (B,), got shape {lens.shape}")
+    bad = (lens < 1) | (lens > size)
+    if bad.any():
+        b = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"lengths[{b}] = {lens[b]} lies outside 1 … n = {size}")
+    return (np.arange(size) < lens[:, None])[:, None, :]
+
+
+def attention_weights(
+    query: npt.ArrayLike,
+    key: npt.ArrayLike,
+    mask: npt.ArrayLike | None = None,
+    *,
+    scale: float | None = None,
+) -> npt.NDArray[np.float64]:
+    r"""Attention weights :math:`\operatorname{softmax}(QK^\top / \sqrt{d_k})`.
+
+    .. math:: A_{ij} = \frac{\exp(s_{ij})}{\sum_{j'} \exp(s_{ij'})}, \qquad
+              s_{ij} = \frac{q_i \cdot k_j}{\sqrt{d_k}},
+
+    where the sum runs over the keys that ``mask`` allows for query :math:`i`
+    (masked keys get weight 0).
+
+    Parameters
+    ----------
+    query
+        Queries of shape ``(..., Lq, d)``.
+    key
+        Keys of shape ``(..., Lk, d)``; leading dimensions broadcast against ``query``'s.
+    mask
+        Optional boolean array broadcastable to ``(..., Lq, Lk)``; ``True`` means the query may
+        attend to the key. Every query row must allow at least one key.
+    scale
+        Factor applied to the dot products; ``None`` means :math:`1/\sqrt{d}`, as in the paper.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 weights of shape ``(..., Lq, Lk)``; each row is non-negative and sums to 1.
+
+    Raises
+    ------
+    TypeError
+        If an input is not numeric, or ``mask`` is not boolean.
+    ValueError
+        If ``query`` and ``key`` differ in ``d`` or in non-broadcastable leading dimensions, if
+        an input holds NaN or infinity, if ``mask`` does not broadcast to the scores, if a query
+        row is fully masked, or if ``scale`` is not a finite positive number.
+
+    See Also
+    --------
+    scaled_dot_product_attention : the weights applied to the values.
+
+    Examples
+    --------
+    >>> from conceptref.attention import attention_weights
+    >>> q = [[1.0, 0.0]]
+    >>> k = [[1.0, 0.0], [0.0, 1.0]]
+    >>> [round(w, 4) for w in attention_weights(q, k)[0].tolist()]
+    [0.6698, 0.3302]
+    """
+    q = as_real_array(query, "query", min_ndim=2)
+    k = as_real_array(key, "key", min_ndim=2)
+    return _weights(q, k, mask, scale)
+
+
+def scaled_dot_product_attention(
+    query: npt.ArrayLike,
+    key: npt.ArrayLike,
+    value: npt.ArrayLike,
+    mask: npt.ArrayLike | None = None,
+    *,
+    scale: float | None = None,
+) -> npt.NDArray[np.float64]:
+    r"""Scaled dot-product attention (Vaswani et al., 2017).
+
+    .. math:: \operatorname{Attention}(Q, K, V) =
+              \operatorname{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right) V
+
+    Each output row is a weighted average of the rows of ``value``, with the weights of
+    :func:`attention_weights`.
+
+    Parameters
+    ----------
+    query
+        Queries of shape ``(..., Lq, d)``.
+    key
+        Keys of shape ``(..., Lk, d)``.
+    value
+        Values of shape ``(..., Lk, dv)``: one value row per key.
+    mask
+        Optional boolean array broadcastable to ``(..., Lq, Lk)``; ``True`` means the query may
+        attend to the key (PyTorch's boolean ``attn_mask`` convention).
+    scale
+        Factor applied to the dot products; ``None`` means :math:`1/\sqrt{d}`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape ``(..., Lq, dv)``.
+
+    Raises
+    ------
+    TypeError
+        If an input is not numeric, or ``mask`` is not boolean.
+    ValueError
+        As :func:`attention_weights`, and if ``key`` and ``value`` differ in ``Lk`` or in
+        non-broadcastable leading dimensions.
+
+    See Also
+    --------
+    attention_weights : the weights alone.
+    torch.nn.functional.scaled_dot_product_attention : PyTorch's implementation, which this
+        function matches.
+
+    References
+    ----------
+    A. Vaswani, N. Shazeer, N. Parmar, J. Uszkoreit, L. Jones, A. N. Gomez, Ł. Kaiser and
+    I. Polosukhin, "Attention is all you need", NeurIPS 2017, section 3.2.1.
+
+    Examples
+    --------
+    >>> from conceptref.attention import scaled_dot_product_attention
+    >>> q = [[1.0, 0.0]]
+    >>> k = [[1.0, 0.0], [0.0, 1.0]]
+    >>> v = [[10.0], [20.0]]
+    >>> round(float(scaled_dot_product_attention(q, k, v)[0, 0]), 4)
+    13.3024
+    """
+    q = as_real_array(query, "query", min_ndim=2)
+    k = as_real_array(key, "key", min_ndim=2)
+    v = as_real_array(value, "value", min_ndim=2)
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            "key and value must hold the same number of positions Lk (second-to-last axis): "
+            f"key has shape {k.shape}, value has shape {v.shape}"
+        )
+    weights = _weights(q, k, mask, scale)  # (..., Lq, Lk)
+    try:
+        np.broadcast_shapes(weights.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "the leading (batch) dimensions of the weights and value do not broadcast: "
+            f"weights have shape {weights.shape}, value has shape {v.shape}"
+        ) from None
+    return np.asarray(weights @ v, dtype=np.float64)  # (..., Lq, dv)
+
+
+def _weights(
+    q: npt.NDArray[np.float64],
+    k: npt.NDArray[np.float64],
+    mask: npt.ArrayLike | None,
+    scale: float | None,
+) -> npt.NDArray[np.float64]:
+    """Check the shapes of validated ``q`` and ``k`` and return the attention weights."""
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            "query and key must have the same feature size d (last axis): "
+            f"query has shape {q.shape}, key has shape {k.shape}"
+        )
+    if q.shape[-1] == 0:
+        raise ValueError(f"the feature size d must be at least 1, got query shape {q.shape}")
+    if k.shape[-2] == 0:
+        raise ValueError(f"key must hold at least one key (Lk >= 1), got shape {k.shape}")
+    try:
+        np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "the leading (batch) dimensions of query and key do not broadcast: "
+            f"query has shape {q.shape}, key has shape {k.shape}"
+        ) from None
+    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else as_positive_float(scale, "scale")
+
+    scores = (q @ np.swapaxes(k, -1, -2)) * factor  # (..., Lq, Lk)
+    if mask is not None:
+        allowed = as_bool_array(mask, "mask")
+        try:
+            fits = np.broadcast_shapes(allowed.shape, scores.shape) == scores.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"mask of shape {allowed.shape} does not broadcast to the scores' shape "
+                f"{scores.shape} (..., Lq, Lk)"
+            )
+        allowed = np.broadcast_to(allowed, scores.shape)
+        dead = ~allowed.any(axis=-1)
+        if dead.any():
+            where = tuple(int(i) for i in np.argwhere(dead)[0])
+            raise ValueError(f"mask allows no key for query {where}: its weights would be 0/0")
+        scores = np.where(allowed, scores, -np.inf)
+    return softmax(scores, axis=-1)

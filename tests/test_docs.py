@@ -1,0 +1,186 @@
+"""The documentation's own rules: examples run, can fail, fit the page, and pages are listed."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.colon_fence import colon_fence_plugin
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts)
+CONCEPTS = sorted((DOCS / "concepts").glob("*.md"))
+MODULES = sorted(
+    p.stem for p in (ROOT / "src" / "conceptref").glob("*.py") if not p.stem.startswith("_")
+)
+
+# Directives whose `>>>` lines Sphinx's doctest builder executes.
+TESTED = {"doctest", "testcode", "testsetup", "testcleanup", "testoutput"}
+CODE_WIDTH = 88  # wider code lines are clipped in the HTML theme and wrapped in the PDF
+PROMPT = re.compile(r"^\s*>>>")
+
+PARSER = MarkdownIt("commonmark").use(colon_fence_plugin)
+
+
+def untested_prompts(text: str) -> list[int]:
+    """Return the line numbers of `>>>` lines that no doctest directive will run."""
+    return sorted(_untested(text, first_line=1))
+
+
+def _untested(text: str, first_line: int) -> Iterator[int]:
+    lines = text.splitlines()
+    covered: set[int] = set()
+    for token in PARSER.parse(text):
+        if token.type not in ("fence", "colon_fence", "code_block") or token.map is None:
+            continue
+        start, end = token.map
+        covered.update(range(start, end))
+        name = token.info.strip()
+        if token.type != "code_block" and name.startswith("{") and "}" in name:
+            directive = name[1 : name.index("}")]
+            if directive in TESTED:
+                continue
+            if directive != "eval-rst":  # a MyST directive: its body is Markdown again
+                yield from _untested(token.content, first_line + start + 1)
+                continue
+        body = start if token.type == "code_block" else start + 1  # after the opening fence
+        for offset, line in enumerate(token.content.splitlines()):
+            if PROMPT.match(line):
+                yield first_line + body + offset
+    for index, line in enumerate(lines):
+        if index not in covered and PROMPT.match(line):
+            yield first_line + index
+
+
+def doctest_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Yield (line number, line) for every line inside a {doctest} block."""
+    for token in PARSER.parse(text):
+        if token.type == "fence" and token.info.strip() == "{doctest}" and token.map:
+            for offset, line in enumerate(token.content.splitlines()):
+                yield token.map[0] + 2 + offset, line
+
+
+def test_the_checker_finds_untested_prompts():
+    lines = [
+        "# Title",                     # 1
+        "```python",                   # 2
+        ">>> 1 + 1",                   # 3: a code fence renders but never runs
+        "2",
+        "```",
+        "```{doctest}",                # 6
+        ">>> 1 + 1",                   # 7: runs
+        "2",
+        "```",
+        ">>> 'in a paragraph'",        # 10
+        ":::{note}",                   # 11
+        "```pycon",
+        ">>> 'nested in a note'",      # 13
+        "```",
+        ":::",
+        "````{admonition} Tested",     # 16
+        "```{doctest}",
+        ">>> 'nested and tested'",     # 18: runs
+        "'nested and tested'",
+        "```",
+        "````",
+        "    >>> 'indented code'",     # 22
+    ]  # fmt: skip
+    page = "\n".join(lines)
+    assert untested_prompts(page) == [3, 10, 13, 22]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_every_example_on_a_page_runs(page):
+    lines = untested_prompts(page.read_text(encoding="utf-8"))
+    assert not lines, f"{page.name}: `>>>` outside a {{doctest}} block on lines {lines}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_examples_fit_the_page_width(page):
+    wide = [
+        n for n, line in doctest_lines(page.read_text(encoding="utf-8")) if len(line) > CODE_WIDTH
+    ]
+    assert not wide, f"{page.name}: doctest lines longer than {CODE_WIDTH} characters: {wide}"
+
+
+def test_every_concept_page_is_on_the_landing_page():
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    for page in CONCEPTS:
+        target = f"concepts/{page.stem}"
+        assert f"{{doc}}`{target}`" in index, f"{target} has no one-line summary in index.md"
+        assert re.search(rf"^{re.escape(target)}$", index, re.MULTILINE), (
+            f"{target} not in a toctree"
+        )
+
+
+@pytest.mark.parametrize("page", CONCEPTS, ids=lambda p: p.stem)
+def test_concept_pages_name_terms_in_korean_and_cite_papers(page):
+    text = page.read_text(encoding="utf-8")
+    assert re.search(r"[\uac00-\ud7a3]", text), f"{page.name} gives no Korean term"
+    assert "{cite:" in text, f"{page.name} cites no paper"
+    assert "{doctest}" in text, f"{page.name} has no checked example"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_has_an_api_page_linked_both_ways(module):
+    api_page = DOCS / "api" / f"{module}.md"
+    assert api_page.exists(), f"docs/api/{module}.md is missing"
+    assert f"automodule:: conceptref.{module}" in api_page.read_text(encoding="utf-8")
+    assert re.search(rf"^{module}$", (DOCS / "api" / "index.md").read_text(), re.MULTILINE)
+    linked = [p for p in CONCEPTS if f"conceptref.{module}." in p.read_text(encoding="utf-8")]
+    assert linked, f"no concept page links to conceptref.{module}"
+    source = (ROOT / "src" / "conceptref" / f"{module}.py").read_text(encoding="utf-8")
+    assert ":doc:`/concepts/" in source, f"conceptref.{module}'s docstring links no concept page"
+
+
+def test_readme_quick_start_is_what_ci_runs():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(
+        r"^(python -m pip install nox && python -m nox.*)$", quick_start, re.MULTILINE
+    )
+    assert len(commands) == 2, commands
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for command in commands:
+        assert command in ci, f"CI does not run the README's command: {command}"
+
+
+def test_readme_names_the_tex_packages_ci_installs():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    for package in (DOCS / "tex-packages.txt").read_text().split():
+        assert f" {package} " in readme.replace("\\", " "), f"README does not name {package}"
+
+
+def sphinx_doctest(srcdir: Path, outdir: Path, *pages: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "doctest", "-W", "--keep-going", "-n", "-T",
+         "-q", str(srcdir), str(outdir), *pages],
+        capture_output=True, text=True, check=False, cwd=srcdir,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
+    """Change one expected value on a real page: the strict doctest build must fail on it."""
+    docs = tmp_path / "docs"
+    shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("_build"))
+    page = docs / "concepts" / "query-key-value.md"
+    text = page.read_text(encoding="utf-8")
+    right = "[[0.6652, 0.09, 0.2447], [0.1554, 0.4223, 0.4223], [0.2741, 0.2741, 0.4519]]"
+    assert text.count(right) == 1
+    page.write_text(text.replace(right, right.replace("0.6652", "0.6653")), encoding="utf-8")
+
+    result = sphinx_doctest(docs, tmp_path / "out", str(page))
+    report = result.stdout + result.stderr
+    assert result.returncode != 0, report
+    summary = (tmp_path / "out" / "output.txt").read_text(encoding="utf-8")
+    assert re.search(r"^\s*1 failures? in tests$", summary, re.MULTILINE), summary
+    assert "0.6653" in report, report
+    assert "0.6652" in report, report
