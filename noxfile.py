@@ -101,6 +101,13 @@ def pdf(session: nox.Session) -> None:
     session.log(f"PDF: {latex / 'conceptref.pdf'}")
 
 
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Time the doctest build of every page and the test suite (benchmarks/)."""
+    install(session, "test")
+    session.run("python", "benchmarks/bench_checks.py", *session.posargs)
+
+
 @nox.session(default=False, reuse_venv=False)
 def lock(session: nox.Session) -> None:
     """Re-resolve every dependency group and rewrite constraints.txt."""

@@ -36,8 +36,10 @@ nitpicky = True
 # The build runs offline, so there are no intersphinx inventories: NumPy and PyTorch objects
 # named in signatures and docstrings stay plain text instead of links.
 nitpick_ignore_regex = [(r"py:.*", r"(numpy|torch)(\..*)?")]
-# typehints_formatter below is a function, which Sphinx cannot pickle into its cache.
-suppress_warnings = ["config.cache"]
+suppress_warnings = [
+    "config.cache",  # typehints_formatter below is a function, which Sphinx cannot cache
+    "epub.unknown_project_files",  # the PDF versions of figures (for LaTeX) stay out of the EPUB
+]
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
