@@ -33,9 +33,10 @@ templates_path: list[str] = []
 html_static_path = ["_static"]
 
 nitpicky = True
-# The build runs offline, so there are no intersphinx inventories: NumPy and PyTorch objects
-# named in signatures and docstrings stay plain text instead of links.
-nitpick_ignore_regex = [(r"py:.*", r"(numpy|torch)(\..*)?")]
+# The build runs offline, so there are no intersphinx inventories: objects of the standard
+# library and of NumPy, PyTorch and the oracle libraries stay plain text instead of links.
+EXTERNAL = r"(collections\.abc|typing|numpy|torch|sklearn|scipy|pycocotools)(\..*)?"
+nitpick_ignore_regex = [(r"py:.*", EXTERNAL)]
 suppress_warnings = [
     "config.cache",  # typehints_formatter below is a function, which Sphinx cannot cache
     "epub.unknown_project_files",  # the PDF versions of figures (for LaTeX) stay out of the EPUB
@@ -100,13 +101,15 @@ latex_elements = {
     "papersize": "a4paper",
     "pointsize": "10pt",
     # kotex (xetexko) typesets Hangul with the Noto CJK KR fonts; Latin text keeps FreeSerif.
-    # Quotes and brackets follow the surrounding text's font, so "key's" gets no CJK spacing.
+    # Curly quotes are ordinary characters again (xetexko treats them as CJK punctuation and
+    # spaces them), so a curly apostrophe is typeset as in English.
     "preamble": r"""
 \usepackage{kotex}
 \setmainhangulfont{Noto Serif CJK KR}
 \setsanshangulfont{Noto Sans CJK KR}
 \setmonohangulfont{Noto Sans Mono CJK KR}
 \xetexkofontregime{latin}[puncts=prevfont, colons=prevfont, parens=prevfont, cjksymbols=hangul]
+\XeTeXcharclass"2018=0 \XeTeXcharclass"2019=0 \XeTeXcharclass"201C=0 \XeTeXcharclass"201D=0
 % The References chapter has its heading: the bibliography list needs no second chapter.
 \renewenvironment{sphinxthebibliography}[1]
   {\renewcommand\chapter[2]{}\begin{thebibliography}{#1}}{\end{thebibliography}}
