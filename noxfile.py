@@ -103,9 +103,10 @@ def pdf(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Time the doctest build of every page and the test suite (benchmarks/)."""
-    install(session, "test")
+    """Time the checks, and mAP against pycocotools and faster-coco-eval (benchmarks/)."""
+    install(session, "bench")
     session.run("python", "benchmarks/bench_checks.py", *session.posargs)
+    session.run("python", "benchmarks/bench_map.py")
 
 
 @nox.session(default=False, reuse_venv=False)

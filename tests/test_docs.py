@@ -152,6 +152,13 @@ def test_readme_quick_start_is_what_ci_runs():
         assert command in ci, f"CI does not run the README's command: {command}"
 
 
+@pytest.mark.parametrize("page", CONCEPTS, ids=lambda p: p.stem)
+def test_readme_links_every_concept_page(page):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    link = f"(docs/concepts/{page.name})"
+    assert link in readme, f"README's concept table does not link {page.name}"
+
+
 def test_readme_names_the_tex_packages_ci_installs():
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     for package in (DOCS / "tex-packages.txt").read_text().split():

@@ -6,6 +6,7 @@ message that names the argument, instead of a silent wrong number or a raw NumPy
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -52,20 +53,46 @@ def as_bool_array(value: npt.ArrayLike, name: str) -> npt.NDArray[np.bool_]:
     return array
 
 
+def as_int(value: object, name: str, *, minimum: int) -> int:
+    """Return ``value`` as an ``int`` of at least ``minimum`` (``bool`` is rejected)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
 def as_positive_int(value: object, name: str) -> int:
     """Return ``value`` as an ``int`` of at least 1 (``bool`` is rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
+    return as_int(value, name, minimum=1)
+
+
+def as_finite_float(value: object, name: str) -> float:
+    """Return ``value`` as a finite ``float`` (``bool`` is rejected)."""
+    result = _as_float(value, name)
+    if not math.isfinite(result):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return result
 
 
 def as_positive_float(value: object, name: str) -> float:
     """Return ``value`` as a finite ``float`` greater than 0 (``bool`` is rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    result = float(value)
-    if not np.isfinite(result) or result <= 0:
+    result = _as_float(value, name)
+    if not math.isfinite(result) or result <= 0:
         raise ValueError(f"{name} must be a finite number greater than 0, got {value}")
     return result
+
+
+def as_non_negative_float(value: object, name: str) -> float:
+    """Return ``value`` as a finite ``float`` of at least 0 (``bool`` is rejected)."""
+    result = _as_float(value, name)
+    if not math.isfinite(result) or result < 0:
+        raise ValueError(f"{name} must be a finite number of at least 0, got {value}")
+    return result
+
+
+def _as_float(value: object, name: str) -> float:
+    """Return ``value`` as a ``float``, which may still be NaN or infinite."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return float(value)

@@ -24,7 +24,6 @@ its ``step`` method; the arrays passed in are never modified.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -34,7 +33,7 @@ import numpy.typing as npt
 import torch
 from torch.nn.modules.batchnorm import _NormBase
 
-from conceptref._validation import as_positive_float, as_real_array
+from conceptref._validation import as_non_negative_float, as_positive_float, as_real_array
 
 __all__ = [
     "SGD",
@@ -166,9 +165,9 @@ class SGD:
         nesterov: bool = False,
     ) -> None:
         self.lr = as_positive_float(lr, "lr")
-        self.momentum = _as_non_negative_float(momentum, "momentum")
-        self.weight_decay = _as_non_negative_float(weight_decay, "weight_decay")
-        self.dampening = _as_non_negative_float(dampening, "dampening")
+        self.momentum = as_non_negative_float(momentum, "momentum")
+        self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
+        self.dampening = as_non_negative_float(dampening, "dampening")
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be a bool, got {type(nesterov).__name__}")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
@@ -305,7 +304,7 @@ class Adam:
         self.lr = as_positive_float(lr, "lr")
         self.betas = _as_betas(betas)
         self.eps = as_positive_float(eps, "eps")
-        self.weight_decay = _as_non_negative_float(weight_decay, "weight_decay")
+        self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
         self._shapes: list[tuple[int, ...]] | None = None
         self._step = 0
         self._exp_avg: list[npt.NDArray[np.float64]] = []
@@ -497,7 +496,7 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[s
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    decay = _as_non_negative_float(weight_decay, "weight_decay")
+    decay = as_non_negative_float(weight_decay, "weight_decay")
     norm_layers = _norm_layer_types()
     exempt: set[int] = set()
     for module in model.modules():
@@ -533,16 +532,6 @@ def _numpy(value: object) -> Any:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return value
-
-
-def _as_non_negative_float(value: object, name: str) -> float:
-    """Return ``value`` as a finite ``float`` of at least 0 (``bool`` is rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    result = float(value)
-    if not math.isfinite(result) or result < 0:
-        raise ValueError(f"{name} must be a finite number of at least 0, got {value}")
-    return result
 
 
 def _as_betas(value: object) -> tuple[float, float]:

@@ -1,0 +1,675 @@
+"""conceptref.conv against PyTorch's layers, on seeded random cases and bad input."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+import itertools
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+from torch.utils.flop_counter import FlopCounterMode
+
+from conceptref.conv import (
+    ConvCost,
+    ReceptiveField,
+    bottleneck_savings,
+    conv1x1_as_linear,
+    conv2d_flops,
+    conv2d_macs,
+    conv2d_parameters,
+    conv_bn_act,
+    conv_output_size,
+    expected_variance_shift,
+    fold_batchnorm,
+    inception_savings,
+    linear_as_conv1x1,
+    measure_variance_shift,
+    receptive_field,
+)
+
+ATOL = 1e-12
+F64 = torch.float64
+# float32 results are compared with a tolerance relative to float32's resolution.
+TOLERANCE = {torch.float64: {"rtol": 0, "atol": ATOL}, torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
+
+
+def count_parameters(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def count_flops(module: torch.nn.Module, x: torch.Tensor) -> int:
+    """FLOPs that FlopCounterMode records for module(x), run on the meta device (shapes only)."""
+    module = copy.deepcopy(module).to("meta")
+    with FlopCounterMode(display=False) as counter:
+        module(x.to("meta"))
+    return counter.get_total_flops()
+
+
+# --- conv_output_size ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("stride", "dilation"), list(itertools.product([1, 2, 3], [1, 2, 3])))
+def test_output_size_matches_conv2d_over_a_grid(stride, dilation):
+    # Every size 1..10, kernel 1..4 and padding 0..2: torch either gives an output of our size,
+    # or refuses the layer exactly when we report an empty output.
+    for size, kernel, padding in itertools.product(range(1, 11), range(1, 5), range(3)):
+        conv = torch.nn.Conv2d(
+            1, 1, (kernel, 1), stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)
+        )
+        try:
+            expected = conv(torch.zeros(1, 1, size, 1)).shape[2]
+        except RuntimeError:
+            with pytest.raises(ValueError, match="the output would be empty"):
+                conv_output_size(size, kernel, stride, padding, dilation)
+        else:
+            assert conv_output_size(size, kernel, stride, padding, dilation) == expected
+
+
+# (H, W, C_in, C_out, kernel, stride, padding, dilation, groups), each spatial argument per axis.
+CONV_CONFIGS = [
+    (32, 32, 3, 8, (3, 3), (1, 1), (1, 1), (1, 1), 1),
+    (224, 224, 3, 4, (7, 7), (2, 2), (3, 3), (1, 1), 1),
+    (17, 9, 4, 6, (3, 5), (2, 1), (0, 2), (1, 1), 2),
+    (15, 15, 6, 6, (3, 3), (1, 1), (2, 2), (2, 2), 6),
+    (8, 12, 8, 16, (1, 1), (3, 2), (0, 0), (1, 1), 4),
+    (10, 11, 2, 3, (4, 2), (3, 3), (1, 0), (2, 3), 1),
+]
+
+
+@pytest.mark.parametrize(("h", "w", "c_in", "c_out", "k", "s", "p", "d", "g"), CONV_CONFIGS)
+def test_output_size_matches_conv2d_per_axis(h, w, c_in, c_out, k, s, p, d, g):
+    conv = torch.nn.Conv2d(c_in, c_out, k, stride=s, padding=p, dilation=d, groups=g)
+    out = conv(torch.zeros(1, c_in, h, w)).shape
+    assert out[2] == conv_output_size(h, k[0], s[0], p[0], d[0])
+    assert out[3] == conv_output_size(w, k[1], s[1], p[1], d[1])
+
+
+# --- receptive_field ----------------------------------------------------------------------------
+
+
+def measured_receptive_field(layers: list[tuple[int, ...]], n: int) -> tuple[int, int, int, int]:
+    """Backpropagate from the central output pixel of a stack of all-ones convolutions.
+
+    Returns the input length, the output index used and the first and last input rows that
+    receive a nonzero gradient. With all weights 1 and no bias, every input pixel that is
+    connected to the output pixel gets a positive gradient (the number of paths), so the
+    nonzero rows span the receptive field exactly (dilation can leave holes inside it).
+    """
+    x = torch.zeros(1, 1, n, n, dtype=F64, requires_grad=True)
+    y = x
+    for layer in layers:
+        k, s, d, *rest = layer
+        weight = torch.ones(1, 1, k, k, dtype=F64)
+        y = F.conv2d(y, weight, stride=s, padding=rest[0] if rest else 0, dilation=d)
+    i = y.shape[-1] // 2
+    y[0, 0, i, i].backward()
+    assert x.grad is not None
+    rows = torch.nonzero(x.grad[0, 0].abs().sum(dim=1)).flatten()
+    cols = torch.nonzero(x.grad[0, 0].abs().sum(dim=0)).flatten()
+    assert torch.equal(rows, cols)  # square kernels: the same extent along both axes
+    return y.shape[-1], i, int(rows.min()), int(rows.max())
+
+
+def random_stack(seed: int) -> list[tuple[int, ...]]:
+    rng = np.random.default_rng(seed)
+    layers: list[tuple[int, ...]] = []
+    for _ in range(rng.integers(1, 5)):
+        k, s, d = (int(v) for v in rng.integers(1, [6, 4, 4]))
+        padded = rng.random() < 0.5
+        layers.append((k, s, d, int(rng.integers(0, 3))) if padded else (k, s, d))
+    return layers
+
+
+RF_STACKS = [
+    [(3, 1, 1)],
+    [(3, 1, 1)] * 2,
+    [(3, 1, 1)] * 3,
+    [(5, 1, 1)],
+    [(7, 2, 1, 3), (3, 2, 1, 1)],  # a ResNet stem, with the max pool written as a convolution
+    [(3, 1, 1), (3, 1, 2), (3, 1, 4)],  # dilation doubling: 1 + 2 + 4 + 8 = 15
+    [(3, 2, 1)] * 3,
+    [(2, 2, 1), (2, 2, 1)],  # non-overlapping windows tile the input
+    [(1, 1, 1), (1, 3, 1), (3, 1, 2)],
+    [(5, 3, 2, 2), (3, 2, 3, 1), (2, 1, 1)],
+    *(random_stack(seed) for seed in range(16)),
+]
+
+
+@pytest.mark.parametrize("layers", RF_STACKS)
+def test_receptive_field_matches_gradient_measurement(layers):
+    rf = receptive_field(layers)
+    n = rf.size + 2 * abs(rf.start) + 4 * rf.jump
+    out, i, first, last = measured_receptive_field(layers, n)
+    # The central output pixel's field lies inside the input, so nothing is cut off by padding.
+    assert rf.start + i * rf.jump >= 0
+    assert rf.start + i * rf.jump + rf.size - 1 <= n - 1
+    assert last - first + 1 == rf.size
+    assert first == rf.start + i * rf.jump
+    # Output length of the stack, one layer at a time.
+    size = n
+    for k, s, d, *rest in layers:
+        size = conv_output_size(size, k, s, rest[0] if rest else 0, d)
+    assert size == out
+
+
+def test_receptive_field_of_nothing_is_one_pixel():
+    assert receptive_field([]) == ReceptiveField(size=1, jump=1, start=0)
+    assert receptive_field(iter([(3, 2, 1)])) == ReceptiveField(size=3, jump=2, start=0)
+
+
+# --- 1x1 convolution and linear layers ----------------------------------------------------------
+
+# (C_in, C_out, bias, dtype, H, W)
+ONE_BY_ONE = [
+    (1, 1, True, F64, 1, 1),
+    (3, 2, True, F64, 5, 7),
+    (16, 4, False, F64, 6, 6),
+    (8, 32, True, torch.float32, 4, 3),
+    (5, 5, False, torch.float32, 9, 2),
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("c_in", "c_out", "bias", "dtype", "h", "w"), ONE_BY_ONE)
+def test_conv1x1_equals_linear_on_every_pixel(seed, c_in, c_out, bias, dtype, h, w):
+    torch.manual_seed(seed)
+    conv = torch.nn.Conv2d(c_in, c_out, 1, bias=bias, dtype=dtype)
+    before = {name: t.clone() for name, t in conv.state_dict().items()}
+    linear = conv1x1_as_linear(conv)
+    assert isinstance(linear, torch.nn.Linear)
+    assert (linear.in_features, linear.out_features) == (c_in, c_out)
+    assert (linear.bias is not None) == bias
+    assert linear.weight.dtype == dtype
+    x = torch.randn(2, c_in, h, w, dtype=dtype)
+    with torch.no_grad():
+        by_pixel = torch.movedim(linear(torch.movedim(x, 1, -1)), -1, 1)  # (N, C_out, H, W)
+        torch.testing.assert_close(by_pixel, conv(x), **TOLERANCE[dtype])
+    # The round trip gives back exactly the same numbers, and the original is untouched.
+    back = linear_as_conv1x1(linear)
+    for name, tensor in back.state_dict().items():
+        assert torch.equal(tensor, before[name])
+        assert torch.equal(conv.state_dict()[name], before[name])
+    # Copies, not views of the same storage.
+    assert linear.weight.data_ptr() != conv.weight.data_ptr() != back.weight.data_ptr()
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("c_in", "c_out", "bias", "dtype", "h", "w"), ONE_BY_ONE)
+def test_linear_equals_conv1x1_on_every_pixel(seed, c_in, c_out, bias, dtype, h, w):
+    torch.manual_seed(seed)
+    linear = torch.nn.Linear(c_in, c_out, bias=bias, dtype=dtype)
+    conv = linear_as_conv1x1(linear)
+    assert (conv.kernel_size, conv.stride, conv.padding) == ((1, 1), (1, 1), (0, 0))
+    assert (conv.bias is not None) == bias
+    assert conv.weight.dtype == dtype
+    x = torch.randn(3, h, w, c_in, dtype=dtype)  # channels last, as a Linear expects
+    with torch.no_grad():
+        expected = torch.movedim(linear(x), -1, 1)
+        torch.testing.assert_close(conv(torch.movedim(x, -1, 1)), expected, **TOLERANCE[dtype])
+    back = conv1x1_as_linear(conv)
+    assert torch.equal(back.weight, linear.weight)
+    if bias:
+        assert torch.equal(back.bias, linear.bias)
+
+
+@pytest.mark.parametrize(("padding", "dilation"), [("valid", 1), ("same", 1), (0, 3)])
+def test_conv1x1_padding_names_and_dilation_change_nothing(padding, dilation):
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(4, 3, 1, padding=padding, dilation=dilation, dtype=F64)
+    x = torch.randn(2, 4, 5, 5, dtype=F64)
+    linear = conv1x1_as_linear(conv)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            torch.movedim(linear(torch.movedim(x, 1, -1)), -1, 1), conv(x), rtol=0, atol=ATOL
+        )
+
+
+# --- parameters and FLOPs -----------------------------------------------------------------------
+
+# (C_in, C_out, kernel, groups, bias)
+PARAMETER_CONFIGS = [
+    (3, 64, 7, 1, False),
+    (64, 128, 3, 1, True),
+    (256, 64, 1, 1, False),
+    (32, 32, 3, 32, True),  # depthwise
+    (8, 24, 5, 8, False),  # depthwise with channel multiplier 3
+    (12, 18, (3, 5), 3, True),
+    (6, 4, (1, 7), 2, False),
+]
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "k", "g", "bias"), PARAMETER_CONFIGS)
+def test_parameters_match_conv2d(c_in, c_out, k, g, bias):
+    conv = torch.nn.Conv2d(c_in, c_out, k, groups=g, bias=bias)
+    assert conv2d_parameters(c_in, c_out, k, groups=g, bias=bias) == count_parameters(conv)
+
+
+# (H, W, C_in, C_out, kernel, stride, padding, dilation, groups)
+FLOP_CONFIGS = [
+    *CONV_CONFIGS,
+    (28, 28, 192, 32, (5, 5), (1, 1), (2, 2), (1, 1), 1),
+    (14, 14, 32, 32, (3, 3), (1, 1), (1, 1), (1, 1), 32),
+]
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize(("h", "w", "c_in", "c_out", "k", "s", "p", "d", "g"), FLOP_CONFIGS)
+def test_flops_match_flop_counter(batch, h, w, c_in, c_out, k, s, p, d, g):
+    conv = torch.nn.Conv2d(c_in, c_out, k, stride=s, padding=p, dilation=d, groups=g)
+    out = (conv_output_size(h, k[0], s[0], p[0], d[0]), conv_output_size(w, k[1], s[1], p[1], d[1]))
+    counted = count_flops(conv, torch.zeros(batch, c_in, h, w))
+    macs = conv2d_macs(c_in, c_out, k, out, groups=g)
+    # FlopCounterMode counts 2 FLOPs per multiply-accumulate and leaves the bias out.
+    assert counted == batch * 2 * macs
+    assert counted == batch * conv2d_flops(c_in, c_out, k, out, groups=g, bias=False)
+    bias_adds = out[0] * out[1] * c_out
+    assert conv2d_flops(c_in, c_out, k, out, groups=g) == 2 * macs + bias_adds
+
+
+def same_conv(c_in: int, c_out: int, k: int, bias: bool) -> torch.nn.Conv2d:
+    return torch.nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=bias)
+
+
+def assert_cost_matches(cost: ConvCost, module: torch.nn.Module, x: torch.Tensor) -> None:
+    assert cost.parameters == count_parameters(module)
+    assert cost.macs * 2 == count_flops(module, x)
+    bias_adds = sum(
+        m.out_channels * x.shape[2] * x.shape[3]
+        for m in module.modules()
+        if isinstance(m, torch.nn.Conv2d) and m.bias is not None
+    )
+    assert cost.flops == cost.macs * 2 + bias_adds
+
+
+# (channels, bottleneck channels, size, kernel, bias)
+BOTTLENECKS = [
+    (256, 64, 56, 3, False),  # ResNet-50, conv2_x
+    (512, 128, 28, 3, False),  # ResNet-50, conv3_x
+    (64, 16, (9, 13), 5, True),
+    (8, 8, 4, 1, True),
+]
+
+
+@pytest.mark.parametrize(("c", "b", "size", "k", "bias"), BOTTLENECKS)
+def test_bottleneck_savings_match_torch_modules(c, b, size, k, bias):
+    savings = bottleneck_savings(c, b, size, kernel_size=k, bias=bias)
+    h, w = (size, size) if isinstance(size, int) else size
+    x = torch.zeros(1, c, h, w, device="meta")  # the meta device computes shapes only
+    plain = same_conv(c, c, k, bias).to("meta")
+    block = torch.nn.Sequential(
+        same_conv(c, b, 1, bias), same_conv(b, b, k, bias), same_conv(b, c, 1, bias)
+    ).to("meta")
+    assert block(x).shape == plain(x).shape == x.shape
+    assert_cost_matches(savings.plain, plain, x)
+    assert_cost_matches(savings.reduced, block, x)
+    assert savings.parameter_ratio == savings.plain.parameters / savings.reduced.parameters
+    assert savings.flop_ratio == savings.plain.flops / savings.reduced.flops
+
+
+# (C_in, reduced, C_out, size, kernel, bias)
+INCEPTION = [
+    (192, 16, 32, 28, 5, False),  # GoogLeNet inception (3a), 5x5 branch
+    (192, 96, 128, 28, 3, True),  # GoogLeNet inception (3a), 3x3 branch
+    (480, 16, 48, 14, 5, True),  # GoogLeNet inception (4a), 5x5 branch
+    (10, 3, 7, (5, 6), 7, False),
+]
+
+
+@pytest.mark.parametrize(("c_in", "r", "c_out", "size", "k", "bias"), INCEPTION)
+def test_inception_savings_match_torch_modules(c_in, r, c_out, size, k, bias):
+    savings = inception_savings(c_in, r, c_out, size, kernel_size=k, bias=bias)
+    h, w = (size, size) if isinstance(size, int) else size
+    x = torch.zeros(1, c_in, h, w, device="meta")
+    plain = same_conv(c_in, c_out, k, bias).to("meta")
+    branch = torch.nn.Sequential(same_conv(c_in, r, 1, bias), same_conv(r, c_out, k, bias))
+    branch = branch.to("meta")
+    assert branch(x).shape == plain(x).shape == (1, c_out, h, w)
+    assert_cost_matches(savings.plain, plain, x)
+    assert_cost_matches(savings.reduced, branch, x)
+
+
+def test_bottleneck_costs_about_as_much_as_the_narrow_basic_block():
+    # He et al. (2016): the 256-channel bottleneck against two 3x3 layers on 64 channels.
+    basic = torch.nn.Sequential(same_conv(64, 64, 3, False), same_conv(64, 64, 3, False))
+    assert count_parameters(basic) == 73_728
+    assert bottleneck_savings(256, 64, 56).reduced.parameters == 69_632
+
+
+# --- fold_batchnorm -----------------------------------------------------------------------------
+
+
+def random_conv_bn(
+    seed: int,
+    c_in: int,
+    c_out: int,
+    k: int,
+    *,
+    stride: int = 1,
+    padding: int | str = 0,
+    dilation: int = 1,
+    groups: int = 1,
+    conv_bias: bool = True,
+    affine: bool = True,
+    eps: float = 1e-5,
+    dtype: torch.dtype = F64,
+    padding_mode: str = "zeros",
+) -> tuple[torch.nn.Conv2d, torch.nn.BatchNorm2d]:
+    """A convolution and an eval-mode batch normalization with random running statistics."""
+    g = torch.Generator().manual_seed(seed)
+    conv = torch.nn.Conv2d(
+        c_in,
+        c_out,
+        k,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=conv_bias,
+        padding_mode=padding_mode,
+        dtype=dtype,
+    )
+    bn = torch.nn.BatchNorm2d(c_out, eps=eps, affine=affine, dtype=dtype)
+    with torch.no_grad():
+        conv.weight.copy_(torch.randn(conv.weight.shape, generator=g))
+        if conv.bias is not None:
+            conv.bias.copy_(torch.randn(c_out, generator=g))
+        bn.running_mean.copy_(torch.randn(c_out, generator=g))
+        bn.running_var.copy_(torch.rand(c_out, generator=g) * 2 + 0.1)
+        if affine:
+            bn.weight.copy_(torch.randn(c_out, generator=g))
+            bn.bias.copy_(torch.randn(c_out, generator=g))
+    return conv, bn.eval()
+
+
+# (C_in, C_out, kernel, keyword arguments)
+FOLD_CONFIGS = [
+    (3, 8, 3, {}),
+    (3, 8, 3, {"conv_bias": False}),
+    (4, 6, 1, {"affine": False}),
+    (4, 6, 3, {"conv_bias": False, "affine": False, "eps": 1e-3}),
+    (6, 9, 3, {"groups": 3, "stride": 2, "padding": 1}),
+    (8, 8, 3, {"groups": 8, "padding": 1, "conv_bias": False}),  # depthwise
+    (8, 16, 5, {"groups": 8, "dilation": 2, "padding": 4}),  # depthwise, channel multiplier 2
+    (5, 7, 3, {"padding": "same", "padding_mode": "reflect"}),
+    (3, 8, 3, {"dtype": torch.float32, "padding": 1}),
+    (8, 8, 3, {"dtype": torch.float32, "groups": 8, "conv_bias": False}),
+]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("c_in", "c_out", "k", "options"), FOLD_CONFIGS)
+def test_fold_batchnorm_matches_eval_conv_bn_and_torch_fusion(seed, c_in, c_out, k, options):
+    conv, bn = random_conv_bn(seed, c_in, c_out, k, **options)
+    dtype = options.get("dtype", F64)
+    before = [{n: t.clone() for n, t in m.state_dict().items()} for m in (conv, bn)]
+    folded = fold_batchnorm(conv, bn)
+    x = torch.randn(2, c_in, 11, 10, dtype=dtype, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        expected = bn(conv(x))
+        torch.testing.assert_close(folded(x), expected, **TOLERANCE[dtype])
+        fused = fuse_conv_bn_eval(conv.eval(), bn)
+        torch.testing.assert_close(folded.weight, fused.weight, **TOLERANCE[dtype])
+        torch.testing.assert_close(folded.bias, fused.bias, **TOLERANCE[dtype])
+        torch.testing.assert_close(folded(x), fused(x), **TOLERANCE[dtype])
+    assert folded.bias is not None
+    assert folded.weight.dtype == dtype
+    for attribute in ("kernel_size", "stride", "padding", "dilation", "groups", "padding_mode"):
+        assert getattr(folded, attribute) == getattr(conv, attribute)
+    for module, state in zip((conv, bn), before, strict=True):
+        for name, tensor in module.state_dict().items():
+            assert torch.equal(tensor, state[name])
+
+
+@pytest.mark.skipif(
+    "bias" not in inspect.signature(torch.nn.BatchNorm2d).parameters,
+    reason="BatchNorm2d(bias=False) needs a recent torch",
+)
+def test_fold_batchnorm_without_bn_shift():
+    conv, _ = random_conv_bn(0, 3, 4, 3)
+    bn = torch.nn.BatchNorm2d(4, bias=False, dtype=F64)
+    with torch.no_grad():
+        bn.running_var.fill_(2.0)
+        bn.weight.fill_(3.0)
+    bn.eval()
+    x = torch.randn(2, 3, 6, 6, dtype=F64)
+    with torch.no_grad():
+        torch.testing.assert_close(fold_batchnorm(conv, bn)(x), bn(conv(x)), rtol=0, atol=ATOL)
+
+
+def test_folding_a_trained_block_keeps_its_eval_output():
+    torch.manual_seed(0)
+    block = conv_bn_act(3, 8, activation=torch.nn.GELU).double()
+    for _ in range(5):  # a few training-mode passes fill the running statistics
+        block(torch.randn(4, 3, 8, 8, dtype=F64) * 2 + 1)
+    block.eval()
+    folded = fold_batchnorm(block.conv, block.bn)
+    x = torch.randn(2, 3, 8, 8, dtype=F64)
+    with torch.no_grad():
+        torch.testing.assert_close(block.act(folded(x)), block(x), rtol=0, atol=ATOL)
+
+
+# --- conv_bn_act and the pages' claims ----------------------------------------------------------
+
+# (C_in, C_out, kernel, stride, activation, activation type, dropout)
+BLOCKS = [
+    (3, 16, 3, 1, torch.nn.ReLU, torch.nn.ReLU, 0.0),
+    (16, 32, 3, 2, torch.nn.SiLU, torch.nn.SiLU, 0.1),
+    (8, 8, 1, 1, torch.nn.GELU, torch.nn.GELU, 0.5),
+    (4, 6, 5, 3, functools.partial(torch.nn.LeakyReLU, 0.2), torch.nn.LeakyReLU, 0.0),
+    (2, 3, 7, 2, lambda: torch.nn.Hardtanh(-2.0, 2.0), torch.nn.Hardtanh, 0.25),
+]
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "k", "s", "activation", "kind", "p"), BLOCKS)
+def test_conv_bn_act_structure(c_in, c_out, k, s, activation, kind, p):
+    block = conv_bn_act(c_in, c_out, k, stride=s, activation=activation, dropout=p)
+    names = [name for name, _ in block.named_children()]
+    assert names == (["conv", "bn", "act", "drop"] if p > 0 else ["conv", "bn", "act"])
+    conv = block.conv
+    assert isinstance(conv, torch.nn.Conv2d)
+    assert conv.bias is None
+    assert (conv.in_channels, conv.out_channels) == (c_in, c_out)
+    assert (conv.kernel_size, conv.stride, conv.padding) == ((k, k), (s, s), (k // 2, k // 2))
+    assert isinstance(block.bn, torch.nn.BatchNorm2d)
+    assert block.bn.num_features == c_out
+    assert block.bn.bias is not None  # beta takes over the conv's bias
+    assert isinstance(block.act, kind)
+    if p > 0:
+        assert isinstance(block.drop, torch.nn.Dropout2d)
+        assert block.drop.p == p
+    # "Same" padding: the output is ceil(n / s) on each side.
+    out = block(torch.randn(2, c_in, 13, 10))
+    assert out.shape == (2, c_out, math.ceil(13 / s), math.ceil(10 / s))
+    assert out.shape[2] == conv_output_size(13, k, s, k // 2)
+    # Every call builds its own activation module.
+    assert conv_bn_act(c_in, c_out, k, activation=activation).act is not block.act
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("c_in", "c_out", "k", "groups"), [(3, 8, 3, 1), (4, 4, 3, 4)])
+def test_conv_bias_cancels_under_batchnorm_in_training_mode(seed, c_in, c_out, k, groups):
+    torch.manual_seed(seed)
+    with_bias = torch.nn.Conv2d(c_in, c_out, k, groups=groups, dtype=F64)
+    without = torch.nn.Conv2d(c_in, c_out, k, groups=groups, bias=False, dtype=F64)
+    with torch.no_grad():
+        without.weight.copy_(with_bias.weight)
+        with_bias.bias.mul_(100)  # a large bias, to make the point
+    bn_a, bn_b = torch.nn.BatchNorm2d(c_out, dtype=F64), torch.nn.BatchNorm2d(c_out, dtype=F64)
+    x = torch.randn(4, c_in, 7, 7, dtype=F64)
+    out_a, out_b = bn_a(with_bias(x)), bn_b(without(x))
+    torch.testing.assert_close(out_a, out_b, rtol=0, atol=ATOL)
+    # The bias gets no gradient: the batch mean subtracts whatever it adds.
+    (out_a * torch.randn_like(out_a)).sum().backward()
+    assert with_bias.bias.grad is not None
+    torch.testing.assert_close(
+        with_bias.bias.grad, torch.zeros(c_out, dtype=F64), rtol=0, atol=ATOL
+    )
+    # It only leaks into the running mean, by momentum * bias after one step.
+    torch.testing.assert_close(
+        bn_a.running_mean - bn_b.running_mean, 0.1 * with_bias.bias.detach(), rtol=0, atol=ATOL
+    )
+
+
+# --- variance shift -----------------------------------------------------------------------------
+
+
+def variance_standard_error(p: float, mean: float, std: float, n: int) -> float:
+    """Standard error of the population variance of n dropped-out normal samples.
+
+    For y = m x / q with m ~ Bernoulli(q), q = 1 - p, the estimator's variance is about
+    (E[(y - mu)^4] - Var[y]^2) / n. Given m = 1, y - mu is normal with mean a = mu (1 - q) / q
+    and standard deviation s = std / q, whose fourth moment is a^4 + 6 a^2 s^2 + 3 s^4; given
+    m = 0 it is the constant -mu.
+    """
+    q = 1 - p
+    a, s = mean * (1 - q) / q, std / q
+    fourth = q * (a**4 + 6 * a**2 * s**2 + 3 * s**4) + (1 - q) * mean**4
+    var = expected_variance_shift(p, mean=mean, std=std).train_variance
+    return math.sqrt((fourth - var**2) / n)
+
+
+# (p, mean, std)
+SHIFTS = [(0.1, 0.0, 1.0), (0.3, 1.0, 1.0), (0.5, 0.0, 2.0), (0.5, 1.0, 1.0), (0.7, -2.0, 0.5), (0.9, 3.0, 2.0)]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("p", "mean", "std"), SHIFTS)
+def test_measured_variance_shift_matches_the_closed_form(seed, p, mean, std):
+    # Tolerance: 5 standard errors of each variance estimate (computed above), so a correct
+    # implementation fails with probability below 1e-6 per case.
+    samples = 100_000
+    expected = expected_variance_shift(p, mean=mean, std=std)
+    measured = measure_variance_shift(p, mean=mean, std=std, samples=samples, seed=seed)
+    assert expected.train_variance == pytest.approx((std**2 + mean**2) / (1 - p) - mean**2)
+    assert expected.eval_variance == std**2
+    assert expected.shift == expected.eval_variance / expected.train_variance < 1
+    train_error = 5 * variance_standard_error(p, mean, std, samples)
+    eval_error = 5 * variance_standard_error(0.0, mean, std, samples)
+    assert abs(measured.train_variance - expected.train_variance) < train_error
+    assert abs(measured.eval_variance - expected.eval_variance) < eval_error
+    assert measured.shift == measured.eval_variance / measured.train_variance
+
+
+def test_variance_shift_without_dropout_is_one():
+    assert expected_variance_shift(0.0, mean=2.0, std=3.0).shift == 1.0
+    measured = measure_variance_shift(0.0, mean=2.0, std=3.0, samples=1000)
+    assert measured.train_variance == measured.eval_variance
+    assert measured.shift == 1.0
+
+
+def test_measurement_is_seeded_and_leaves_the_global_generator_alone():
+    state = torch.get_rng_state()
+    first = measure_variance_shift(0.4, samples=500, seed=7)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert measure_variance_shift(0.4, samples=500, seed=7) == first
+    assert measure_variance_shift(0.4, samples=500, seed=8) != first
+
+
+def test_batchnorm_after_dropout_shrinks_eval_outputs_by_the_shift():
+    # Li et al. (2019) in torch: BN's running variance learns the training-mode variance, so in
+    # eval mode (dropout off) its outputs have variance Delta = Var_eval / Var_train, not 1.
+    p, mean = 0.5, 1.0
+    expected = expected_variance_shift(p, mean=mean)
+    torch.manual_seed(0)
+    dropout, bn = torch.nn.Dropout(p), torch.nn.BatchNorm1d(1, momentum=None, dtype=F64)
+    with torch.no_grad():
+        for _ in range(50):  # momentum=None: the running statistics are plain averages
+            bn(dropout(mean + torch.randn(2000, 1, dtype=F64)))
+        dropout.eval(), bn.eval()
+        out = bn(dropout(mean + torch.randn(200_000, 1, dtype=F64)))
+    assert float(out.var()) == pytest.approx(expected.shift, rel=0.02)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def bad(function, *args, error, match, **kwargs):
+    """One rule for bad input: the call, and the exception and message fragment it must give."""
+    return pytest.param(function, args, kwargs, error, match, id=f"{function.__name__}: {match}")
+
+
+C1 = torch.nn.Conv2d(4, 3, 1)
+C3 = torch.nn.Conv2d(4, 3, 3)
+BN3 = torch.nn.BatchNorm2d(3).eval()
+BAD_INPUT = [
+    bad(conv_output_size, 0, 3, error=ValueError, match="size must be at least 1, got 0"),
+    bad(conv_output_size, 8, 0, error=ValueError, match="kernel_size must be at least 1"),
+    bad(conv_output_size, 8, 3, 0, error=ValueError, match="stride must be at least 1"),
+    bad(conv_output_size, 8, 3, 1, -1, error=ValueError, match="padding must be at least 0, got -1"),
+    bad(conv_output_size, 8, 3, 1, 0, 0, error=ValueError, match="dilation must be at least 1"),
+    bad(conv_output_size, 2, 3, error=ValueError, match="the output would be empty"),
+    bad(conv_output_size, 4, 3, dilation=2, error=ValueError, match="effective kernel size dilation * (kernel_size - 1) + 1 = 5 (kernel_size=3, dilation=2)"),
+    bad(conv_output_size, 1, 5, padding=1, error=ValueError, match="size + 2 * padding = 3 (size=1, padding=1)"),
+    bad(conv_output_size, 8.0, 3, error=TypeError, match="size must be an integer, got float"),
+    bad(conv_output_size, 8, True, error=TypeError, match="kernel_size must be an integer, got bool"),
+    bad(conv_output_size, 8, 3, padding=0.5, error=TypeError, match="padding must be an integer"),
+    bad(receptive_field, (3, 1, 1), error=TypeError, match="layers[0] must be a tuple"),
+    bad(receptive_field, 3, error=TypeError, match="layers must be an iterable of"),
+    bad(receptive_field, [(3, 1)], error=ValueError, match="layers[0] must have 3 entries"),
+    bad(receptive_field, [(3, 1, 1), (3, 1, 1, 0, 0)], error=ValueError, match="layers[1] must have 3 entries"),
+    bad(receptive_field, [(0, 1, 1)], error=ValueError, match="layers[0] kernel_size must be at least 1"),
+    bad(receptive_field, [(3, 0, 1)], error=ValueError, match="layers[0] stride must be at least 1"),
+    bad(receptive_field, [(3, 1, 0)], error=ValueError, match="layers[0] dilation must be at least 1"),
+    bad(receptive_field, [(3, 1, 1, -1)], error=ValueError, match="layers[0] padding must be at least 0"),
+    bad(receptive_field, [(3.0, 1, 1)], error=TypeError, match="layers[0] kernel_size must be an integer"),
+    bad(conv1x1_as_linear, torch.nn.Linear(4, 3), error=TypeError, match="conv must be a torch.nn.Conv2d, got Linear"),
+    bad(conv1x1_as_linear, C3, error=ValueError, match="conv.kernel_size must be (1, 1)"),
+    bad(conv1x1_as_linear, torch.nn.Conv2d(4, 3, (1, 3)), error=ValueError, match="got (1, 3)"),
+    bad(conv1x1_as_linear, torch.nn.Conv2d(4, 3, 1, stride=2), error=ValueError, match="conv.stride must be (1, 1)"),
+    bad(conv1x1_as_linear, torch.nn.Conv2d(4, 3, 1, padding=1), error=ValueError, match="conv.padding must be (0, 0)"),
+    bad(conv1x1_as_linear, torch.nn.Conv2d(4, 4, 1, groups=2), error=ValueError, match="conv.groups must be 1"),
+    bad(linear_as_conv1x1, C1, error=TypeError, match="linear must be a torch.nn.Linear, got Conv2d"),
+    bad(conv2d_parameters, 0, 4, 3, error=ValueError, match="in_channels must be at least 1"),
+    bad(conv2d_parameters, 4, 0, 3, error=ValueError, match="out_channels must be at least 1"),
+    bad(conv2d_parameters, 4, 4, 0, error=ValueError, match="kernel_size must be at least 1"),
+    bad(conv2d_parameters, 4, 4, (3, 3, 3), error=ValueError, match="kernel_size must be an integer or a pair"),
+    bad(conv2d_parameters, 4, 4, 3.0, error=TypeError, match="kernel_size must be an integer"),
+    bad(conv2d_parameters, 6, 4, 3, groups=4, error=ValueError, match="in_channels = 6 must be divisible by groups = 4"),
+    bad(conv2d_parameters, 4, 6, 3, groups=4, error=ValueError, match="out_channels = 6 must be divisible by groups = 4"),
+    bad(conv2d_parameters, 4, 4, 3, groups=0, error=ValueError, match="groups must be at least 1"),
+    bad(conv2d_parameters, 4, 4, 3, bias=1, error=TypeError, match="bias must be a bool, got int"),
+    bad(conv2d_macs, 4, 4, 3, 0, error=ValueError, match="output_size must be at least 1"),
+    bad(conv2d_macs, 4, 4, 3, (8,), error=ValueError, match="output_size must be an integer or a pair"),
+    bad(conv2d_flops, 4, 4, 3, (8, 8.0), error=TypeError, match="output_size must be an integer"),
+    bad(conv2d_flops, 4, 4, 3, 8, bias=None, error=TypeError, match="bias must be a bool"),
+    bad(bottleneck_savings, 256, 0, 56, error=ValueError, match="bottleneck_channels must be at least 1"),
+    bad(bottleneck_savings, 256, 64, 56, kernel_size=4, error=ValueError, match="kernel_size must be odd"),
+    bad(bottleneck_savings, 256, 64, 56, bias="no", error=TypeError, match="bias must be a bool"),
+    bad(inception_savings, 192, 16, 32, 0, error=ValueError, match="size must be at least 1"),
+    bad(inception_savings, 192, 16, 0, 28, error=ValueError, match="out_channels must be at least 1"),
+    bad(fold_batchnorm, C3, torch.nn.BatchNorm1d(3).eval(), error=TypeError, match="bn must be a torch.nn.BatchNorm2d, got BatchNorm1d"),
+    bad(fold_batchnorm, torch.nn.Conv1d(4, 3, 3), BN3, error=TypeError, match="conv must be a torch.nn.Conv2d, got Conv1d"),
+    bad(fold_batchnorm, C3, torch.nn.BatchNorm2d(5).eval(), error=ValueError, match="bn.num_features = 5 must equal conv.out_channels = 3"),
+    bad(fold_batchnorm, C3, torch.nn.BatchNorm2d(3), error=ValueError, match="call bn.eval()"),
+    bad(fold_batchnorm, C3, torch.nn.BatchNorm2d(3, track_running_stats=False).eval(), error=ValueError, match="bn has no running statistics (track_running_stats=False)"),
+    bad(conv_bn_act, 0, 4, error=ValueError, match="in_channels must be at least 1"),
+    bad(conv_bn_act, 3, 4, 4, error=ValueError, match="kernel_size must be odd for 'same' padding, got 4"),
+    bad(conv_bn_act, 3, 4, stride=0, error=ValueError, match="stride must be at least 1"),
+    bad(conv_bn_act, 3, 4, dropout=1.0, error=ValueError, match="dropout must satisfy 0 <= dropout < 1, got 1.0"),
+    bad(conv_bn_act, 3, 4, dropout=-0.1, error=ValueError, match="dropout must satisfy 0 <= dropout < 1"),
+    bad(conv_bn_act, 3, 4, dropout=float("nan"), error=ValueError, match="dropout must be finite"),
+    bad(conv_bn_act, 3, 4, dropout="0.1", error=TypeError, match="dropout must be a real number, got str"),
+    bad(conv_bn_act, 3, 4, activation=torch.nn.ReLU(), error=TypeError, match="not the module instance ReLU()"),
+    bad(conv_bn_act, 3, 4, activation="relu", error=TypeError, match="activation must be a module class or a zero-argument callable"),
+    bad(conv_bn_act, 3, 4, activation=lambda: torch.relu, error=TypeError, match="activation() must return a torch.nn.Module, got builtin_function_or_method"),
+    bad(expected_variance_shift, 1.0, error=ValueError, match="p must satisfy 0 <= p < 1"),
+    bad(expected_variance_shift, True, error=TypeError, match="p must be a real number, got bool"),
+    bad(expected_variance_shift, 0.5, mean=float("inf"), error=ValueError, match="mean must be finite"),
+    bad(expected_variance_shift, 0.5, std=0.0, error=ValueError, match="std must be a finite number greater than 0"),
+    bad(measure_variance_shift, 0.5, samples=1, error=ValueError, match="samples must be at least 2, got 1"),
+    bad(measure_variance_shift, 0.5, samples=10.0, error=TypeError, match="samples must be an integer"),
+    bad(measure_variance_shift, 0.5, seed=-1, error=ValueError, match="seed must be at least 0, got -1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("function", "args", "kwargs", "error", "match"), BAD_INPUT)
+def test_bad_input_raises_a_clear_error(function, args, kwargs, error, match):
+    with pytest.raises(error, match=re.escape(match)):
+        function(*args, **kwargs)

@@ -1,0 +1,481 @@
+"""conceptref.metrics against scikit-learn, pycocotools and loop-based references, and bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import numpy as np
+import pytest
+import torch
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+from sklearn import metrics as skm
+
+from conceptref.metrics import (
+    average_precision,
+    iou,
+    mean_average_precision,
+    precision_recall_curve,
+)
+
+ATOL = 1e-12
+COCO_ATOL = 1e-6
+SEEDS = range(4)
+
+
+# --- binary curves: scikit-learn and loop-based references -----------------------------------
+
+
+def random_binary(seed: int, n: int, decimals: int | None = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Labels with at least one positive, and scores with many ties when rounded."""
+    rng = np.random.default_rng(seed)
+    labels = rng.random(n) < rng.uniform(0.1, 0.9)
+    labels[rng.integers(n)] = True
+    scores = rng.random(n) + 0.4 * labels  # informative but imperfect
+    return labels.astype(int), scores if decimals is None else np.round(scores, decimals)
+
+
+def reference_points(labels, scores) -> list[tuple[float, float]]:
+    """(recall, precision) at each distinct threshold from the highest down, by counting."""
+    positives = sum(labels)
+    points = []
+    for threshold in sorted(set(scores.tolist()), reverse=True):
+        chosen = [y for y, s in zip(labels, scores, strict=True) if s >= threshold]
+        points.append((sum(chosen) / positives, sum(chosen) / len(chosen)))
+    return points
+
+
+def reference_voc(points) -> float:
+    """All-point interpolation, written like the VOC2010 devkit (sentinels, backward loop)."""
+    mrec = [0.0] + [r for r, _ in points] + [1.0]
+    mpre = [0.0] + [p for _, p in points] + [0.0]
+    for i in range(len(mpre) - 2, -1, -1):
+        mpre[i] = max(mpre[i], mpre[i + 1])
+    return sum(
+        (mrec[i + 1] - mrec[i]) * mpre[i + 1]
+        for i in range(len(mrec) - 1)
+        if mrec[i + 1] != mrec[i]
+    )
+
+
+def reference_sampled(points, levels) -> float:
+    """Mean over recall levels of the best precision at recall >= level (VOC2007 / COCO)."""
+    total = 0.0
+    for level in levels:
+        reached = [p for r, p in points if r >= level]
+        total += max(reached) if reached else 0.0
+    return total / len(levels)
+
+
+REFERENCES = {
+    "voc": reference_voc,
+    "voc11": lambda pts: reference_sampled(pts, np.arange(0.0, 1.1, 0.1)),  # VOC2007 devkit
+    "coco101": lambda pts: reference_sampled(pts, np.linspace(0.0, 1.0, 101)),  # COCOeval
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", [1, 2, 7, 50, 300])
+@pytest.mark.parametrize("decimals", [1, None])
+def test_precision_recall_curve_matches_sklearn(seed, n, decimals):
+    labels, scores = random_binary(seed, n, decimals)
+    ours = precision_recall_curve(labels, scores)
+    theirs = skm.precision_recall_curve(labels, scores)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", [1, 2, 7, 50, 300])
+@pytest.mark.parametrize("decimals", [1, 2, None])
+def test_step_average_precision_matches_sklearn(seed, n, decimals):
+    labels, scores = random_binary(seed, n, decimals)
+    expected = skm.average_precision_score(labels, scores)
+    assert average_precision(labels, scores) == pytest.approx(expected, abs=ATOL)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", [1, 3, 10, 40, 200])
+@pytest.mark.parametrize("method", ["voc", "voc11", "coco101"])
+def test_interpolated_methods_match_loop_references(seed, n, method):
+    labels, scores = random_binary(seed, n, 1)
+    expected = REFERENCES[method](reference_points(labels, scores))
+    assert average_precision(labels, scores, method=method) == pytest.approx(expected, abs=ATOL)
+
+
+# labels, scores, {method: AP worked out by hand}
+HAND_CASES = [
+    # Ranking + - + - +: points (1/3, 1), (1/3, 1/2), (2/3, 2/3), (2/3, 1/2), (1, 3/5).
+    (
+        [1, 0, 1, 0, 1],
+        [0.9, 0.8, 0.7, 0.6, 0.5],
+        {
+            "step": 1 / 3 + 2 / 9 + 1 / 5,
+            "voc": 1 / 3 + 2 / 9 + 1 / 5,
+            "voc11": (4 * 1 + 3 * 2 / 3 + 4 * 3 / 5) / 11,  # levels 0-.3, .4-.6, .7-1
+            "coco101": (34 * 1 + 33 * 2 / 3 + 34 * 3 / 5) / 101,  # levels 0-.33, .34-.66, .67-1
+        },
+    ),
+    # - + +: precision rises from 1/2 to 2/3, so the envelope lifts the first step.
+    (
+        [0, 1, 1],
+        [0.9, 0.8, 0.7],
+        {"step": 1 / 4 + 1 / 3, "voc": 2 / 3, "voc11": 2 / 3, "coco101": 2 / 3},
+    ),
+    # A perfect ranking, and a tie of everything (one point: precision 1/2 at recall 1).
+    ([1, 1, 0], [3.0, 2.0, 1.0], dict.fromkeys(["step", "voc", "voc11", "coco101"], 1.0)),
+    ([1, 0], [0.5, 0.5], dict.fromkeys(["step", "voc", "voc11", "coco101"], 0.5)),
+    # Recall reaches exactly 3/10, which is below the float level 0.30000000000000004.
+    (
+        [1, 1, 1] + [0] * 3 + [1] * 7,
+        [9, 8, 7] + [6] * 3 + [1] * 7,
+        {"voc11": (3 * 1 + 8 * 10 / 13) / 11},  # not (4 * 1 + 7 * 10 / 13) / 11
+    ),
+]
+
+
+@pytest.mark.parametrize(("labels", "scores", "expected"), HAND_CASES)
+def test_hand_computed_cases(labels, scores, expected):
+    for method, value in expected.items():
+        assert average_precision(labels, scores, method=method) == pytest.approx(value, abs=ATOL)
+
+
+def test_voc_is_at_least_step_and_bool_labels_work():
+    labels, scores = random_binary(0, 100)
+    assert average_precision(labels.astype(bool), scores, method="voc") >= average_precision(
+        labels, scores
+    )
+
+
+# --- IoU against pycocotools -----------------------------------------------------------------
+
+
+def random_boxes(rng: np.random.Generator, n: int, *, grid: bool = False) -> np.ndarray:
+    """Boxes (x1, y1, x2, y2) in a 100 x 100 image; some have zero width or height."""
+    xy = rng.uniform(0, 80, (n, 2))
+    wh = rng.uniform(0, 30, (n, 2)) * (rng.random((n, 2)) > 0.05)
+    boxes = np.hstack([xy, xy + wh])
+    return np.round(boxes) if grid else boxes
+
+
+def xywh(boxes: np.ndarray) -> np.ndarray:
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return np.hstack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (5, 7), (40, 30)])
+@pytest.mark.parametrize("grid", [False, True])
+def test_iou_matches_pycocotools(seed, n, m, grid):
+    rng = np.random.default_rng(seed)
+    a, b = random_boxes(rng, n, grid=grid), random_boxes(rng, m, grid=grid)
+    expected = mask_utils.iou(xywh(a), xywh(b), np.zeros(m, dtype=np.uint8))
+    np.testing.assert_allclose(iou(a, b), expected, rtol=0, atol=ATOL)
+
+
+def test_iou_of_zero_area_boxes_is_zero_and_empty_inputs_work():
+    point, segment = [3.0, 3.0, 3.0, 3.0], [0.0, 1.0, 5.0, 1.0]
+    assert iou([point, segment], [point, segment, [0, 0, 5, 5]]).tolist() == [[0.0] * 3] * 2
+    assert iou(np.empty((0, 4)), [[0, 0, 1, 1]]).shape == (0, 1)
+    assert iou([[0, 0, 1, 1]], []).shape == (1, 0)
+
+
+# --- mean average precision against COCOeval -------------------------------------------------
+
+
+def synthetic_set(
+    seed: int,
+    n_images: int = 12,
+    n_classes: int = 4,
+    *,
+    decimals: int | None = None,
+    grid: bool = False,
+    crowded: int = 0,
+) -> tuple[list[dict], list[dict]]:
+    """Detections as jittered copies of the ground truth plus false positives.
+
+    Built in: images without ground truth, an image without detections, class ``n_classes - 1``
+    in the ground truth but never detected, class ``n_classes`` detected but never in the ground
+    truth, zero-area boxes, duplicate detections, and optionally ``crowded`` extra detections of
+    class 0 in image 0 (to exceed ``max_detections``), scores rounded to ``decimals`` (ties) and
+    coordinates rounded to integers (equal IoUs, IoUs exactly at a threshold).
+    """
+    rng = np.random.default_rng(seed)
+    predictions, targets = [], []
+    for i in range(n_images):
+        n_gt = 0 if i % 5 == 1 else int(rng.integers(1, 7))
+        gt = random_boxes(rng, n_gt, grid=grid)
+        gt_labels = rng.integers(0, n_classes, n_gt)
+        copies = rng.integers(0, 3, n_gt)  # 0, 1 or 2 detections per object
+        source = np.repeat(np.arange(n_gt), copies)
+        size = (gt[source, 2:] - gt[source, :2]).repeat(2, axis=1)
+        det = gt[source] + rng.normal(0, 0.12, (source.size, 4)) * (size + 1)
+        det_labels = np.where(rng.random(source.size) < 0.9, gt_labels[source], 0)
+        n_fp = int(rng.integers(0, 5))
+        det = np.vstack([det, random_boxes(rng, n_fp)])
+        det_labels = np.r_[det_labels, rng.integers(0, n_classes + 1, n_fp)]
+        if i == 0 and crowded:
+            det = np.vstack([det, random_boxes(rng, crowded)])
+            det_labels = np.r_[det_labels, np.zeros(crowded, dtype=int)]
+        det = np.hstack([np.minimum(det[:, :2], det[:, 2:]), np.maximum(det[:, :2], det[:, 2:])])
+        if grid:
+            det = np.round(det)
+        keep = (det_labels != n_classes - 1) & (i != 2)  # class never detected; bare image
+        det, det_labels = det[keep], det_labels[keep]
+        scores = rng.uniform(0.01, 0.99, det_labels.size)
+        if decimals is not None:
+            scores = np.round(scores, decimals)
+        predictions.append({"boxes": det, "scores": scores, "labels": det_labels})
+        targets.append({"boxes": gt, "labels": gt_labels})
+    return predictions, targets
+
+
+def coco_objects(predictions, targets) -> tuple[COCO, COCO]:
+    """COCO ground truth and results in memory, image ids 1…N in list order."""
+    categories = sorted(
+        {int(c) for image in (*predictions, *targets) for c in np.asarray(image["labels"])}
+    )
+    annotations = []
+    for i, target in enumerate(targets):
+        for box, label in zip(xywh(target["boxes"]), target["labels"], strict=True):
+            annotations.append(
+                {"id": len(annotations) + 1, "image_id": i + 1, "category_id": int(label),
+                 "bbox": box.tolist(), "area": float(box[2] * box[3]), "iscrowd": 0}
+            )  # fmt: skip
+    results = [
+        {"image_id": i + 1, "category_id": int(label), "bbox": box.tolist(), "score": float(s)}
+        for i, p in enumerate(predictions)
+        for box, s, label in zip(xywh(p["boxes"]), p["scores"], p["labels"], strict=True)
+    ]
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = {
+            "images": [{"id": i + 1} for i in range(len(targets))],
+            "annotations": annotations,
+            "categories": [{"id": c} for c in categories],
+        }
+        gt.createIndex()
+        dt = gt.loadRes(results)
+    return gt, dt
+
+
+def coco_reference(predictions, targets, iou_thresholds=None, max_detections=100) -> dict:
+    """COCOeval's numbers: stats[0:3] for the defaults, else the same means of eval['precision']."""
+    gt, dt = coco_objects(predictions, targets)
+    evaluator = COCOeval(gt, dt, iouType="bbox")
+    defaults = iou_thresholds is None and max_detections == 100
+    if not defaults:
+        evaluator.params.maxDets = [max_detections]
+        if iou_thresholds is not None:
+            evaluator.params.iouThrs = np.asarray(iou_thresholds, dtype=np.float64)
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluator.evaluate()
+        evaluator.accumulate()
+        if defaults:
+            evaluator.summarize()
+    precision = evaluator.eval["precision"][:, :, :, 0, -1]  # (T, R, K), area "all", last maxDets
+    thresholds = evaluator.params.iouThrs
+
+    def mean(s):
+        return float(np.mean(s[s > -1])) if (s > -1).any() else float("nan")
+
+    result = {
+        "map": mean(precision),
+        "map_50": mean(precision[thresholds == 0.5]),
+        "map_75": mean(precision[thresholds == 0.75]),
+        "per_class": {
+            c: mean(precision[:, :, k])
+            for k, c in enumerate(evaluator.params.catIds)
+            if (precision[:, :, k] > -1).any()
+        },
+    }
+    if defaults:
+        assert np.allclose(evaluator.stats[:3], [result[k] for k in ("map", "map_50", "map_75")])
+    return result
+
+
+def assert_matches_coco(predictions, targets, **kwargs) -> None:
+    ours = mean_average_precision(predictions, targets, **kwargs)
+    theirs = coco_reference(predictions, targets, **kwargs)
+    for key in ("map", "map_50", "map_75"):
+        np.testing.assert_allclose(getattr(ours, key), theirs[key], rtol=0, atol=COCO_ATOL)
+    assert ours.per_class.keys() == theirs["per_class"].keys()
+    for c, value in theirs["per_class"].items():
+        assert ours.per_class[c] == pytest.approx(value, abs=COCO_ATOL), c
+
+
+COCO_CASES = {
+    "continuous": {},
+    "tied scores": {"decimals": 1},
+    "integer grid": {"grid": True},
+    "grid and ties": {"grid": True, "decimals": 1},
+    "many classes": {"n_classes": 9, "n_images": 20},
+    "crowded image": {"crowded": 130, "decimals": 2},
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("case", COCO_CASES)
+def test_map_matches_cocoeval(seed, case):
+    predictions, targets = synthetic_set(seed, **COCO_CASES[case])
+    assert_matches_coco(predictions, targets)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("iou_thresholds", "max_detections"),
+    [(None, 1), (None, 3), ([0.3, 0.5, 0.75], 100), ([0.1, 0.5, 1.0], 2), ([0.75, 0.6], 10)],
+)
+def test_map_matches_cocoeval_with_other_parameters(seed, iou_thresholds, max_detections):
+    predictions, targets = synthetic_set(seed, decimals=1, grid=True, crowded=12)
+    assert_matches_coco(
+        predictions, targets, iou_thresholds=iou_thresholds, max_detections=max_detections
+    )
+
+
+def test_equal_iou_goes_to_the_later_ground_truth_box():
+    # The first detection overlaps both boxes with IoU 1/2; COCO matches it to the later one,
+    # which leaves the second detection (a copy of that later box) without a match.
+    targets = [{"boxes": [[0, 0, 2, 4], [0, 0, 4, 2]], "labels": [0, 0]}]
+    predictions = [{"boxes": [[0, 0, 2, 2], [0, 0, 4, 2]], "scores": [0.9, 0.8], "labels": [0, 0]}]
+    result = mean_average_precision(predictions, targets, iou_thresholds=[0.5])
+    assert result.map == pytest.approx(51 / 101, abs=ATOL)  # recall 1/2 at precision 1 only
+    assert_matches_coco(predictions, targets, iou_thresholds=[0.5])
+
+
+def test_identical_boxes_match_at_threshold_one():
+    box = [[0.1, 0.2, 0.7, 0.9]]
+    result = mean_average_precision(
+        [{"boxes": box, "scores": [0.5], "labels": [3]}],
+        [{"boxes": box, "labels": [3]}],
+        iou_thresholds=[1.0],
+    )
+    assert result.map == pytest.approx(1.0, abs=ATOL)  # COCO's 0/0 guard costs one ulp
+    assert np.isnan(result.map_50)
+    assert np.isnan(result.map_75)
+
+
+def test_result_fields_and_classes():
+    predictions, targets = synthetic_set(0)
+    result = mean_average_precision(predictions, targets)
+    assert result.ap.shape == (10, result.classes.size)
+    np.testing.assert_allclose(result.iou_thresholds, np.linspace(0.5, 0.95, 10))
+    assert result.map == pytest.approx(float(result.ap.mean()), abs=ATOL)
+    assert result.map_50 == pytest.approx(float(result.ap[0].mean()), abs=ATOL)
+    assert 4 not in result.per_class  # detected, but never in the ground truth
+    assert result.per_class[3] == 0.0  # in the ground truth, never detected
+
+
+def test_without_ground_truth_the_mean_is_nan():
+    predictions = [{"boxes": [[0, 0, 1, 1]], "scores": [0.5], "labels": [0]}]
+    result = mean_average_precision(predictions, [{"boxes": [], "labels": []}])
+    assert np.isnan(result.map)
+    assert result.per_class == {}
+    assert np.isnan(mean_average_precision([], []).map)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_image_order_and_class_names_do_not_matter_without_ties(seed):
+    predictions, targets = synthetic_set(seed)
+    result = mean_average_precision(predictions, targets)
+    perm = np.random.default_rng(seed).permutation(len(targets))
+    renamed = [{**d, "labels": 10 * np.asarray(d["labels"]) + 7} for d in predictions]
+    retargets = [{**d, "labels": 10 * np.asarray(d["labels"]) + 7} for d in targets]
+    other = mean_average_precision([renamed[i] for i in perm], [retargets[i] for i in perm])
+    assert other.map == pytest.approx(result.map, abs=ATOL)
+    assert list(other.per_class) == [10 * c + 7 for c in result.per_class]
+
+
+def test_accepts_tensors_lists_and_tuples():
+    predictions, targets = synthetic_set(1)
+    expected = mean_average_precision(predictions, targets).map
+    as_tensors = [{k: torch.as_tensor(v) for k, v in d.items()} for d in predictions]
+    as_lists = [{k: np.asarray(v).tolist() for k, v in d.items()} for d in targets]
+    assert mean_average_precision(tuple(as_tensors), as_lists).map == expected
+    empty = {"boxes": torch.zeros((0, 4)), "labels": torch.zeros(0, dtype=torch.int64)}
+    assert mean_average_precision([{**empty, "scores": torch.zeros(0)}], [empty]).per_class == {}
+
+
+def test_inputs_are_not_modified():
+    predictions, targets = synthetic_set(2, decimals=1)
+    copies = [{k: np.array(v, copy=True) for k, v in d.items()} for d in (*predictions, *targets)]
+    mean_average_precision(predictions, targets)
+    for original, copy in zip((*predictions, *targets), copies, strict=True):
+        for key, value in copy.items():
+            np.testing.assert_array_equal(original[key], value)
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def bad(function, *args, error, match, **kwargs):
+    """One rule for bad input: the call, and the exception and message fragment it must give."""
+    return pytest.param(function, args, kwargs, error, match, id=f"{function.__name__}: {match}")
+
+
+def pred(n=2, **changes):
+    image = {"boxes": [[0, 0, 2, 2]] * n, "scores": [0.5] * n, "labels": [1] * n}
+    return {**image, **changes}
+
+
+def targ(n=1, **changes):
+    return {"boxes": [[0, 0, 2, 2]] * n, "labels": [1] * n, **changes}
+
+
+MAP = mean_average_precision
+GOOD_BOXES = [[0, 0, 1, 1]] * 5
+BAD_BOXES = [[0, 0, 1, 1]] * 5 + [[3, 0, 1, 1]]
+BAD_INPUT = [
+    bad(iou, [[0, 0, 1]], [[0, 0, 1, 1]], error=ValueError, match="boxes1 must have shape (N, 4), got shape (1, 3)"),
+    bad(iou, [[0, 0, 1, 1]], [0, 0, 1, 1], error=ValueError, match="boxes2 must have shape (N, 4), got shape (4,)"),
+    bad(iou, [[0, 0, 1, 1]], [[0, 0, 1, np.nan]], error=ValueError, match="boxes2: NaN or infinity in box 0"),
+    bad(iou, [[0, 0, 1, 1], [0, 0, 1, np.inf]], [[0, 0, 1, 1]], error=ValueError, match="boxes1: NaN or infinity in box 1"),
+    bad(iou, [[2, 0, 1, 1]], [[0, 0, 1, 1]], error=ValueError, match="boxes1: x2 < x1 in box 0"),
+    bad(iou, [[0, 0, 1, 1]], [[0, 0, 1, 1], [0, 2, 1, 1]], error=ValueError, match="boxes2: y2 < y1 in box 1"),
+    bad(iou, [["a"] * 4], [[0, 0, 1, 1]], error=TypeError, match="boxes1 must be an array of real numbers"),
+    bad(iou, [[0, 0, 1, 1], [0, 1]], [[0, 0, 1, 1]], error=ValueError, match="boxes1 must be a rectangular array"),
+    bad(precision_recall_curve, [0, 2], [0.1, 0.2], error=ValueError, match="labels must hold only 0 and 1, got 2"),
+    bad(precision_recall_curve, [0, 0], [0.1, 0.2], error=ValueError, match="at least one positive"),
+    bad(precision_recall_curve, [0, 1], [0.1, 0.2, 0.3], error=ValueError, match="same length, got 2 and 3"),
+    bad(precision_recall_curve, [[0, 1]], [[0.1, 0.2]], error=ValueError, match="labels must be one-dimensional"),
+    bad(precision_recall_curve, [0, 1], [[0.1, 0.2]], error=ValueError, match="scores must be one-dimensional"),
+    bad(precision_recall_curve, [0, 1], [0.1, np.nan], error=ValueError, match="scores must be finite"),
+    bad(precision_recall_curve, ["a", "b"], [0.1, 0.2], error=TypeError, match="labels must be an array of real numbers"),
+    bad(average_precision, [0, 1], [0.1, 0.2], method="11point", error=ValueError, match="method must be one of 'step', 'voc11', 'voc', 'coco101', got '11point'"),
+    bad(average_precision, [0, 0], [0.1, 0.2], method="voc", error=ValueError, match="at least one positive"),
+    bad(MAP, {"boxes": []}, [targ()], error=TypeError, match="predictions must be a list with one dict per image, got dict"),
+    bad(MAP, [pred()], "targets", error=TypeError, match="targets must be a list with one dict per image, got str"),
+    bad(MAP, [pred(), [1, 2]], [targ(), targ()], error=TypeError, match="predictions[1] must be a dict"),
+    bad(MAP, [pred(), pred()], [targ()], error=ValueError, match="got 2 predictions and 1 targets"),
+    bad(MAP, [{"boxes": [], "labels": []}], [targ()], error=ValueError, match="predictions[0] is missing the key 'scores'"),
+    bad(MAP, [pred(), pred()], [targ(), {"boxes": []}], error=ValueError, match="targets[1] is missing the key 'labels'"),
+    bad(MAP, [pred(), pred(boxes=[[0, 0, 1]] * 2)], [targ(), targ()], error=ValueError, match="predictions[1]['boxes'] must have shape (N, 4), got shape (2, 3)"),
+    bad(MAP, [pred()], [targ(boxes=[[0, 0, 1, 1], [0, 0, 1]])], error=ValueError, match="targets[0]['boxes'] must be a rectangular array"),
+    bad(MAP, [pred()] * 3 + [pred(6, boxes=BAD_BOXES)], [targ()] * 4, error=ValueError, match="predictions[3]['boxes']: x2 < x1 in box 5"),
+    bad(MAP, [pred(), pred()], [targ(), targ(2, boxes=[[0, 0, 1, 1], [0, 5, 1, 4]])], error=ValueError, match="targets[1]['boxes']: y2 < y1 in box 1"),
+    bad(MAP, [pred()], [targ(2, boxes=[[0, 0, 1, 1], [0, 0, np.nan, 1]])], error=ValueError, match="targets[0]['boxes']: NaN or infinity in box 1"),
+    bad(MAP, [pred(0, boxes=[], scores=[], labels=[]), pred(scores=[0.5, np.inf])], [targ(), targ()], error=ValueError, match="predictions[1]['scores']: NaN or infinity in score 1"),
+    bad(MAP, [pred(scores=[0.5])], [targ()], error=ValueError, match="predictions[0]: 'boxes' holds 2 boxes but 'scores' holds 1 scores"),
+    bad(MAP, [pred(labels=[1, 1, 1])], [targ()], error=ValueError, match="predictions[0]: 'boxes' holds 2 boxes but 'labels' holds 3 labels"),
+    bad(MAP, [pred()], [targ(labels=[])], error=ValueError, match="targets[0]: 'boxes' holds 1 boxes but 'labels' holds 0 labels"),
+    bad(MAP, [pred(scores=[[0.5, 0.5]])], [targ()], error=ValueError, match="predictions[0]['scores'] must be one-dimensional"),
+    bad(MAP, [pred(scores=["a", "b"])], [targ()], error=TypeError, match="predictions[0]['scores'] must be an array of real numbers"),
+    bad(MAP, [pred(labels=[1.0, 2.0])], [targ()], error=TypeError, match="predictions[0]['labels'] must be an array of integer class labels, got dtype float64"),
+    bad(MAP, [pred()], [targ(labels=[True])], error=TypeError, match="targets[0]['labels'] must be an array of integer class labels, got dtype bool"),
+    bad(MAP, [pred()], [targ(labels=[[1]])], error=ValueError, match="targets[0]['labels'] must be one-dimensional"),
+    bad(MAP, [pred()], [targ()], iou_thresholds=[0.5, 0.0], error=ValueError, match="iou_thresholds must lie in (0, 1], got 0.0"),
+    bad(MAP, [pred()], [targ()], iou_thresholds=[1.5], error=ValueError, match="iou_thresholds must lie in (0, 1], got 1.5"),
+    bad(MAP, [pred()], [targ()], iou_thresholds=[], error=ValueError, match="iou_thresholds must be a non-empty one-dimensional array"),
+    bad(MAP, [pred()], [targ()], iou_thresholds=[np.nan], error=ValueError, match="iou_thresholds must be finite"),
+    bad(MAP, [pred()], [targ()], max_detections=0, error=ValueError, match="max_detections must be at least 1"),
+    bad(MAP, [pred()], [targ()], max_detections=2.0, error=TypeError, match="max_detections must be an integer"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("function", "args", "kwargs", "error", "match"), BAD_INPUT)
+def test_bad_input_raises_a_clear_error(function, args, kwargs, error, match):
+    with pytest.raises(error, match=re.escape(match)):
+        function(*args, **kwargs)
