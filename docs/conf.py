@@ -76,7 +76,7 @@ def typehints_formatter(annotation: object, config: object) -> str | None:
 
 
 # Every {doctest} block on every page, and every docstring example, runs in `nox -s doctest`.
-doctest_global_setup = "import numpy as np\nimport torch"
+# There is no global setup: each page imports what it uses, as a reader copying it must.
 doctest_default_flags = doctest.DONT_ACCEPT_TRUE_FOR_1 | doctest.NORMALIZE_WHITESPACE
 
 # Copy buttons copy the code of an example without its >>> / ... prompts and without output.

@@ -191,3 +191,17 @@ def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
     assert re.search(r"^\s*1 failures? in tests$", summary, re.MULTILINE), summary
     assert "0.6653" in report, report
     assert "0.6652" in report, report
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run_on_their_own(module):
+    """A reader copies an example into a fresh interpreter: it must import what it uses."""
+    import doctest
+    import importlib
+
+    imported = importlib.import_module(f"conceptref.{module}")
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(imported, globs={}):
+        runner.run(test, out=lambda text: None)
+    assert runner.summarize(verbose=False).failed == 0, f"run: python -m doctest -v on {module}"

@@ -2,13 +2,14 @@
 
 This module is the reference implementation behind the page :doc:`/concepts/query-key-value`,
 tested against :func:`torch.nn.functional.scaled_dot_product_attention` and
-:class:`torch.nn.MultiheadAttention` in ``tests/test_attention.py``. All functions work in float64 and are batched over any number of leading dimensions: a query
-of shape ``(..., Lq, d)`` attends over keys ``(..., Lk, d)`` and values ``(..., Lk, dv)``.
+:class:`torch.nn.MultiheadAttention` in ``tests/test_attention.py``. All functions work in
+float64 and are batched over any number of leading dimensions: a query of shape
+``(..., Lq, d)`` attends over keys ``(..., Lk, d)`` and values ``(..., Lk, dv)``.
 
 Masks follow PyTorch's boolean convention for
 :func:`torch.nn.functional.scaled_dot_product_attention`: ``True`` means *this query may attend
-to this key*. (:class:`torch.nn.MultiheadAttention`'s ``key_padding_mask`` uses the opposite
-convention, ``True`` meaning *ignore*.)
+to this key*. (:class:`torch.nn.MultiheadAttention`'s ``attn_mask`` and ``key_padding_mask``
+use the opposite convention, ``True`` meaning *ignore*.)
 """
 
 from __future__ import annotations

@@ -668,7 +668,8 @@ def bottleneck_savings(
 
     Examples
     --------
-    The first bottleneck block of ResNet-50 on its 56x56 map, 256 channels reduced to 64:
+    A bottleneck block of ResNet-50's 56x56 stage (``conv2_x``), 256 channels reduced to 64 (the
+    second and third blocks; the first one takes the 64 channels of the stem as its input):
 
     >>> from conceptref.conv import bottleneck_savings
     >>> savings = bottleneck_savings(256, 64, 56)
@@ -903,13 +904,21 @@ def conv_bn_act(
     .. math:: y = \operatorname{Dropout2d}\bigl(\phi(\operatorname{BN}(W * x))\bigr)
 
     The order follows Ioffe & Szegedy (2015), who normalize the convolution's output,
-    *before* the nonlinearity :math:`\phi`: that pre-activation is the sum of many terms and
-    closer to Gaussian than the sparse, one-sided output of a ReLU, and normalizing it keeps
-    the activation working in its useful range. The convolution has no bias, because batch
-    normalization subtracts the per-channel mean right away, which removes any constant the
-    bias adds; BN's own shift :math:`\beta` takes over its role. Dropout comes last, on the
-    block's output, where it does not disturb the statistics that BN collects (see
-    :func:`measure_variance_shift` for what goes wrong otherwise).
+    *before* the nonlinearity :math:`\phi`: that input of the nonlinearity is the sum of many
+    terms and closer to Gaussian than the sparse, one-sided output of a ReLU, and normalizing
+    it keeps the activation working in its useful range. The convolution has no bias, because
+    batch normalization subtracts the per-channel mean right away, which removes any constant
+    the bias adds; BN's own shift :math:`\beta` takes over its role.
+
+    Dropout comes last, after this block's BN, so it does not disturb *this* BN's statistics.
+    It does disturb the next one's when blocks are stacked: the dropped-out output feeds the
+    next block's convolution and, through it, that block's BN, which learns the larger
+    training-mode variance as its running variance and in eval mode divides by too much (the
+    variance shift, see :func:`expected_variance_shift`). The convolution in between mixes
+    the values but does not remove the shift. Li et al. (2019) recommend dropout only after
+    the last BN of the network (for example just before the classifier), or a noise whose
+    variance changes less between training and evaluation; here that means ``dropout=0`` for
+    every block that another BN follows.
 
     The dropout layer is :class:`torch.nn.Dropout2d`, which zeros whole channels (feature
     maps) rather than single values: neighbouring pixels of a feature map are strongly
@@ -963,6 +972,9 @@ def conv_bn_act(
 
     J. Tompson, R. Goroshin, A. Jain, Y. LeCun and C. Bregler, "Efficient object localization
     using convolutional networks", CVPR 2015, section 3.2.
+
+    X. Li, S. Chen, X. Hu and J. Yang, "Understanding the disharmony between dropout and batch
+    normalization by variance shift", CVPR 2019.
 
     Examples
     --------
@@ -1026,7 +1038,8 @@ class VarianceShift:
 
     shift: float
     r"""The ratio ``eval_variance / train_variance``, :math:`\Delta` in Li et al. (2019);
-    at most 1, and 1 only when nothing is dropped."""
+    at most 1, and 1 only when nothing is dropped. (Li et al. write :math:`p` for the
+    probability of *keeping* a unit, :math:`1 - p` here.)"""
 
 
 def expected_variance_shift(p: float, *, mean: float = 0.0, std: float = 1.0) -> VarianceShift:
@@ -1044,7 +1057,14 @@ def expected_variance_shift(p: float, *, mean: float = 0.0, std: float = 1.0) ->
 
     A batch normalization after the dropout learns the larger training variance as its
     running variance and so, in eval mode, divides by too much: the *variance shift*
-    :math:`\Delta = \operatorname{Var}_{\text{eval}} / \operatorname{Var}_{\text{train}}`.
+
+    .. math:: \Delta = \frac{\operatorname{Var}_{\text{eval}}}{\operatorname{Var}_{\text{train}}}
+              = \frac{1 - p}{1 + p\,\mu^2 / \sigma^2} .
+
+    The same happens when a convolution (or any weight layer) sits between the dropout and
+    the batch normalization. Li et al. (2019) write :math:`a \sim \operatorname{Bernoulli}(p)`
+    and :math:`X = a x / p`: their :math:`p` is the probability of *keeping* a unit, which is
+    :math:`1 - p` here.
 
     Parameters
     ----------

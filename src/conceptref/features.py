@@ -124,6 +124,7 @@ def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
 
     Examples
     --------
+    >>> import numpy as np
     >>> from conceptref.features import pca
     >>> result = pca([[0.0, 0.0], [1.0, 2.0], [2.0, 4.0], [3.0, 2.0]], n_components=1)
     >>> result.mean.tolist()
@@ -350,6 +351,7 @@ def principal_angles(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float
 
     Examples
     --------
+    >>> import numpy as np
     >>> from conceptref.features import principal_angles
     >>> plane = [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
     >>> tilted = [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
