@@ -98,7 +98,53 @@ def l2_penalty(parameters: Iterable[npt.ArrayLike]) -> float:
     return total
 
 
-class SGD:
+class _Optimizer:
+    """What the reference optimizers share: checking a step's input, and the step itself."""
+
+    _shapes: list[tuple[int, ...]] | None = None  # set by the first step
+
+    def step(
+        self, params: Sequence[npt.ArrayLike], grads: Sequence[npt.ArrayLike]
+    ) -> list[npt.NDArray[np.float64]]:
+        """Take one step and return the new parameters.
+
+        Parameters
+        ----------
+        params
+            The current parameter arrays, in the same order and of the same shapes on every
+            call. PyTorch tensors are accepted and read as float64.
+        grads
+            The gradient of the loss with respect to each array of ``params``, one per array
+            and of its shape.
+
+        Returns
+        -------
+        list
+            One new float64 array (``numpy.ndarray``) per parameter. The inputs are not
+            modified; the optimizer's own state advances by one step.
+
+        Raises
+        ------
+        TypeError
+            If ``params`` or ``grads`` is a single array rather than a sequence of arrays, or
+            an array is not numeric.
+        ValueError
+            If ``params`` is empty, ``params`` and ``grads`` differ in length or a gradient's
+            shape differs from its parameter's, an array holds NaN or infinity, or the
+            number or shapes of the parameters differ from those of the first step.
+        """
+        weights, gradients = _check_step(params, grads, self._shapes)
+        self._shapes = [w.shape for w in weights]
+        return self._update(weights, gradients)
+
+    def _update(
+        self, weights: list[npt.NDArray[np.float64]], gradients: list[npt.NDArray[np.float64]]
+    ) -> list[npt.NDArray[np.float64]]:
+        """Return the new parameters from checked float64 weights and gradients."""
+        raise NotImplementedError
+
+
+class SGD(_Optimizer):
     r"""Stochastic gradient descent with momentum and weight decay, as :class:`torch.optim.SGD`.
 
     With gradient :math:`g_t = \nabla L(w_{t-1})`, learning rate :math:`\eta`, weight decay
@@ -176,41 +222,11 @@ class SGD:
                 f"momentum={momentum} and dampening={dampening}"
             )
         self.nesterov = nesterov
-        self._shapes: list[tuple[int, ...]] | None = None
         self._buffers: list[npt.NDArray[np.float64]] | None = None
 
-    def step(
-        self, params: Sequence[npt.ArrayLike], grads: Sequence[npt.ArrayLike]
+    def _update(
+        self, weights: list[npt.NDArray[np.float64]], gradients: list[npt.NDArray[np.float64]]
     ) -> list[npt.NDArray[np.float64]]:
-        """Take one step and return the new parameters.
-
-        Parameters
-        ----------
-        params
-            The current parameter arrays, in the same order and of the same shapes on every
-            call. PyTorch tensors are accepted and read as float64.
-        grads
-            The gradient of the loss with respect to each array of ``params``, one per array
-            and of its shape.
-
-        Returns
-        -------
-        list
-            One new float64 array (``numpy.ndarray``) per parameter. The inputs are not
-            modified; the optimizer's own state advances by one step.
-
-        Raises
-        ------
-        TypeError
-            If ``params`` or ``grads`` is a single array rather than a sequence of arrays, or
-            an array is not numeric.
-        ValueError
-            If ``params`` is empty, ``params`` and ``grads`` differ in length or a gradient's
-            shape differs from its parameter's, an array holds NaN or infinity, or the
-            number or shapes of the parameters differ from those of the first step.
-        """
-        weights, gradients = _check_step(params, grads, self._shapes)
-        self._shapes = [w.shape for w in weights]
         previous = self._buffers
         buffers: list[npt.NDArray[np.float64]] = []
         new_weights: list[npt.NDArray[np.float64]] = []
@@ -229,7 +245,7 @@ class SGD:
         return new_weights
 
 
-class Adam:
+class Adam(_Optimizer):
     r"""Adam with L2-coupled weight decay, as :class:`torch.optim.Adam` (without AMSGrad).
 
     With gradient :math:`g_t`, learning rate :math:`\eta`, weight decay :math:`\lambda` and
@@ -305,46 +321,16 @@ class Adam:
         self.betas = _as_betas(betas)
         self.eps = as_positive_float(eps, "eps")
         self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
-        self._shapes: list[tuple[int, ...]] | None = None
         self._step = 0
         self._exp_avg: list[npt.NDArray[np.float64]] = []
         self._exp_avg_sq: list[npt.NDArray[np.float64]] = []
 
-    def step(
-        self, params: Sequence[npt.ArrayLike], grads: Sequence[npt.ArrayLike]
+    def _update(
+        self, weights: list[npt.NDArray[np.float64]], gradients: list[npt.NDArray[np.float64]]
     ) -> list[npt.NDArray[np.float64]]:
-        """Take one step and return the new parameters.
-
-        Parameters
-        ----------
-        params
-            The current parameter arrays, in the same order and of the same shapes on every
-            call. PyTorch tensors are accepted and read as float64.
-        grads
-            The gradient of the loss with respect to each array of ``params``, one per array
-            and of its shape.
-
-        Returns
-        -------
-        list
-            One new float64 array (``numpy.ndarray``) per parameter. The inputs are not
-            modified; the optimizer's own state advances by one step.
-
-        Raises
-        ------
-        TypeError
-            If ``params`` or ``grads`` is a single array rather than a sequence of arrays, or
-            an array is not numeric.
-        ValueError
-            If ``params`` is empty, ``params`` and ``grads`` differ in length or a gradient's
-            shape differs from its parameter's, an array holds NaN or infinity, or the
-            number or shapes of the parameters differ from those of the first step.
-        """
-        weights, gradients = _check_step(params, grads, self._shapes)
-        if self._shapes is None:
-            self._shapes = [w.shape for w in weights]
-            self._exp_avg = [np.zeros(s) for s in self._shapes]
-            self._exp_avg_sq = [np.zeros(s) for s in self._shapes]
+        if not self._exp_avg:  # first step: both moments start at zero
+            self._exp_avg = [np.zeros_like(w) for w in weights]
+            self._exp_avg_sq = [np.zeros_like(w) for w in weights]
         self._step += 1
         beta1, beta2 = self.betas
         bias_correction1 = 1 - beta1**self._step
