@@ -24,6 +24,9 @@ CONSTRAINTS = ROOT / "constraints.txt"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 STRICT = ("-W", "--keep-going", "-n", "-T")
 
+# Hugging Face libraries (test oracles) must never reach for the network: a download fails at once.
+OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+
 # Debian/Ubuntu packages that the PDF needs; .ci/run installs the same list.
 TEX_PACKAGES = " ".join((DOCS / "tex-packages.txt").read_text().split())
 
@@ -47,7 +50,17 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run pytest: oracle, bad-input and docs tests, and the docstring examples."""
     install(session, "test")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *session.posargs, env=OFFLINE)
+
+
+@nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """Run the property tests with 20 times as many generated examples (hypothesis profile)."""
+    install(session, "test")
+    session.run(
+        "pytest", "-m", "not slow", "-p", "no:cacheprovider", *session.posargs,
+        env={**OFFLINE, "HYPOTHESIS_PROFILE": "fuzz"},
+    )  # fmt: skip
 
 
 @nox.session

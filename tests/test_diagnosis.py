@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.polynomial import Polynomial
@@ -152,7 +152,6 @@ def test_diagnosis_is_frozen_and_checked_on_construction():
 rate = st.floats(0.0, 1.0)
 
 
-@settings(max_examples=100, deadline=None)
 @given(
     human=rate,
     train=rate,
@@ -201,7 +200,6 @@ def test_decomposition_matches_numpy_and_a_hand_computation(seed, r, m):
 finite = st.floats(-100, 100, allow_nan=False, allow_infinity=False)
 
 
-@settings(max_examples=80, deadline=None)
 @given(
     predictions=hnp.arrays(
         np.float64, st.tuples(st.integers(2, 6), st.integers(1, 5)), elements=finite
@@ -370,7 +368,6 @@ def test_polynomial_fits_do_not_modify_their_inputs():
     np.testing.assert_array_equal(x_test, copies[1])
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     coef=hnp.arrays(np.float64, st.integers(1, 4), elements=st.floats(-5, 5)),
     extra=st.integers(0, 3),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.decomposition import PCA
@@ -114,7 +114,6 @@ def test_pca_result_is_frozen():
 small = st.floats(-10, 10, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 2))
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     x=hnp.arrays(np.float64, st.tuples(st.integers(2, 8), st.integers(1, 5)), elements=small),
     data=st.data(),
