@@ -15,6 +15,8 @@ from pycocotools.cocoeval import COCOeval
 from sklearn import metrics as skm
 
 from conceptref.metrics import (
+    STATS_NAMES,
+    _mean_average_precision_spec,
     average_precision,
     iou,
     mean_average_precision,
@@ -22,7 +24,7 @@ from conceptref.metrics import (
 )
 
 ATOL = 1e-12
-COCO_ATOL = 1e-6
+COCO_ATOL = 1e-9
 SEEDS = range(4)
 
 
@@ -234,21 +236,31 @@ def synthetic_set(
 
 
 def coco_objects(predictions, targets) -> tuple[COCO, COCO]:
-    """COCO ground truth and results in memory, image ids 1…N in list order."""
+    """COCO ground truth and results in memory: image ids 1…N in list order, xywh boxes.
+
+    Crowd flags and areas come from the targets when given (area defaults to the box's area);
+    detections get what ``COCO.loadRes`` gives them (area w * h, ids from 1, not crowd).
+    """
     categories = sorted(
         {int(c) for image in (*predictions, *targets) for c in np.asarray(image["labels"])}
     )
     annotations = []
     for i, target in enumerate(targets):
-        for box, label in zip(xywh(target["boxes"]), target["labels"], strict=True):
+        boxes = xywh(target["boxes"])
+        n = len(boxes)
+        crowd = np.asarray(target.get("iscrowd", np.zeros(n)), dtype=int).reshape(n)
+        area = np.asarray(target.get("area", boxes[:, 2] * boxes[:, 3]), float).reshape(n)
+        for box, label, c, a in zip(boxes, np.asarray(target["labels"]), crowd, area, strict=True):
             annotations.append(
                 {"id": len(annotations) + 1, "image_id": i + 1, "category_id": int(label),
-                 "bbox": box.tolist(), "area": float(box[2] * box[3]), "iscrowd": 0}
+                 "bbox": box.tolist(), "area": float(a), "iscrowd": int(c)}
             )  # fmt: skip
     results = [
         {"image_id": i + 1, "category_id": int(label), "bbox": box.tolist(), "score": float(s)}
         for i, p in enumerate(predictions)
-        for box, s, label in zip(xywh(p["boxes"]), p["scores"], p["labels"], strict=True)
+        for box, s, label in zip(
+            xywh(p["boxes"]), np.asarray(p["scores"]), np.asarray(p["labels"]), strict=True
+        )
     ]
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO()
@@ -258,50 +270,74 @@ def coco_objects(predictions, targets) -> tuple[COCO, COCO]:
             "categories": [{"id": c} for c in categories],
         }
         gt.createIndex()
-        dt = gt.loadRes(results)
+        if results:
+            dt = gt.loadRes(results)
+        else:  # loadRes cannot take an empty list
+            dt = COCO()
+            dt.dataset = {**gt.dataset, "annotations": []}
+            dt.createIndex()
     return gt, dt
 
 
+def summarize(evaluator: COCOeval, ap: bool, iou=None, area="all", max_det=100) -> float:
+    """COCOeval._summarize's mean, for any maxDets (NaN where COCO says -1)."""
+    p = evaluator.params
+    a = p.areaRngLbl.index(area)
+    m = list(p.maxDets).index(max_det)
+    s = evaluator.eval["precision" if ap else "recall"]
+    if iou is not None:
+        s = s[np.flatnonzero(p.iouThrs == iou)]
+    s = s[..., a, m]
+    return float(np.mean(s[s > -1])) if (s > -1).any() else float("nan")
+
+
 def coco_reference(predictions, targets, iou_thresholds=None, max_detections=100) -> dict:
-    """COCOeval's numbers: stats[0:3] for the defaults, else the same means of eval['precision']."""
+    """COCOeval's twelve stats (read from eval[...] for other maxDets) and per-class AP."""
+    names = [
+        "map", "map_50", "map_75", "map_small", "map_medium", "map_large",
+        "mar_1", "mar_10", "mar_100", "mar_small", "mar_medium", "mar_large",
+    ]  # fmt: skip
+    if not targets:  # COCOeval needs an image
+        return {**dict.fromkeys(names, float("nan")), "per_class": {}}
     gt, dt = coco_objects(predictions, targets)
     evaluator = COCOeval(gt, dt, iouType="bbox")
-    defaults = iou_thresholds is None and max_detections == 100
-    if not defaults:
-        evaluator.params.maxDets = [max_detections]
-        if iou_thresholds is not None:
-            evaluator.params.iouThrs = np.asarray(iou_thresholds, dtype=np.float64)
+    if iou_thresholds is not None:
+        evaluator.params.iouThrs = np.asarray(iou_thresholds, dtype=np.float64)
+    top = max_detections
+    recall_at = [min(n, top) for n in (1, 10, 100)]
+    evaluator.params.maxDets = sorted({*recall_at, top})
     with contextlib.redirect_stdout(io.StringIO()):
         evaluator.evaluate()
         evaluator.accumulate()
-        if defaults:
+    args = [
+        (True, None, "all", top), (True, 0.5, "all", top), (True, 0.75, "all", top),
+        (True, None, "small", top), (True, None, "medium", top), (True, None, "large", top),
+        (False, None, "all", recall_at[0]), (False, None, "all", recall_at[1]),
+        (False, None, "all", recall_at[2]), (False, None, "small", recall_at[2]),
+        (False, None, "medium", recall_at[2]), (False, None, "large", recall_at[2]),
+    ]  # fmt: skip
+    result = {name: summarize(evaluator, *a) for name, a in zip(names, args, strict=True)}
+    if iou_thresholds is None and max_detections == 100:  # the stats COCO itself prints
+        with contextlib.redirect_stdout(io.StringIO()):
             evaluator.summarize()
-    precision = evaluator.eval["precision"][:, :, :, 0, -1]  # (T, R, K), area "all", last maxDets
-    thresholds = evaluator.params.iouThrs
-
-    def mean(s):
-        return float(np.mean(s[s > -1])) if (s > -1).any() else float("nan")
-
-    result = {
-        "map": mean(precision),
-        "map_50": mean(precision[thresholds == 0.5]),
-        "map_75": mean(precision[thresholds == 0.75]),
-        "per_class": {
-            c: mean(precision[:, :, k])
-            for k, c in enumerate(evaluator.params.catIds)
-            if (precision[:, :, k] > -1).any()
-        },
+        stats = np.where(evaluator.stats == -1, np.nan, evaluator.stats)
+        np.testing.assert_allclose([result[n] for n in names], stats, rtol=0, atol=1e-15)
+    precision = evaluator.eval["precision"][:, :, :, 0, -1]  # (T, R, K), area "all"
+    result["per_class"] = {
+        c: float(precision[:, :, k].mean())
+        for k, c in enumerate(evaluator.params.catIds)
+        if (precision[:, :, k] > -1).any()
     }
-    if defaults:
-        assert np.allclose(evaluator.stats[:3], [result[k] for k in ("map", "map_50", "map_75")])
     return result
 
 
 def assert_matches_coco(predictions, targets, **kwargs) -> None:
     ours = mean_average_precision(predictions, targets, **kwargs)
     theirs = coco_reference(predictions, targets, **kwargs)
-    for key in ("map", "map_50", "map_75"):
-        np.testing.assert_allclose(getattr(ours, key), theirs[key], rtol=0, atol=COCO_ATOL)
+    for name in STATS_NAMES:
+        np.testing.assert_allclose(
+            getattr(ours, name), theirs[name], rtol=0, atol=COCO_ATOL, err_msg=name
+        )
     assert ours.per_class.keys() == theirs["per_class"].keys()
     for c, value in theirs["per_class"].items():
         assert ours.per_class[c] == pytest.approx(value, abs=COCO_ATOL), c

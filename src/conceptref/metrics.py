@@ -15,6 +15,7 @@ follow the convention of torchmetrics' ``MeanAveragePrecision``: one dict per im
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -25,6 +26,7 @@ import numpy.typing as npt
 from conceptref._validation import as_positive_int, as_real_array, check_real_dtype
 
 __all__ = [
+    "STATS_NAMES",
     "MAPResult",
     "average_precision",
     "iou",
@@ -88,7 +90,8 @@ def iou(boxes1: npt.ArrayLike, boxes2: npt.ArrayLike) -> npt.NDArray[np.float64]
     b = _as_boxes(boxes2, "boxes2")
     for boxes, name in ((a, "boxes1"), (b, "boxes2")):
         _check_boxes(boxes, name)
-    return _iou(a, b)
+    scale = _box_scale(a, b)
+    return _iou(a * scale, b * scale)
 
 
 def precision_recall_curve(
@@ -248,26 +251,51 @@ def average_precision(
 
 @dataclass(frozen=True, eq=False)
 class MAPResult:
-    """The result of :func:`mean_average_precision`.
+    """The result of :func:`mean_average_precision`: COCO's twelve figures and the details.
+
+    The twelve figures carry the names of torchmetrics' ``MeanAveragePrecision``; :attr:`stats`
+    lists them in the order of pycocotools' ``COCOeval.stats``. Each is a mean over the classes
+    that have at least one ground-truth box counted in its area range (not a crowd region, area
+    inside the range), and NaN where there is no such class (COCO reports -1).
 
     Attributes
     ----------
     map
         AP averaged over every IoU threshold and every class (COCO's headline "AP", which is
-        AP@[.50:.95] for the default thresholds). NaN when the ground truth holds no box.
+        AP@[.50:.95] for the default thresholds).
     map_50
         AP at IoU 0.5, averaged over the classes; NaN if 0.5 is not among the thresholds.
     map_75
         AP at IoU 0.75, averaged over the classes; NaN if 0.75 is not among the thresholds.
+    map_small
+        As ``map``, for objects of area at most :math:`32^2` (COCO's "small").
+    map_medium
+        As ``map``, for objects of area :math:`32^2` to :math:`96^2`.
+    map_large
+        As ``map``, for objects of area at least :math:`96^2`.
+    mar_1
+        Average recall with 1 detection per image and class: the recall reached, averaged over
+        the IoU thresholds and the classes.
+    mar_10
+        Average recall with 10 detections per image and class.
+    mar_100
+        Average recall with 100 detections per image and class.
+    mar_small
+        ``mar_100`` for small objects.
+    mar_medium
+        ``mar_100`` for medium objects.
+    mar_large
+        ``mar_100`` for large objects.
     per_class
-        For each class that occurs in the ground truth, its AP averaged over the thresholds.
+        For each class in :attr:`classes`, its AP averaged over the thresholds (area "all").
     classes
-        Those classes in increasing order, an integer array of shape ``(K,)``.
+        The classes that have a counted ground-truth box, in increasing order, integer array of
+        shape ``(K,)``.
     iou_thresholds
         The IoU thresholds, float64 of shape ``(T,)``.
     ap
-        AP per threshold and class, float64 of shape ``(T, K)``: ``ap[t, k]`` is COCO's
-        ``eval["precision"][t, :, k, 0, -1].mean()``.
+        AP per threshold and class (area "all"), float64 of shape ``(T, K)``: ``ap[t, k]`` is
+        COCO's ``eval["precision"][t, :, k, 0, -1].mean()``.
     """
 
     map: float
@@ -277,6 +305,45 @@ class MAPResult:
     classes: npt.NDArray[np.int64]
     iou_thresholds: npt.NDArray[np.float64]
     ap: npt.NDArray[np.float64]
+    map_small: float = float("nan")
+    map_medium: float = float("nan")
+    map_large: float = float("nan")
+    mar_1: float = float("nan")
+    mar_10: float = float("nan")
+    mar_100: float = float("nan")
+    mar_small: float = float("nan")
+    mar_medium: float = float("nan")
+    mar_large: float = float("nan")
+
+    @property
+    def stats(self) -> npt.NDArray[np.float64]:
+        """The twelve figures in the order of ``COCOeval.stats``, float64 of shape ``(12,)``."""
+        return np.array([getattr(self, name) for name in STATS_NAMES])
+
+
+#: The names of the twelve figures of :class:`MAPResult`, in the order of ``COCOeval.stats``.
+STATS_NAMES = (
+    "map",
+    "map_50",
+    "map_75",
+    "map_small",
+    "map_medium",
+    "map_large",
+    "mar_1",
+    "mar_10",
+    "mar_100",
+    "mar_small",
+    "mar_medium",
+    "mar_large",
+)
+
+# COCO's area ranges, both ends included: all, small, medium, large.
+_AREA_RANGES = np.array([[0.0, 1e5**2], [0.0, 32.0**2], [32.0**2, 96.0**2], [96.0**2, 1e5**2]])
+# COCO's numbers of detections for average recall.
+_RECALL_DETECTIONS = (1, 10, 100)
+
+# Match states of a detection, per area range and IoU threshold.
+_FALSE_POSITIVE, _TRUE_POSITIVE, _MATCHED_IGNORED = 0, 1, 2
 
 
 def mean_average_precision(
@@ -286,52 +353,69 @@ def mean_average_precision(
     iou_thresholds: npt.ArrayLike | None = None,
     max_detections: int = 100,
 ) -> MAPResult:
-    r"""COCO's mean average precision for box detection, as pycocotools computes it.
+    r"""COCO's box evaluation: the twelve AP and AR figures of pycocotools' ``COCOeval``.
 
-    For every class :math:`k` and IoU threshold :math:`t`, the detections of class :math:`k` in
-    all images, ranked by score, give a precision-recall curve, and :math:`AP_{t,k}` is its
-    101-point interpolated average precision (``method="coco101"`` of
+    For every class :math:`k`, IoU threshold :math:`t` and area range, the detections of class
+    :math:`k` in all images, ranked by score, give a precision-recall curve, and
+    :math:`AP_{t,k}` is its 101-point interpolated average precision (``method="coco101"`` of
     :func:`average_precision`, with one point per detection). Then
 
     .. math:: \text{mAP} = \frac{1}{|T|\,|K|} \sum_{t \in T} \sum_{k \in K} AP_{t,k} .
 
-    A detection is a true positive at threshold :math:`t` if it is matched to a ground-truth box:
-    in each image and class, detections are taken in decreasing score order, and each is matched
-    to the not yet matched ground-truth box of the same class with the highest IoU, if that IoU is
-    at least :math:`t`. Each ground-truth box is matched at most once; unmatched detections are
-    false positives. The result equals ``COCOeval`` (``iouType="bbox"``, area range ``"all"``,
-    the largest ``maxDets``) on data without crowd boxes, including its fine print:
+    Matching, per image and class: detections are taken in decreasing score order, and each is
+    matched to the ground-truth box with the highest IoU among those not yet matched, if that
+    IoU is at least :math:`t`. A matched detection is a true positive; an unmatched one a false
+    positive; each box is matched at most once. Crowd regions and area ranges add COCO's rule
+    for *ignored* boxes:
+
+    * a ground-truth box is ignored if it is a crowd region (``"iscrowd"`` 1) or its area lies
+      outside the area range; a detection prefers any counted box to an ignored one;
+    * a detection matched to an ignored box is ignored: neither true nor false positive;
+    * a crowd region can absorb any number of detections, and its IoU with a detection
+      :math:`D` is :math:`|D \cap G| / |D|` (the part of the detection inside it);
+    * ignored boxes are never missed: recall counts only the others;
+    * an unmatched detection whose own area lies outside the area range is ignored.
+
+    Average recall (AR) is the recall reached with the ``n`` highest-scoring detections per
+    image and class, averaged over the thresholds and the classes, for ``n`` = 1, 10, 100.
+    The result equals ``COCOeval`` (``iouType="bbox"``) to rounding, including its fine print:
 
     * only the ``max_detections`` highest-scoring detections per image and class count;
     * tied scores keep their input order within an image, and across images the earlier image
-      comes first; among ground-truth boxes with equal IoU, the later one is matched;
+      comes first; among boxes with equal IoU, the later one is matched;
     * a threshold of 1 accepts IoU :math:`\ge 1 - 10^{-10}`, so that identical boxes match;
-    * a class absent from the ground truth of every image is left out of the mean, and
-      detections of it are ignored; a class with ground truth but no detection has AP 0;
+    * the area ranges are :math:`[0, 10^{10}]` ("all"), :math:`[0, 32^2]`,
+      :math:`[32^2, 96^2]` and :math:`[96^2, 10^{10}]`, both ends included;
+    * a class without a counted ground-truth box in the area range is left out of that mean;
+      a class with ground truth but no detection has AP 0;
     * an image without ground truth still counts: its detections are false positives.
 
-    COCO's area range "all" actually ends at an area of :math:`10^{10}`; boxes larger than
-    that, which COCO would ignore, count here like any other. COCO reports -1 where this
-    function returns NaN.
+    This function does the matching for all images, classes, thresholds and area ranges at
+    once; :func:`_mean_average_precision_spec` is the same evaluation written as plain loops,
+    and the tests check both against pycocotools.
 
     Parameters
     ----------
     predictions
         One dict per image with ``"boxes"`` (shape ``(N, 4)``, ``(x1, y1, x2, y2)``),
         ``"scores"`` (shape ``(N,)``) and integer ``"labels"`` (shape ``(N,)``). Arrays, lists
-        and CPU tensors all work.
+        and tensors (float16, bfloat16, with ``requires_grad``, on any device) all work.
     targets
-        One dict per image, in the same order, with ``"boxes"`` and ``"labels"``.
+        One dict per image, in the same order, with ``"boxes"`` and ``"labels"``, and
+        optionally ``"iscrowd"`` (0 or 1 per box; default 0) and ``"area"`` (the object's area
+        for the area ranges, for example its mask's; default: the box's area).
     iou_thresholds
         IoU thresholds in ``(0, 1]``, shape ``(T,)``; ``None`` means COCO's
         ``0.50, 0.55, …, 0.95``.
     max_detections
-        How many detections per image and class count, from the highest score down.
+        How many detections per image and class count, from the highest score down. The
+        recall figures use at most this many as well.
 
     Returns
     -------
     MAPResult
-        ``map``, ``map_50``, ``map_75``, ``per_class`` and the per-threshold array ``ap``.
+        The twelve figures (``map``, ``map_50``, …, ``mar_large``), ``per_class`` and the
+        per-threshold array ``ap``.
 
     Raises
     ------
@@ -339,9 +423,10 @@ def mean_average_precision(
         If ``predictions`` or ``targets`` is not a list of dicts, if an array is not numeric,
         if labels are not integers, or if ``max_detections`` is not an integer.
     ValueError
-        If the two lists differ in length, a key is missing, boxes do not have shape
-        ``(N, 4)``, boxes, scores and labels of an image differ in length, a box or score is
-        NaN or infinite, a box has ``x2 < x1`` or ``y2 < y1``, a threshold lies outside
+        If the two lists differ in length, a key is missing or unknown, boxes do not have shape
+        ``(N, 4)``, the arrays of an image differ in length, a box, score or area is NaN or
+        infinite, a box has ``x2 < x1`` or ``y2 < y1``, an area is negative, ``"iscrowd"``
+        holds anything but 0 and 1, a label does not fit in int64, a threshold lies outside
         ``(0, 1]``, or ``max_detections`` is less than 1. Messages name the image, as in
         ``predictions[3]['boxes']: x2 < x1 in box 5``.
 
@@ -352,8 +437,8 @@ def mean_average_precision(
 
     References
     ----------
-    T.-Y. Lin et al., "Microsoft COCO: Common objects in context", ECCV 2014; the evaluation code
-    is ``cocoeval.py`` in https://github.com/cocodataset/cocoapi.
+    The COCO detection evaluation, https://cocodataset.org/#detection-eval, and its code,
+    ``cocoeval.py`` in https://github.com/cocodataset/cocoapi.
 
     Examples
     --------
@@ -366,7 +451,49 @@ def mean_average_precision(
     (0.505, 0.505, 0.4545)
     >>> {k: round(v, 4) for k, v in result.per_class.items()}
     {1: 0.4545}
+    >>> round(result.mar_1, 4), round(result.mar_100, 4), round(result.map_small, 4)
+    (0.45, 0.45, 0.4545)
     """
+    return _evaluate(predictions, targets, iou_thresholds, max_detections, spec=False)
+
+
+def _mean_average_precision_spec(
+    predictions: Sequence[Mapping[str, npt.ArrayLike]],
+    targets: Sequence[Mapping[str, npt.ArrayLike]],
+    *,
+    iou_thresholds: npt.ArrayLike | None = None,
+    max_detections: int = 100,
+) -> MAPResult:
+    """:func:`mean_average_precision` computed by plain loops: the specification of the rule.
+
+    One image and class at a time, one detection at a time, exactly as the page describes the
+    matching; then one class, area range and threshold at a time for the curves. Slow, and
+    only for the tests, which check the vectorized path against it and against pycocotools.
+    """
+    return _evaluate(predictions, targets, iou_thresholds, max_detections, spec=True)
+
+
+@dataclass(frozen=True)
+class _Boxes:
+    """The boxes of all images of one side, stacked: row ``i`` belongs to image ``image[i]``."""
+
+    boxes: npt.NDArray[np.float64]  # (N, 4)
+    labels: npt.NDArray[np.int64]  # (N,)
+    image: npt.NDArray[np.int64]  # (N,)
+    scores: npt.NDArray[np.float64]  # (N,), empty for ground truth
+    area: npt.NDArray[np.float64]  # (N,) for the area ranges
+    crowd: npt.NDArray[np.bool_]  # (N,), all False for detections
+
+
+def _evaluate(
+    predictions: Sequence[Mapping[str, npt.ArrayLike]],
+    targets: Sequence[Mapping[str, npt.ArrayLike]],
+    iou_thresholds: npt.ArrayLike | None,
+    max_detections: int,
+    *,
+    spec: bool,
+) -> MAPResult:
+    """Validate, rank, match (by loops if ``spec``, else vectorized) and summarize."""
     thresholds = _as_iou_thresholds(iou_thresholds)
     top = as_positive_int(max_detections, "max_detections")
     _check_image_list(predictions, "predictions")
@@ -380,55 +507,292 @@ def mean_average_precision(
     det = _flatten(predictions, "predictions", scored=True)
     gt = _flatten(targets, "targets", scored=False)
 
-    # Classes are those with ground truth somewhere; detections of any other class drop out.
-    classes = np.unique(gt.labels)
-    gt_class = np.searchsorted(classes, gt.labels)
-    det_class = np.searchsorted(classes, det.labels)
-    known = det_class < classes.size
-    known[known] = classes[det_class[known]] == det.labels[known]
-    det_class, det_image = det_class[known], det.image[known]
-    det_boxes, det_scores = det.boxes[known], det.scores[known]
+    # The classes are those with a ground-truth box counted in the area range "all". Any other
+    # class has no AP in any area range (COCO's -1): its detections and boxes drop out.
+    lo, hi = _AREA_RANGES[:, 0], _AREA_RANGES[:, 1]
+    gt_ignored = gt.crowd[:, None] | (gt.area[:, None] < lo) | (gt.area[:, None] > hi)  # (G, A)
+    classes = np.unique(gt.labels[~gt_ignored[:, 0]])
+    det_class, det_keep = _class_index(classes, det.labels)
+    gt_class, gt_keep = _class_index(classes, gt.labels)
 
     # Rank detections within each (class, image) by decreasing score, ties in input order,
-    # and keep the best `top` of each.
-    det_group = det_class * n_images + det_image
-    order = np.lexsort((-det_scores, det_group))
+    # and keep the best `top` of each. Ground truth of each (class, image) stays in input order.
+    det_group = det_class * n_images + det.image
+    order = np.flatnonzero(det_keep)
+    order = order[np.lexsort((-det.scores[order], det_group[order]))]
     det_rank = _rank_in_runs(det_group[order])
-    keep = det_rank < top
-    order, det_rank = order[keep], det_rank[keep]
-    det_group, det_class, det_image = det_group[order], det_class[order], det_image[order]
-    det_boxes, det_scores = det_boxes[order], det_scores[order]
-
-    # Ground truth of each (class, image) in input order.
+    order, det_rank = order[det_rank < top], det_rank[det_rank < top]
     gt_group = gt_class * n_images + gt.image
-    gt_order = np.argsort(gt_group, kind="stable")
-    gt_group, gt_boxes = gt_group[gt_order], gt.boxes[gt_order]
+    gt_order = np.flatnonzero(gt_keep)
+    gt_order = gt_order[np.argsort(gt_group[gt_order], kind="stable")]
 
-    hits = _match(det_boxes, det_group, det_rank, gt_boxes, gt_group, thresholds)  # (D, T)
-    n_gt = np.bincount(gt_class, minlength=classes.size)
-    precision = _coco_precision(det_class, det_scores, hits, n_gt)
-    ap = precision.mean(axis=-1).T  # (T, K)
+    limits = np.minimum(thresholds, 1 - 1e-10)  # COCO's cap: IoU 1 may be off by rounding
+    scale = _box_scale(det.boxes, gt.boxes)
+    match = _match_spec if spec else _match
+    state = match(  # (D, A, T)
+        det.boxes[order] * scale,
+        det_group[order],
+        gt.boxes[gt_order] * scale,
+        gt_group[gt_order],
+        gt.crowd[gt_order],
+        gt_ignored[gt_order],
+        limits,
+    )
+    det_outside = (det.area[order, None] < lo) | (det.area[order, None] > hi)  # (D, A)
+    counted = (state == _TRUE_POSITIVE) | ((state == _FALSE_POSITIVE) & ~det_outside[:, :, None])
+    n_gt = np.zeros((classes.size, lo.size), np.int64)  # (K, A) counted boxes
+    np.add.at(n_gt, gt_class[gt_keep], ~gt_ignored[gt_keep])
+    accumulate = _accumulate_spec if spec else _accumulate
+    precision, recall = accumulate(
+        det_class[order], det.scores[order], det_rank, state, counted, n_gt
+    )  # (A, T, K, 101), (A, T, K, M) with M = 1, 10, 100 detections
+    ap = precision.mean(axis=-1)  # (A, T, K)
+    valid = n_gt.T[:, None, :] > 0  # (A, 1, K)
 
-    per_class = {int(c): float(v) for c, v in zip(classes, ap.mean(axis=0), strict=True)}
+    def mean(values: npt.NDArray[np.float64], area: int) -> float:
+        """Mean over thresholds and the classes with counted boxes in the area range."""
+        chosen = np.broadcast_to(valid[area], values.shape)
+        return float(values[chosen].mean()) if chosen.any() else float("nan")
+
+    at_50, at_75 = thresholds == 0.5, thresholds == 0.75
+    per_class = {int(c): float(v) for c, v in zip(classes, ap[0].mean(axis=0), strict=True)}
     return MAPResult(
-        map=_mean(ap),
-        map_50=_mean(ap[np.abs(thresholds - 0.5) < 1e-9]),
-        map_75=_mean(ap[np.abs(thresholds - 0.75) < 1e-9]),
+        map=mean(ap[0], 0),
+        map_50=mean(ap[0][at_50], 0),
+        map_75=mean(ap[0][at_75], 0),
+        map_small=mean(ap[1], 1),
+        map_medium=mean(ap[2], 2),
+        map_large=mean(ap[3], 3),
+        mar_1=mean(recall[0, ..., 0], 0),
+        mar_10=mean(recall[0, ..., 1], 0),
+        mar_100=mean(recall[0, ..., 2], 0),
+        mar_small=mean(recall[1, ..., 2], 1),
+        mar_medium=mean(recall[2, ..., 2], 2),
+        mar_large=mean(recall[3, ..., 2], 3),
         per_class=per_class,
         classes=classes.astype(np.int64),
         iou_thresholds=thresholds,
-        ap=ap,
+        ap=ap[0],
     )
 
 
-@dataclass(frozen=True)
-class _Boxes:
-    """The boxes of all images of one side, stacked: row ``i`` belongs to image ``image[i]``."""
+def _class_index(
+    classes: npt.NDArray[np.int64], labels: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Index of each label in the sorted ``classes``, and whether the label is one of them."""
+    index = np.searchsorted(classes, labels)
+    known = index < classes.size
+    known[known] = classes[index[known]] == labels[known]
+    return np.where(known, index, 0), known
 
-    boxes: npt.NDArray[np.float64]  # (N, 4)
-    labels: npt.NDArray[np.int64]  # (N,)
-    image: npt.NDArray[np.int64]  # (N,)
-    scores: npt.NDArray[np.float64]  # (N,), empty for ground truth
+
+def _rank_in_runs(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Rank of each entry of the sorted ``keys`` within its run of equal keys (0, 1, 2, …)."""
+    index = np.arange(keys.size)
+    starts = np.ones(keys.size, dtype=np.bool_)
+    starts[1:] = keys[1:] != keys[:-1]
+    return index - np.maximum.accumulate(np.where(starts, index, 0))
+
+
+def _match_spec(
+    det_boxes: npt.NDArray[np.float64],
+    det_group: npt.NDArray[np.int64],
+    gt_boxes: npt.NDArray[np.float64],
+    gt_group: npt.NDArray[np.int64],
+    gt_crowd: npt.NDArray[np.bool_],
+    gt_ignored: npt.NDArray[np.bool_],
+    limits: npt.NDArray[np.float64],
+) -> npt.NDArray[np.int8]:
+    """The matching rule, one detection at a time: the specification that :func:`_match` meets.
+
+    Detections come sorted by group (class and image) and, within it, by decreasing score;
+    ground truth comes sorted by group. Returns the state of every detection per area range
+    and threshold, shape ``(D, A, T)``.
+    """
+    state = np.full((det_group.size, gt_ignored.shape[1], limits.size), _FALSE_POSITIVE, np.int8)
+    for group in np.intersect1d(det_group, gt_group):
+        dets, gts = np.flatnonzero(det_group == group), np.flatnonzero(gt_group == group)
+        overlaps = _iou(det_boxes[dets], gt_boxes[gts], gt_crowd[gts])  # (n, m)
+        for a in range(gt_ignored.shape[1]):
+            ignored = gt_ignored[gts, a]
+            for t, limit in enumerate(limits):
+                taken = np.zeros(gts.size, dtype=np.bool_)
+                for i, d in enumerate(dets):  # in decreasing score order
+                    best = -1
+                    for j in range(gts.size):
+                        if taken[j] or overlaps[i, j] < limit:
+                            continue
+                        # A counted box beats an ignored one; then the higher IoU; on a tie,
+                        # the later box (COCO's order).
+                        if (
+                            best < 0
+                            or (ignored[best] and not ignored[j])
+                            or (ignored[best] == ignored[j] and overlaps[i, j] >= overlaps[i, best])
+                        ):
+                            best = j
+                    if best >= 0:
+                        state[d, a, t] = _MATCHED_IGNORED if ignored[best] else _TRUE_POSITIVE
+                        taken[best] = not gt_crowd[gts[best]]  # crowd regions stay available
+    return state
+
+
+def _match(
+    det_boxes: npt.NDArray[np.float64],
+    det_group: npt.NDArray[np.int64],
+    gt_boxes: npt.NDArray[np.float64],
+    gt_group: npt.NDArray[np.int64],
+    gt_crowd: npt.NDArray[np.bool_],
+    gt_ignored: npt.NDArray[np.bool_],
+    limits: npt.NDArray[np.float64],
+) -> npt.NDArray[np.int8]:
+    """:func:`_match_spec`, for all groups, area ranges and thresholds at once.
+
+    Matching is sequential within a group, but the groups are independent, so every group takes
+    its ``r``-th detection in the same step, for every area range and threshold together. Groups
+    go in buckets of similar numbers of detections and of boxes (each padded to the next power
+    of two), and IoUs are computed step by step, so memory stays proportional to the number of
+    detections plus boxes.
+    """
+    n_areas, n_thresholds = gt_ignored.shape[1], limits.size
+    state = np.full((det_group.size, n_areas, n_thresholds), _FALSE_POSITIVE, np.int8)
+    groups, gt_start, gt_count = np.unique(gt_group, return_index=True, return_counts=True)
+    det_groups, det_start, det_count = np.unique(det_group, return_index=True, return_counts=True)
+    _, gi, di = np.intersect1d(groups, det_groups, assume_unique=True, return_indices=True)
+    if gi.size == 0:
+        return state
+    gt_start, gt_count, det_start, det_count = gt_start[gi], gt_count[gi], det_start[di], det_count[di]
+    width = _next_power_of_two(gt_count)
+    depth = _next_power_of_two(det_count)
+    # One zero box appended to the ground truth pads every group: its IoU with anything is 0.
+    gt_pad = np.vstack([gt_boxes, np.zeros((1, 4))])
+    crowd_pad = np.r_[gt_crowd, False]
+    ignored_pad = np.vstack([gt_ignored, np.zeros((1, n_areas), np.bool_)])
+    limit = limits[None, None, :, None]  # (1, 1, T, 1)
+
+    buckets = np.unique(np.stack([width, depth], axis=1), axis=0)
+    for w, dep in buckets:
+        members = np.flatnonzero((width == w) & (depth == dep))
+        members = members[np.argsort(-det_count[members], kind="stable")]  # busiest first
+        n_groups, n_ranks = members.size, int(det_count[members[0]])
+        gt_index = gt_start[members][:, None] + np.arange(w)  # (G, w); -1 is the padding box
+        gt_index[np.arange(w) >= gt_count[members][:, None]] = -1
+        boxes = gt_pad[gt_index]  # (G, w, 4)
+        crowd = crowd_pad[gt_index]  # (G, w)
+        ignored = ignored_pad[gt_index].transpose(0, 2, 1)[:, :, None, :]  # (G, A, 1, w)
+        taken = np.zeros((n_groups, n_areas, n_thresholds, w), dtype=np.bool_)
+        active = n_groups - np.searchsorted(np.sort(det_count[members]), np.arange(n_ranks), "right")
+        for r in range(n_ranks):
+            n = int(active[r])  # the groups that have an r-th detection come first
+            d = det_start[members[:n]] + r
+            overlap = _iou(det_boxes[d, None, :], boxes[:n], crowd[:n])[:, None, :, :]
+            allowed = (overlap >= limit) & ~taken[:n]  # (n, A, T, w)
+            counted = allowed & ~ignored[:n]
+            has_counted = counted.any(axis=-1)  # (n, A, T)
+            # A counted box beats an ignored one; among the candidates, the highest IoU, and on
+            # a tie the later box: search reversed.
+            choice = np.where(has_counted[..., None], counted, allowed)
+            found = choice.any(axis=-1)
+            best = w - 1 - np.where(choice, overlap, -1.0)[..., ::-1].argmax(axis=-1)  # (n, A, T)
+            state[d] = np.where(found, np.where(has_counted, _TRUE_POSITIVE, _MATCHED_IGNORED), 0)
+            g, a, t = np.nonzero(found)
+            b = best[g, a, t]
+            stays = ~crowd[g, b]  # crowd regions stay available
+            taken[g[stays], a[stays], t[stays], b[stays]] = True
+    return state
+
+
+def _next_power_of_two(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The smallest power of two at least ``counts`` (which are at least 1)."""
+    return np.left_shift(1, np.ceil(np.log2(counts)).astype(np.int64))
+
+
+def _accumulate_spec(
+    det_class: npt.NDArray[np.int64],
+    det_scores: npt.NDArray[np.float64],
+    det_rank: npt.NDArray[np.int64],
+    state: npt.NDArray[np.int8],
+    counted: npt.NDArray[np.bool_],
+    n_gt: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Interpolated precision and final recall, one class, area range and threshold at a time.
+
+    Detections come sorted by class, image and rank. Within a class they are ranked by score;
+    ties go to the earlier image, then to the earlier rank (COCOeval's stable merge sort).
+    Returns precision of shape ``(A, T, K, 101)`` and recall of shape ``(A, T, K, 3)`` for 1, 10
+    and 100 detections per image and class.
+    """
+    n_classes, n_areas = n_gt.shape
+    n_thresholds = state.shape[2]
+    precision = np.zeros((n_areas, n_thresholds, n_classes, _COCO101_RECALLS.size))
+    recall = np.zeros((n_areas, n_thresholds, n_classes, len(_RECALL_DETECTIONS)))
+    for k in range(n_classes):
+        rows = np.flatnonzero(det_class == k)
+        rows = rows[np.argsort(-det_scores[rows], kind="stable")]
+        for a in range(n_areas):
+            if n_gt[k, a] == 0:
+                continue
+            for t in range(n_thresholds):
+                mine = rows[counted[rows, a, t]]  # ignored detections drop out
+                tp = np.cumsum(state[mine, a, t] == _TRUE_POSITIVE, dtype=np.float64)
+                fp = np.arange(1, mine.size + 1) - tp
+                p = tp / (tp + fp + np.spacing(1))  # COCO's expression, tiny guard included
+                precision[a, t, k] = _interpolated_precision(tp / n_gt[k, a], p, _COCO101_RECALLS)
+                for m, n in enumerate(_RECALL_DETECTIONS):
+                    hits = (state[mine, a, t] == _TRUE_POSITIVE) & (det_rank[mine] < n)
+                    recall[a, t, k, m] = hits.sum() / n_gt[k, a]
+    return precision, recall
+
+
+def _accumulate(
+    det_class: npt.NDArray[np.int64],
+    det_scores: npt.NDArray[np.float64],
+    det_rank: npt.NDArray[np.int64],
+    state: npt.NDArray[np.int8],
+    counted: npt.NDArray[np.bool_],
+    n_gt: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`_accumulate_spec` for all classes, area ranges and thresholds at once."""
+    n_classes, n_areas = n_gt.shape
+    n_thresholds = state.shape[2]
+    columns = n_areas * n_thresholds
+    # Detections come sorted by class, image and rank, so a stable sort on (class, score)
+    # keeps that order among ties.
+    order = np.lexsort((-det_scores, det_class))
+    cls = det_class[order]
+    hit = (state[order] == _TRUE_POSITIVE).reshape(-1, columns)  # (D, A*T)
+    count = counted[order].reshape(-1, columns)
+    start = np.searchsorted(cls, np.arange(n_classes))  # first row of each class
+    zero = np.zeros((1, columns), np.int64)
+    cum_tp = np.vstack([zero, np.cumsum(hit, axis=0)])
+    cum_n = np.vstack([zero, np.cumsum(count, axis=0)])
+    tp = (cum_tp[1:] - cum_tp[start][cls]).astype(np.float64)  # (D, A*T) within the class
+    fp = (cum_n[1:] - cum_n[start][cls]) - tp
+    total = np.repeat(n_gt, n_thresholds, axis=1)  # (K, A*T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rec = tp / total[cls]
+    prec = tp / (fp + tp + np.spacing(1))  # COCO's expression, tiny guard term included
+
+    # The interpolated precision at level r is the best precision among points with recall
+    # >= r. Only true positives can hold that best (a false positive has the recall and a lower
+    # precision than the point before it). Record, for each, how many levels its recall reaches
+    # (1 … 101), keep the best precision per count, then a running maximum from the top count
+    # down gives every level its answer at once (0 where no point reaches it).
+    row, col = np.nonzero(hit)
+    reaches = np.searchsorted(_COCO101_RECALLS, rec[row, col], side="right")
+    best = np.zeros((n_classes, columns, _COCO101_RECALLS.size + 1))
+    np.maximum.at(best, (cls[row], col, reaches), prec[row, col])
+    curve = np.maximum.accumulate(best[..., ::-1], axis=-1)[..., ::-1][..., 1:]  # (K, A*T, 101)
+    precision = curve.reshape(n_classes, n_areas, n_thresholds, _COCO101_RECALLS.size)
+    precision = precision.transpose(1, 2, 0, 3)
+
+    found = np.zeros((n_classes, columns, len(_RECALL_DETECTIONS)))
+    for m, n in enumerate(_RECALL_DETECTIONS):
+        np.add.at(found[:, :, m], (cls[row], col), det_rank[order][row] < n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = found / total[:, :, None]
+    recall = recall.reshape(n_classes, n_areas, n_thresholds, len(_RECALL_DETECTIONS))
+    recall = recall.transpose(1, 2, 0, 3)
+    return precision, np.nan_to_num(recall)
 
 
 def _check_image_list(images: object, name: str) -> None:
@@ -439,10 +803,16 @@ def _check_image_list(images: object, name: str) -> None:
         )
 
 
+_PREDICTION_KEYS = ("boxes", "scores", "labels")
+_TARGET_KEYS = ("boxes", "labels")
+_OPTIONAL_TARGET_KEYS = ("iscrowd", "area")
+
+
 def _flatten(images: Sequence[Mapping[str, npt.ArrayLike]], name: str, *, scored: bool) -> _Boxes:
     """Check the per-image dicts and stack their arrays; errors name the image and the box."""
-    keys = ("boxes", "scores", "labels") if scored else ("boxes", "labels")
-    boxes, labels, scores = [], [], []
+    keys = _PREDICTION_KEYS if scored else _TARGET_KEYS
+    allowed = keys if scored else keys + _OPTIONAL_TARGET_KEYS
+    boxes, labels, scores, areas, crowds = [], [], [], [], []
     for i, image in enumerate(images):
         where = f"{name}[{i}]"
         if not isinstance(image, Mapping):
@@ -450,26 +820,47 @@ def _flatten(images: Sequence[Mapping[str, npt.ArrayLike]], name: str, *, scored
         for key in keys:
             if key not in image:
                 raise ValueError(f"{where} is missing the key {key!r}")
+        for key in image:
+            if key not in allowed:
+                raise ValueError(
+                    f"{where} has the unknown key {key!r}; the keys are {', '.join(allowed)}"
+                )
         boxes.append(_as_boxes(image["boxes"], f"{where}['boxes']"))
+        n = len(boxes[-1])
         labels.append(_as_labels(image["labels"], f"{where}['labels']"))
-        if len(labels[-1]) != len(boxes[-1]):
-            raise ValueError(
-                f"{where}: 'boxes' holds {len(boxes[-1])} boxes but 'labels' holds "
-                f"{len(labels[-1])} labels"
-            )
+        _check_length(where, n, "labels", len(labels[-1]))
         if scored:
             scores.append(_as_vector(image["scores"], f"{where}['scores']"))
-            if len(scores[-1]) != len(boxes[-1]):
+            _check_length(where, n, "scores", len(scores[-1]))
+        if "area" in image:
+            area = _as_vector(image["area"], f"{where}['area']")
+            _check_length(where, n, "area", len(area))
+            if not (area >= 0).all():  # NaN included
+                bad = int(np.argmin(area >= 0))
                 raise ValueError(
-                    f"{where}: 'boxes' holds {len(boxes[-1])} boxes but 'scores' holds "
-                    f"{len(scores[-1])} scores"
+                    f"{where}['area'] must hold finite areas of at least 0, got {area[bad]} "
+                    f"for box {bad}"
                 )
+            areas.append(area)
+        else:
+            areas.append(np.full(n, np.nan))  # the box's area, filled in below
+        if "iscrowd" in image:
+            crowd = _as_vector(image["iscrowd"], f"{where}['iscrowd']", allow_bool=True)
+            _check_length(where, n, "iscrowd", len(crowd))
+            if not ((crowd == 0) | (crowd == 1)).all():
+                bad = int(np.argmin((crowd == 0) | (crowd == 1)))
+                raise ValueError(f"{where}['iscrowd'] must hold 0 or 1, got {crowd[bad]}")
+            crowds.append(crowd == 1)
+        else:
+            crowds.append(np.zeros(n, np.bool_))
     counts = np.array([len(b) for b in boxes], dtype=np.int64)
     stacked = _Boxes(
         boxes=np.concatenate(boxes) if boxes else np.empty((0, 4)),
         labels=np.concatenate(labels) if labels else np.empty(0, np.int64),
         image=np.repeat(np.arange(len(counts)), counts),
         scores=np.concatenate(scores) if scores else np.empty(0),
+        area=np.concatenate(areas) if areas else np.empty(0),
+        crowd=np.concatenate(crowds) if crowds else np.empty(0, np.bool_),
     )
     # Checking the values of all images at once is much faster than image by image.
     starts = np.cumsum(counts) - counts
@@ -483,10 +874,56 @@ def _flatten(images: Sequence[Mapping[str, npt.ArrayLike]], name: str, *, scored
         row = int(np.argmin(finite))
         i = int(stacked.image[row])
         raise ValueError(f"{name}[{i}]['scores']: NaN or infinity in score {row - starts[i]}")
+    default = np.isnan(stacked.area)
+    stacked.area[default] = _box_area(stacked.boxes[default])
     return stacked
 
 
-def _as_boxes(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
+def _check_length(where: str, n: int, key: str, length: int) -> None:
+    """Raise :class:`ValueError` unless the array ``key`` of an image holds one entry per box."""
+    if length != n:
+        raise ValueError(f"{where}: 'boxes' holds {n} boxes but {key!r} holds {length} {key}")
+
+
+def _box_area(boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Width times height, as COCO computes a detection's area; 0 for an empty box."""
+    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    with np.errstate(over="ignore"):  # a huge box has area inf, which is simply "large"
+        return np.where((width > 0) & (height > 0), width * height, 0.0)
+
+
+def _to_numpy(value: object) -> object:
+    """A tensor as a NumPy array (detached, on the CPU, half precision upcast); else ``value``.
+
+    Torch is not imported: a tensor is recognized by its methods.
+    """
+    detach = getattr(value, "detach", None)
+    if callable(detach) and hasattr(value, "is_floating_point") and hasattr(value, "numpy"):
+        tensor = detach().cpu()
+        if tensor.is_floating_point() and tensor.element_size() < 4:  # float16, bfloat16
+            tensor = tensor.float()
+        return tensor.numpy()
+    return value
+
+
+def _as_array(value: object, name: str) -> npt.NDArray[np.generic]:
+    """Return ``value`` as a NumPy array, with a clear error for ragged lists and bad types."""
+    value = _to_numpy(value)
+    if isinstance(value, list | tuple):
+        value = [_to_numpy(v) for v in value]
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name} must be a rectangular array of numbers: {error}") from None
+    if array.dtype == object:
+        raise TypeError(
+            f"{name} must be an array of numbers, got objects (ragged lists, or integers "
+            "beyond 64 bits?)"
+        )
+    return array
+
+
+def _as_boxes(value: object, name: str) -> npt.NDArray[np.float64]:
     """Return ``value`` as float64 boxes of shape ``(N, 4)`` (an empty list gives ``(0, 4)``)."""
     array = _as_array(value, name)
     if array.size == 0 and array.ndim == 1:
@@ -498,17 +935,22 @@ def _as_boxes(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
     return array.astype(np.float64, copy=False)
 
 
-def _as_vector(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
+def _as_vector(value: object, name: str, *, allow_bool: bool = False) -> npt.NDArray[np.float64]:
     """Return ``value`` as a one-dimensional float64 array (values are checked later)."""
     array = _as_array(value, name)
-    if array.dtype.kind not in "iuf":
+    if array.size == 0 and array.ndim == 1:
+        return np.empty(0)
+    if array.dtype.kind not in ("iufb" if allow_bool else "iuf"):
         check_real_dtype(array, name)
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional (N,), got shape {array.shape}")
-    return array.astype(np.float64, copy=False)
+    return array.astype(np.float64)
 
 
-def _as_labels(value: npt.ArrayLike, name: str) -> npt.NDArray[np.int64]:
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _as_labels(value: object, name: str) -> npt.NDArray[np.int64]:
     """Return ``value`` as a one-dimensional int64 array of class labels."""
     array = _as_array(value, name)
     if array.size == 0 and array.ndim == 1:
@@ -517,15 +959,9 @@ def _as_labels(value: npt.ArrayLike, name: str) -> npt.NDArray[np.int64]:
         raise TypeError(f"{name} must be an array of integer class labels, got dtype {array.dtype}")
     if array.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional (N,), got shape {array.shape}")
+    if array.dtype.kind == "u" and array.size and array.max() > _INT64_MAX:
+        raise ValueError(f"{name} must fit in int64, got the label {array.max()}")
     return array.astype(np.int64, copy=False)
-
-
-def _as_array(value: npt.ArrayLike, name: str) -> npt.NDArray[np.generic]:
-    """Return ``np.asarray(value)``, turning NumPy's error for ragged lists into a clear one."""
-    try:
-        return np.asarray(value)
-    except ValueError as error:
-        raise ValueError(f"{name} must be a rectangular array of numbers: {error}") from None
 
 
 def _box_problem(boxes: npt.NDArray[np.float64]) -> tuple[int, str] | None:
@@ -549,8 +985,33 @@ def _check_boxes(boxes: npt.NDArray[np.float64], name: str) -> None:
         raise ValueError(f"{name}: {problem[1]} in box {problem[0]}")
 
 
-def _iou(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """IoU of boxes ``a`` of shape ``(..., N, 4)`` with ``b`` of shape ``(..., M, 4)``."""
+# Coordinates up to this size keep widths, heights and areas finite in float64.
+_SAFE_COORDINATE = 2.0**500
+
+
+def _box_scale(*boxes: npt.NDArray[np.float64]) -> float:
+    """A power of two that brings huge coordinates to at most 1, else 1.
+
+    Scaling by a power of two is exact, so IoUs do not change; it only keeps areas of boxes
+    with coordinates near the float64 limit from overflowing to infinity (and IoU to NaN).
+    """
+    largest = max((float(np.abs(b).max()) for b in boxes if b.size), default=0.0)
+    if largest < _SAFE_COORDINATE:
+        return 1.0
+    return math.ldexp(1.0, -math.frexp(largest)[1])
+
+
+def _iou(
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    crowd: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.float64]:
+    """IoU of boxes ``a`` of shape ``(..., N, 4)`` with ``b`` of shape ``(..., M, 4)``.
+
+    Where ``crowd`` (broadcastable to ``(..., M)``) is true, the box of ``b`` is a crowd region
+    and the union is replaced by the area of the box of ``a`` (COCO's rule). Coordinates must
+    be below ``_SAFE_COORDINATE`` (see :func:`_box_scale`).
+    """
     a, b = a[..., :, None, :], b[..., None, :, :]  # (..., N, 1, 4), (..., 1, M, 4)
     width = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])  # (..., N, M)
     height = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
@@ -558,6 +1019,8 @@ def _iou(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[
     area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
     area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
     union = area_a + area_b - inter
+    if crowd is not None:
+        union = np.where(crowd[..., None, :], area_a, union)
     ratio = np.divide(inter, union, out=np.zeros(inter.shape), where=inter > 0)
     return np.asarray(ratio, dtype=np.float64)
 
@@ -571,13 +1034,15 @@ def _binary_inputs(
         check_real_dtype(truth, "labels")
     if truth.ndim != 1:
         raise ValueError(f"labels must be one-dimensional (n,), got shape {truth.shape}")
-    score = as_real_array(scores, "scores")
+    score = as_real_array(_as_array(scores, "scores"), "scores")
     if score.ndim != 1:
         raise ValueError(f"scores must be one-dimensional (n,), got shape {score.shape}")
     if truth.shape != score.shape:
         raise ValueError(
             f"labels and scores must have the same length, got {truth.size} and {score.size}"
         )
+    if truth.size == 0:
+        raise ValueError("labels and scores must not be empty")
     positive = truth.astype(np.float64)
     wrong = (positive != 0) & (positive != 1)
     if wrong.any():
@@ -597,6 +1062,8 @@ def _interpolated_precision(
     This is COCOeval.accumulate's rule: the precision envelope read at the first point whose
     recall reaches the level (``searchsorted`` on the left), and 0 where no point reaches it.
     """
+    if recall.size == 0:
+        return np.zeros(levels.shape)
     envelope = np.maximum.accumulate(precision[::-1])[::-1]
     first = np.searchsorted(recall, levels, side="left")
     reached = first < recall.size
@@ -607,7 +1074,7 @@ def _as_iou_thresholds(value: npt.ArrayLike | None) -> npt.NDArray[np.float64]:
     """Return the IoU thresholds as a float64 vector in ``(0, 1]``; ``None`` gives COCO's."""
     if value is None:
         return _COCO_IOU_THRESHOLDS.copy()
-    thresholds = as_real_array(value, "iou_thresholds")
+    thresholds = as_real_array(_as_array(value, "iou_thresholds"), "iou_thresholds")
     if thresholds.ndim != 1 or thresholds.size == 0:
         raise ValueError(
             f"iou_thresholds must be a non-empty one-dimensional array, got shape "
@@ -617,110 +1084,3 @@ def _as_iou_thresholds(value: npt.ArrayLike | None) -> npt.NDArray[np.float64]:
     if outside.any():
         raise ValueError(f"iou_thresholds must lie in (0, 1], got {thresholds[np.argmax(outside)]}")
     return thresholds
-
-
-def _rank_in_runs(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Rank of each entry of the sorted ``keys`` within its run of equal keys (0, 1, 2, …)."""
-    index = np.arange(keys.size)
-    starts = np.ones(keys.size, dtype=np.bool_)
-    starts[1:] = keys[1:] != keys[:-1]
-    return index - np.maximum.accumulate(np.where(starts, index, 0))
-
-
-def _match(
-    det_boxes: npt.NDArray[np.float64],
-    det_group: npt.NDArray[np.int64],
-    det_rank: npt.NDArray[np.int64],
-    gt_boxes: npt.NDArray[np.float64],
-    gt_group: npt.NDArray[np.int64],
-    thresholds: npt.NDArray[np.float64],
-) -> npt.NDArray[np.bool_]:
-    """Greedy COCO matching: which detection is a true positive at which threshold, ``(D, T)``.
-
-    Detections are sorted by group (class and image) and rank within it; ground truth by group.
-    Matching is sequential within a group, but the groups are independent, so every group takes
-    its ``r``-th detection in the same step. Groups are processed in buckets of similar numbers
-    of ground-truth boxes (padded to a power of two), so that little padding is wasted.
-    """
-    limit = np.minimum(thresholds, 1 - 1e-10)  # COCO's cap: IoU 1 may be off by rounding
-    hits = np.zeros((det_group.size, thresholds.size), dtype=np.bool_)
-    groups, gt_start, gt_count = np.unique(gt_group, return_index=True, return_counts=True)
-    if groups.size == 0 or det_group.size == 0:
-        return hits
-    det_slot = np.minimum(np.searchsorted(groups, det_group), groups.size - 1)
-    det_slot[groups[det_slot] != det_group] = -1  # no ground truth: all false positives
-    det_count = np.bincount(det_slot[det_slot >= 0], minlength=groups.size)
-    width = 1 << np.ceil(np.log2(gt_count)).astype(np.int64)  # padded number of gt boxes
-    # A zero box appended to both arrays: index -1 pads with a box that matches nothing.
-    det_pad = np.vstack([det_boxes, np.zeros((1, 4))])
-    gt_pad = np.vstack([gt_boxes, np.zeros((1, 4))])
-
-    for w in np.unique(width[det_count > 0]):
-        members = np.flatnonzero((width == w) & (det_count > 0))
-        members = members[np.argsort(-det_count[members], kind="stable")]  # busiest first
-        n_groups, n_ranks = members.size, int(det_count[members[0]])
-        row = np.full(groups.size, -1)
-        row[members] = np.arange(n_groups)
-
-        # Index tables (group, rank) -> detection and (group, slot) -> gt box; -1 is padding.
-        det_index = np.full((n_groups, n_ranks), -1)
-        mine = np.flatnonzero(row[det_slot] >= 0)
-        det_index[row[det_slot[mine]], det_rank[mine]] = mine
-        gt_index = gt_start[members][:, None] + np.arange(w)  # (G, w)
-        gt_index[np.arange(w) >= gt_count[members][:, None]] = -1
-        overlaps = _iou(det_pad[det_index], gt_pad[gt_index])  # (G, R, w)
-
-        matched = np.zeros((n_groups, n_ranks, thresholds.size), dtype=np.bool_)
-        taken = np.zeros((n_groups, thresholds.size, w), dtype=np.bool_)  # gt already matched
-        active = n_groups - np.cumsum(np.bincount(det_count[members], minlength=n_ranks + 1))
-        for r in range(n_ranks):
-            n = active[r]  # the groups that have an r-th detection come first
-            overlap = overlaps[:n, r, None, :]  # (n, 1, w)
-            allowed = (overlap >= limit[:, None]) & ~taken[:n]  # (n, T, w)
-            # COCO keeps the highest IoU and, among equal ones, the last box: search reversed.
-            best = w - 1 - np.where(allowed, overlap, -1.0)[..., ::-1].argmax(axis=-1)  # (n, T)
-            found = allowed.any(axis=-1)  # (n, T)
-            g, t = np.nonzero(found)
-            taken[g, t, best[g, t]] = True
-            matched[:n, r] = found
-        valid = det_index >= 0
-        hits[det_index[valid]] = matched[valid]
-    return hits
-
-
-def _coco_precision(
-    det_class: npt.NDArray[np.int64],
-    det_scores: npt.NDArray[np.float64],
-    hits: npt.NDArray[np.bool_],
-    n_gt: npt.NDArray[np.int64],
-) -> npt.NDArray[np.float64]:
-    """COCO's interpolated precision at 101 recall levels, shape ``(K, T, 101)``.
-
-    Within each class, detections are ranked by score; ties go to the earlier image, then to
-    the earlier rank within the image (COCOeval's stable merge sort over images in order).
-    """
-    n_classes, n_thresholds = n_gt.size, hits.shape[1]
-    # The detections come sorted by class, image and rank, so a stable sort on (class, score)
-    # keeps that order among ties.
-    order = np.lexsort((-det_scores, det_class))
-    cls, hits = det_class[order], hits[order]
-    start = np.searchsorted(cls, np.arange(n_classes))  # first row of each class
-    cumulative = np.vstack([np.zeros((1, n_thresholds), np.int64), np.cumsum(hits, axis=0)])
-    tp = (cumulative[1:] - cumulative[start][cls]).astype(np.float64)  # (D, T) within class
-    fp = (np.arange(cls.size) - start[cls] + 1)[:, None] - tp
-    recall = tp / n_gt[cls][:, None]
-    precision = tp / (fp + tp + np.spacing(1))  # COCO's expression, tiny guard term included
-
-    # The interpolated precision at level r is the best precision among points with recall
-    # >= r. Record, for every point, how many levels its recall reaches (1 … 101); keep the
-    # best precision per count; then a running maximum from the top count down gives every
-    # level its answer at once (0 where no point reaches it).
-    reaches = np.searchsorted(_COCO101_RECALLS, recall, side="right")  # (D, T)
-    best = np.zeros((n_classes, n_thresholds, _COCO101_RECALLS.size + 1))
-    np.maximum.at(best, (cls[:, None], np.arange(n_thresholds), reaches), precision)
-    return np.maximum.accumulate(best[..., ::-1], axis=-1)[..., ::-1][..., 1:]
-
-
-def _mean(values: npt.NDArray[np.float64]) -> float:
-    """Mean of ``values``, or NaN when there are none (where COCO reports -1)."""
-    return float(values.mean()) if values.size else float("nan")
