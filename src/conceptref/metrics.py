@@ -660,12 +660,33 @@ def _match(
     _, gi, di = np.intersect1d(groups, det_groups, assume_unique=True, return_indices=True)
     if gi.size == 0:
         return state
-    gt_start, gt_count, det_start, det_count = gt_start[gi], gt_count[gi], det_start[di], det_count[di]
-    width = _next_power_of_two(gt_count)
-    depth = _next_power_of_two(det_count)
+    gt_start, gt_count = gt_start[gi], gt_count[gi]
     # One zero box appended to the ground truth pads every group: its IoU with anything is 0.
     gt_pad = np.vstack([gt_boxes, np.zeros((1, 4))])
     crowd_pad = np.r_[gt_crowd, False]
+    width = _next_power_of_two(gt_count)
+
+    # A detection whose IoU with every box of its group stays below the lowest threshold is a
+    # false positive wherever it comes in the order: only the others take part in the steps.
+    group = np.repeat(np.arange(gi.size), det_count[di])  # (common) group of each row
+    rows = det_start[di][group] + _rank_in_runs(group)  # the detections of those groups
+    candidate = np.zeros(rows.size, dtype=np.bool_)
+    for w in np.unique(width):
+        mine = np.flatnonzero(width[group] == w)
+        for chunk in np.array_split(mine, max(1, mine.size * int(w) // 2**20)):
+            gt_index = gt_start[group[chunk]][:, None] + np.arange(w)  # (n, w)
+            gt_index[np.arange(w) >= gt_count[group[chunk]][:, None]] = -1
+            overlap = _iou(det_boxes[rows[chunk], None, :], gt_pad[gt_index], crowd_pad[gt_index])
+            candidate[chunk] = overlap.max(axis=(1, 2)) >= limits.min()
+    rows, group = rows[candidate], group[candidate]
+    det_count = np.bincount(group, minlength=gi.size)
+    det_start = np.cumsum(det_count) - det_count  # into `rows`
+    busy = det_count > 0
+    gt_start, gt_count, width = gt_start[busy], gt_count[busy], width[busy]
+    det_start, det_count = det_start[busy], det_count[busy]
+    if det_count.size == 0:
+        return state
+    depth = _next_power_of_two(det_count)
     ignored_pad = np.vstack([gt_ignored, np.zeros((1, n_areas), np.bool_)])
     limit = limits[None, None, :, None]  # (1, 1, T, 1)
 
@@ -683,7 +704,7 @@ def _match(
         active = n_groups - np.searchsorted(np.sort(det_count[members]), np.arange(n_ranks), "right")
         for r in range(n_ranks):
             n = int(active[r])  # the groups that have an r-th detection come first
-            d = det_start[members[:n]] + r
+            d = rows[det_start[members[:n]] + r]
             overlap = _iou(det_boxes[d, None, :], boxes[:n], crowd[:n])[:, None, :, :]
             allowed = (overlap >= limit) & ~taken[:n]  # (n, A, T, w)
             counted = allowed & ~ignored[:n]
