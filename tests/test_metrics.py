@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
@@ -584,7 +584,9 @@ def test_fast_path_equals_the_loop_specification(case, thresholds):
 binary_cases = st.integers(1, 12).flatmap(
     lambda n: st.tuples(
         st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(any),
-        st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1e-300, 1e300]), min_size=n, max_size=n),
+        st.lists(
+            st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1e-300, 1e300]), min_size=n, max_size=n
+        ),
     )
 )
 
@@ -596,7 +598,9 @@ def test_step_ap_and_curve_equal_sklearn(case):
         skm.average_precision_score(labels, scores), abs=ATOL
     )
     for ours, theirs in zip(
-        precision_recall_curve(labels, scores), skm.precision_recall_curve(labels, scores), strict=True
+        precision_recall_curve(labels, scores),
+        skm.precision_recall_curve(labels, scores),
+        strict=True,
     ):
         np.testing.assert_array_equal(ours, theirs)
 
@@ -626,7 +630,9 @@ def test_iou_of_finite_boxes_is_in_0_1_and_scale_free(coords, exponent):
 
     a, b = box(coords[:4]), box(coords[4:])
     value = iou(a, b)
-    assert np.isfinite(value).all() and (0 <= value).all() and (value <= 1).all()
+    assert np.isfinite(value).all()
+    assert (value >= 0).all()
+    assert (value <= 1).all()
     magnitudes = np.abs(coords)[np.asarray(coords) != 0]
     if ((magnitudes > 1e-100) & (magnitudes < 1e100)).all():  # scaling by 2**e is exact here
         np.testing.assert_array_equal(iou(a * 2.0**exponent, b * 2.0**exponent), value)
@@ -696,6 +702,23 @@ BAD_INPUT = [
     bad(MAP, [pred()], [targ()], iou_thresholds=[np.nan], error=ValueError, match="iou_thresholds must be finite"),
     bad(MAP, [pred()], [targ()], max_detections=0, error=ValueError, match="max_detections must be at least 1"),
     bad(MAP, [pred()], [targ()], max_detections=2.0, error=TypeError, match="max_detections must be an integer"),
+    bad(MAP, [pred(masks=[])], [targ()], error=ValueError, match="predictions[0] has the unknown key 'masks'; the keys are boxes, scores, labels"),
+    bad(MAP, [pred()], [targ(crowd=[0])], error=ValueError, match="targets[0] has the unknown key 'crowd'; the keys are boxes, labels, iscrowd, area"),
+    bad(MAP, [pred()], [targ(iscrowd=[2])], error=ValueError, match="targets[0]['iscrowd'] must hold 0 or 1, got 2.0"),
+    bad(MAP, [pred()], [targ(iscrowd=[0, 1])], error=ValueError, match="targets[0]: 'boxes' holds 1 boxes but 'iscrowd' holds 2 iscrowd"),
+    bad(MAP, [pred()], [targ(area=[-1.0])], error=ValueError, match="targets[0]['area'] must hold finite areas of at least 0, got -1.0 for box 0"),
+    bad(MAP, [pred()], [targ(2, area=[1.0, np.nan])], error=ValueError, match="targets[0]['area'] must hold finite areas of at least 0, got nan for box 1"),
+    bad(MAP, [pred()], [targ(area=["big"])], error=TypeError, match="targets[0]['area'] must be an array of real numbers"),
+    bad(MAP, [pred(labels=np.array([1, 2**63], dtype=np.uint64))], [targ()], error=ValueError, match="predictions[0]['labels'] must fit in int64, got the label 9223372036854775808"),
+    bad(MAP, [pred()], [targ(labels=[2**64])], error=TypeError, match="targets[0]['labels'] must be an array of numbers, got objects"),
+    bad(MAP, [pred(boxes=[[0, 0, 1, 1], [0, 0, 1]])], [targ()], error=ValueError, match="predictions[0]['boxes'] must be a rectangular array"),
+    bad(MAP, [pred(boxes=None)], [targ()], error=TypeError, match="predictions[0]['boxes'] must be an array of numbers"),
+    bad(MAP, [pred(boxes=np.empty((0, 3)), scores=[], labels=[])], [targ()], error=ValueError, match="predictions[0]['boxes'] must have shape (N, 4), got shape (0, 3)"),
+    bad(iou, None, [[0, 0, 1, 1]], error=TypeError, match="boxes1 must be an array of numbers"),
+    bad(iou, np.empty((0, 2)), [[0, 0, 1, 1]], error=ValueError, match="boxes1 must have shape (N, 4), got shape (0, 2)"),
+    bad(precision_recall_curve, [], [], error=ValueError, match="labels and scores must not be empty"),
+    bad(precision_recall_curve, [0, 1], [[0.1], [0.2, 0.3]], error=ValueError, match="scores must be a rectangular array"),
+    bad(average_precision, [0, 1], "ab", error=TypeError, match="scores must be an array of real numbers"),
 ]  # fmt: skip
 
 
@@ -703,3 +726,38 @@ BAD_INPUT = [
 def test_bad_input_raises_a_clear_error(function, args, kwargs, error, match):
     with pytest.raises(error, match=re.escape(match)):
         function(*args, **kwargs)
+
+
+def test_tensors_with_grad_and_half_precision_are_accepted():
+    boxes = torch.tensor([[0.0, 0.0, 2.0, 2.0], [1.0, 1.0, 3.0, 3.0]], requires_grad=True)
+    expected = iou(boxes.detach().numpy(), boxes.detach().numpy())
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        np.testing.assert_allclose(iou(boxes.to(dtype), boxes.to(dtype)), expected, atol=1e-12)
+    scores = torch.tensor([0.9, 0.1, 0.5], requires_grad=True)
+    labels = torch.tensor([1, 0, 1])
+    assert average_precision(labels, scores.to(torch.bfloat16)) == average_precision(
+        [1, 0, 1], [0.9, 0.1, 0.5]
+    )
+    assert precision_recall_curve(labels, scores)[2].size == 3
+    predictions, targets = synthetic_set(3, grid=True, decimals=1)
+    expected_map = mean_average_precision(predictions, targets).map
+    half = [
+        {k: torch.as_tensor(v).to(torch.float16).requires_grad_() if k != "labels"
+         else torch.as_tensor(v) for k, v in d.items()}
+        for d in predictions
+    ]  # fmt: skip
+    assert mean_average_precision(half, targets).map == pytest.approx(expected_map, abs=0.05)
+
+
+def test_huge_finite_coordinates_give_finite_results():
+    huge = [[-1e308, -1e308, 1e308, 1e308], [0.0, 0.0, 1e308, 1e308]]
+    value = iou(huge, huge)
+    np.testing.assert_allclose(value, [[1.0, 0.25], [0.25, 1.0]], rtol=1e-12)
+    box = [[1e200, 1e200, 3e200, 3e200]]
+    predictions = [{"boxes": box, "scores": [1e300], "labels": [0]}]
+    # Its area (4e400) overflows to infinity: beyond COCO's largest area, so the box is ignored
+    # and nothing is left to evaluate, as in COCOeval (-1). Given a finite area, it counts.
+    assert np.isnan(mean_average_precision(predictions, [{"boxes": box, "labels": [0]}]).map)
+    result = mean_average_precision(predictions, [{"boxes": box, "labels": [0], "area": [1e4]}])
+    assert np.isfinite(result.stats[[0, 1, 2, 5, 6, 7, 8, 11]]).all()
+    assert result.map == pytest.approx(1.0, abs=1e-12)

@@ -603,7 +603,7 @@ def _match_spec(
     gt_ignored: npt.NDArray[np.bool_],
     limits: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.int8]:
-    """The matching rule, one detection at a time: the specification that :func:`_match` meets.
+    """Match one detection at a time: the specification that :func:`_match` meets.
 
     Detections come sorted by group (class and image) and, within it, by decreasing score;
     ground truth comes sorted by group. Returns the state of every detection per area range
@@ -701,14 +701,16 @@ def _match(
         crowd = crowd_pad[gt_index]  # (G, w)
         ignored = ignored_pad[gt_index].transpose(0, 2, 1)[:, :, None, :]  # (G, A, 1, w)
         taken = np.zeros((n_groups, n_areas, n_thresholds, w), dtype=np.bool_)
-        active = n_groups - np.searchsorted(np.sort(det_count[members]), np.arange(n_ranks), "right")
+        active = n_groups - np.searchsorted(
+            np.sort(det_count[members]), np.arange(n_ranks), "right"
+        )
         for r in range(n_ranks):
             n = int(active[r])  # the groups that have an r-th detection come first
             d = rows[det_start[members[:n]] + r]
             overlap = _iou(det_boxes[d, None, :], boxes[:n], crowd[:n])[:, None, :, :]
             allowed = (overlap >= limit) & ~taken[:n]  # (n, A, T, w)
             counted = allowed & ~ignored[:n]
-            has_counted = counted.any(axis=-1)  # (n, A, T)
+            has_counted = np.asarray(counted.any(axis=-1))  # (n, A, T)
             # A counted box beats an ignored one; among the candidates, the highest IoU, and on
             # a tie the later box: search reversed.
             choice = np.where(has_counted[..., None], counted, allowed)
@@ -723,7 +725,7 @@ def _match(
 
 
 def _next_power_of_two(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """The smallest power of two at least ``counts`` (which are at least 1)."""
+    """Return the smallest power of two at least ``counts`` (which are at least 1)."""
     return np.left_shift(1, np.ceil(np.log2(counts)).astype(np.int64))
 
 
@@ -914,7 +916,7 @@ def _box_area(boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _to_numpy(value: object) -> object:
-    """A tensor as a NumPy array (detached, on the CPU, half precision upcast); else ``value``.
+    """Return a tensor as a NumPy array (detached, on the CPU, half upcast); else ``value``.
 
     Torch is not imported: a tensor is recognized by its methods.
     """
@@ -1011,7 +1013,7 @@ _SAFE_COORDINATE = 2.0**500
 
 
 def _box_scale(*boxes: npt.NDArray[np.float64]) -> float:
-    """A power of two that brings huge coordinates to at most 1, else 1.
+    """Return a power of two that brings huge coordinates to at most 1, else 1.
 
     Scaling by a power of two is exact, so IoUs do not change; it only keeps areas of boxes
     with coordinates near the float64 limit from overflowing to infinity (and IoU to NaN).
