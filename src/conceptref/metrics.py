@@ -6,7 +6,9 @@ oracles: :func:`precision_recall_curve` and :func:`average_precision` (``method=
 :func:`sklearn.metrics.precision_recall_curve` and :func:`sklearn.metrics.average_precision_score`;
 the interpolated methods (``"voc11"``, ``"voc"``, ``"coco101"``) against small loop-based
 implementations of the PASCAL VOC and COCO rules; :func:`iou` against :func:`pycocotools.mask.iou`;
-and :func:`mean_average_precision` against pycocotools' ``COCOeval`` (``iouType="bbox"``).
+and :func:`mean_average_precision` (all twelve figures of ``COCOeval.stats``, crowd regions and
+area ranges included) against pycocotools' ``COCOeval`` (``iouType="bbox"``) and against a plain
+loop version of its matching rule, on inputs generated with hypothesis.
 
 Boxes are ``(x1, y1, x2, y2)`` corners in continuous coordinates: a box's width is ``x2 - x1``,
 with no "+1" pixel convention. Detections and ground truth for :func:`mean_average_precision`
@@ -391,7 +393,7 @@ def mean_average_precision(
     * an image without ground truth still counts: its detections are false positives.
 
     This function does the matching for all images, classes, thresholds and area ranges at
-    once; :func:`_mean_average_precision_spec` is the same evaluation written as plain loops,
+    once; ``_mean_average_precision_spec`` (private) is the same evaluation written as loops,
     and the tests check both against pycocotools.
 
     Parameters
