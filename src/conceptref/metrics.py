@@ -487,6 +487,34 @@ class _Boxes:
     crowd: npt.NDArray[np.bool_]  # (N,), all False for detections
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """The inputs of matching, sorted by group (class and image).
+
+    Detections go by decreasing score within a group, ground truth in input order. Boxes are
+    already scaled (:func:`_box_scale`).
+    """
+
+    det_boxes: npt.NDArray[np.float64]  # (D, 4)
+    det_group: npt.NDArray[np.int64]  # (D,)
+    gt_boxes: npt.NDArray[np.float64]  # (G, 4)
+    gt_group: npt.NDArray[np.int64]  # (G,)
+    gt_crowd: npt.NDArray[np.bool_]  # (G,)
+    gt_ignored: npt.NDArray[np.bool_]  # (G, A): ignored in each area range
+
+
+@dataclass(frozen=True)
+class _Matches:
+    """The outcome of matching, per detection (in the order of :class:`_Groups`)."""
+
+    det_class: npt.NDArray[np.int64]  # (D,)
+    det_scores: npt.NDArray[np.float64]  # (D,)
+    det_rank: npt.NDArray[np.int64]  # (D,) within its image and class
+    state: npt.NDArray[np.int8]  # (D, A, T)
+    counted: npt.NDArray[np.bool_]  # (D, A, T): a true or a false positive, not ignored
+    n_gt: npt.NDArray[np.int64]  # (K, A): counted ground-truth boxes per class and area range
+
+
 def _evaluate(
     predictions: Sequence[Mapping[str, npt.ArrayLike]],
     targets: Sequence[Mapping[str, npt.ArrayLike]],
@@ -531,23 +559,22 @@ def _evaluate(
     limits = np.minimum(thresholds, 1 - 1e-10)  # COCO's cap: IoU 1 may be off by rounding
     scale = _box_scale(det.boxes, gt.boxes)
     match = _match_spec if spec else _match
-    state = match(  # (D, A, T)
-        det.boxes[order] * scale,
-        det_group[order],
-        gt.boxes[gt_order] * scale,
-        gt_group[gt_order],
-        gt.crowd[gt_order],
-        gt_ignored[gt_order],
-        limits,
+    groups = _Groups(
+        det_boxes=det.boxes[order] * scale,
+        det_group=det_group[order],
+        gt_boxes=gt.boxes[gt_order] * scale,
+        gt_group=gt_group[gt_order],
+        gt_crowd=gt.crowd[gt_order],
+        gt_ignored=gt_ignored[gt_order],
     )
+    state = match(groups, limits)  # (D, A, T)
     det_outside = (det.area[order, None] < lo) | (det.area[order, None] > hi)  # (D, A)
     counted = (state == _TRUE_POSITIVE) | ((state == _FALSE_POSITIVE) & ~det_outside[:, :, None])
     n_gt = np.zeros((classes.size, lo.size), np.int64)  # (K, A) counted boxes
     np.add.at(n_gt, gt_class[gt_keep], ~gt_ignored[gt_keep])
     accumulate = _accumulate_spec if spec else _accumulate
-    precision, recall = accumulate(
-        det_class[order], det.scores[order], det_rank, state, counted, n_gt
-    )  # (A, T, K, 101), (A, T, K, M) with M = 1, 10, 100 detections
+    matches = _Matches(det_class[order], det.scores[order], det_rank, state, counted, n_gt)
+    precision, recall = accumulate(matches)  # (A, T, K, 101), (A, T, K, M) for M = 1, 10, 100
     ap = precision.mean(axis=-1)  # (A, T, K)
     valid = n_gt.T[:, None, :] > 0  # (A, 1, K)
 
@@ -596,21 +623,13 @@ def _rank_in_runs(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return index - np.maximum.accumulate(np.where(starts, index, 0))
 
 
-def _match_spec(
-    det_boxes: npt.NDArray[np.float64],
-    det_group: npt.NDArray[np.int64],
-    gt_boxes: npt.NDArray[np.float64],
-    gt_group: npt.NDArray[np.int64],
-    gt_crowd: npt.NDArray[np.bool_],
-    gt_ignored: npt.NDArray[np.bool_],
-    limits: npt.NDArray[np.float64],
-) -> npt.NDArray[np.int8]:
+def _match_spec(groups: _Groups, limits: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     """Match one detection at a time: the specification that :func:`_match` meets.
 
-    Detections come sorted by group (class and image) and, within it, by decreasing score;
-    ground truth comes sorted by group. Returns the state of every detection per area range
-    and threshold, shape ``(D, A, T)``.
+    Returns the state of every detection per area range and threshold, shape ``(D, A, T)``.
     """
+    det_boxes, det_group, gt_boxes = groups.det_boxes, groups.det_group, groups.gt_boxes
+    gt_group, gt_crowd, gt_ignored = groups.gt_group, groups.gt_crowd, groups.gt_ignored
     state = np.full((det_group.size, gt_ignored.shape[1], limits.size), _FALSE_POSITIVE, np.int8)
     for group in np.intersect1d(det_group, gt_group):
         dets, gts = np.flatnonzero(det_group == group), np.flatnonzero(gt_group == group)
@@ -638,15 +657,7 @@ def _match_spec(
     return state
 
 
-def _match(
-    det_boxes: npt.NDArray[np.float64],
-    det_group: npt.NDArray[np.int64],
-    gt_boxes: npt.NDArray[np.float64],
-    gt_group: npt.NDArray[np.int64],
-    gt_crowd: npt.NDArray[np.bool_],
-    gt_ignored: npt.NDArray[np.bool_],
-    limits: npt.NDArray[np.float64],
-) -> npt.NDArray[np.int8]:
+def _match(groups: _Groups, limits: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     """:func:`_match_spec`, for all groups, area ranges and thresholds at once.
 
     Matching is sequential within a group, but the groups are independent, so every group takes
@@ -655,11 +666,13 @@ def _match(
     of two), and IoUs are computed step by step, so memory stays proportional to the number of
     detections plus boxes.
     """
+    det_boxes, det_group, gt_boxes = groups.det_boxes, groups.det_group, groups.gt_boxes
+    gt_group, gt_crowd, gt_ignored = groups.gt_group, groups.gt_crowd, groups.gt_ignored
     n_areas, n_thresholds = gt_ignored.shape[1], limits.size
     state = np.full((det_group.size, n_areas, n_thresholds), _FALSE_POSITIVE, np.int8)
-    groups, gt_start, gt_count = np.unique(gt_group, return_index=True, return_counts=True)
+    gt_groups, gt_start, gt_count = np.unique(gt_group, return_index=True, return_counts=True)
     det_groups, det_start, det_count = np.unique(det_group, return_index=True, return_counts=True)
-    _, gi, di = np.intersect1d(groups, det_groups, assume_unique=True, return_indices=True)
+    _, gi, di = np.intersect1d(gt_groups, det_groups, assume_unique=True, return_indices=True)
     if gi.size == 0:
         return state
     gt_start, gt_count = gt_start[gi], gt_count[gi]
@@ -732,12 +745,7 @@ def _next_power_of_two(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 
 def _accumulate_spec(
-    det_class: npt.NDArray[np.int64],
-    det_scores: npt.NDArray[np.float64],
-    det_rank: npt.NDArray[np.int64],
-    state: npt.NDArray[np.int8],
-    counted: npt.NDArray[np.bool_],
-    n_gt: npt.NDArray[np.int64],
+    matches: _Matches,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Interpolated precision and final recall, one class, area range and threshold at a time.
 
@@ -746,6 +754,8 @@ def _accumulate_spec(
     Returns precision of shape ``(A, T, K, 101)`` and recall of shape ``(A, T, K, 3)`` for 1, 10
     and 100 detections per image and class.
     """
+    det_class, det_scores, det_rank = matches.det_class, matches.det_scores, matches.det_rank
+    state, counted, n_gt = matches.state, matches.counted, matches.n_gt
     n_classes, n_areas = n_gt.shape
     n_thresholds = state.shape[2]
     precision = np.zeros((n_areas, n_thresholds, n_classes, _COCO101_RECALLS.size))
@@ -769,14 +779,11 @@ def _accumulate_spec(
 
 
 def _accumulate(
-    det_class: npt.NDArray[np.int64],
-    det_scores: npt.NDArray[np.float64],
-    det_rank: npt.NDArray[np.int64],
-    state: npt.NDArray[np.int8],
-    counted: npt.NDArray[np.bool_],
-    n_gt: npt.NDArray[np.int64],
+    matches: _Matches,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """:func:`_accumulate_spec` for all classes, area ranges and thresholds at once."""
+    det_class, det_scores, det_rank = matches.det_class, matches.det_scores, matches.det_rank
+    state, counted, n_gt = matches.state, matches.counted, matches.n_gt
     n_classes, n_areas = n_gt.shape
     n_thresholds = state.shape[2]
     columns = n_areas * n_thresholds
