@@ -33,6 +33,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinxcontrib.bibtex",
     "matplotlib.sphinxext.plot_directive",
+    "figure_scripts",  # docs/_ext: a page is read again when its figure script changes
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
