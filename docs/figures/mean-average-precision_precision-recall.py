@@ -35,7 +35,7 @@ def draw() -> None:
     ax.plot(r11, [interpolated(precision, recall, r) for r in r11], "o", mfc="none",
             color="tab:red", label="VOC2007: 11 recall levels")  # fmt: skip
     ax.plot(recall, precision, "ko", label="(R_k, P_k)")
-    ax.set(xlabel="recall", ylabel="precision", xlim=(-0.02, 1.02), ylim=(0.4, 1.05))
+    ax.set(xlabel="recall", ylabel="precision", xlim=(-0.02, 1.02), ylim=(0.2, 1.05))
     ax.legend(loc="lower left", fontsize=8)
 
 
