@@ -46,10 +46,10 @@ def html_builds(repeat: int) -> dict[str, float]:
     page = DOCS / "concepts" / "bias-vs-variance.md"
     clean, touched = [], []
     for _ in range(repeat):
-        out = tempfile.mkdtemp(prefix="bench-html-")
-        clean.append(timed(html(out)))
-        os.utime(page)  # a new modification time: Sphinx must read this page again
-        touched.append(timed(html(out)))
+        with tempfile.TemporaryDirectory(prefix="bench-html-") as out:
+            clean.append(timed(html(out)))
+            os.utime(page)  # a new modification time: Sphinx must read this page again
+            touched.append(timed(html(out)))
     return {
         "html: clean build": statistics.median(clean),
         f"html: rebuild after touching {page.relative_to(DOCS)}": statistics.median(touched),
