@@ -84,6 +84,17 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def serve(session: nox.Session) -> None:
+    """Serve the HTML site at http://127.0.0.1:8000 and rebuild it on every change (live preview)."""
+    install(session, "serve")
+    # Not -W: a warning is printed and the preview still updates; `nox -s docs` stays strict.
+    session.run(
+        "sphinx-autobuild", "-b", "html", "--keep-going", "-n", "-T", "--watch", str(ROOT / "src"),
+        str(DOCS), str(BUILD / "html"), *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(default=False)
 def pdf(session: nox.Session) -> None:
     """Build docs/_build/latex/conceptref.pdf with xelatex (needs TeX: see README)."""
     missing = [tool for tool in ("xelatex", "latexmk", "xindy") if shutil.which(tool) is None]

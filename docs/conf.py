@@ -1,15 +1,13 @@
 """Sphinx configuration: MyST pages, checked examples, offline math, HTML and a Korean-ready PDF."""
 
 import doctest
-import types
-import typing
+import sys
 import warnings
-
-import numpy as np
-import numpy.typing as npt
-from sphinx_autodoc_typehints import format_annotation
+from pathlib import Path
 
 import conceptref
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))  # this site's own small extensions
 
 # sphinx-autodoc-typehints 3.6 calls a Sphinx API that Sphinx 9 marks for removal in Sphinx 10;
 # the Python warning repeats for every docstring and buries the build log. It is not a Sphinx
@@ -28,12 +26,14 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx_autodoc_typehints",  # after napoleon, so it sees the parsed docstrings
+    "numpy_typehints",  # docs/_ext: NumPy's aliases as ArrayLike and NDArray[...]
     "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
     "sphinx-mathjax-offline",  # serves MathJax 3 from _static: math renders with no network
     "sphinx_copybutton",
     "sphinxcontrib.bibtex",
     "matplotlib.sphinxext.plot_directive",
+    "figure_scripts",  # docs/_ext: a page is read again when its figure script changes
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
@@ -46,7 +46,6 @@ nitpicky = True
 EXTERNAL = r"(collections\.abc|typing|numpy|torch|sklearn|scipy|pycocotools)(\..*)?"
 nitpick_ignore_regex = [(r"py:.*", EXTERNAL), ("py:data", "Ellipsis")]  # as in tuple[int, ...]
 suppress_warnings = [
-    "config.cache",  # typehints_formatter below is a function, which Sphinx cannot cache
     "epub.unknown_project_files",  # the PDF versions of figures (for LaTeX) stay out of the EPUB
 ]
 
@@ -59,20 +58,6 @@ napoleon_google_docstring = False
 napoleon_use_rtype = False
 typehints_use_rtype = False
 typehints_document_rtype = True
-
-
-def typehints_formatter(annotation: object, config: object) -> str | None:
-    """Write NumPy's aliases as ArrayLike and NDArray[...], not as the private types behind them."""
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is np.ndarray and typing.get_origin(args[1]) is np.dtype:
-        return (
-            rf":py:class:`~numpy.typing.NDArray`\[{format_annotation(args[1].__args__[0], config)}]"
-        )
-    alias = typing.get_args(npt.ArrayLike)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and set(alias) <= set(args):
-        rest = [format_annotation(arg, config) for arg in args if arg not in alias]
-        return " | ".join([":py:data:`~numpy.typing.ArrayLike`", *rest])
-    return None
 
 
 # Every {doctest} block on every page, and every docstring example, runs in `nox -s doctest`.

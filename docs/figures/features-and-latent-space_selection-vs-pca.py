@@ -1,0 +1,33 @@
+"""The same samples through two selected columns and through the first two components."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from conceptref.features import pca, select_k_best
+
+
+def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The page's data set: inputs x (200, 6), labels y, the kept columns, the PCA projection."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=200)  # class 0 or 1
+    x = rng.standard_normal((200, 6))  # six noise columns ...
+    x[:, [1, 4]] += 2.0 * (y[:, None] - 0.5)  # ... two of which move with the class
+    return x, y, select_k_best(x, y, k=2), pca(x, n_components=2).projected
+
+
+def draw() -> None:
+    x, y, kept, projected = data()
+    _, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6))
+    for ax, points, labels, title in (
+        (left, x[:, kept], [f"column {j}" for j in kept], "selection: original columns"),
+        (right, projected, ["component 1", "component 2"], "extraction: PCA"),
+    ):
+        for c, colour in ((0, "tab:blue"), (1, "tab:orange")):
+            ax.scatter(*points[y == c].T, s=10, color=colour, label=f"class {c}")
+        ax.set(xlabel=labels[0], ylabel=labels[1], title=title)
+        ax.set_aspect("equal", adjustable="datalim")
+    left.legend(loc="upper left")
+
+
+if __name__ == "__main__":
+    draw()
