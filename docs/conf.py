@@ -1,15 +1,19 @@
 """Sphinx configuration: MyST pages, checked examples, offline math, HTML and a Korean-ready PDF."""
 
 import doctest
+import sys
 import types
 import typing
 import warnings
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from sphinx_autodoc_typehints import format_annotation
 
 import conceptref
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))  # conceptmap: glossary and concept map
 
 # sphinx-autodoc-typehints 3.6 calls a Sphinx API that Sphinx 9 marks for removal in Sphinx 10;
 # the Python warning repeats for every docstring and buries the build log. It is not a Sphinx
@@ -34,6 +38,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinxcontrib.bibtex",
     "matplotlib.sphinxext.plot_directive",
+    "conceptmap",  # docs/_ext: glossary, term tables and concept map from the pages' front matter
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
@@ -92,6 +97,9 @@ plot_formats = [("png", 144), "pdf"]
 plot_html_show_formats = False
 plot_html_show_source_link = False
 plot_rcparams = {"figure.autolayout": True, "font.size": 11}
+
+# The concept map: SVG in HTML, so its nodes are links (and its text is sharp and searchable).
+graphviz_output_format = "svg"
 
 html_theme = "furo"
 html_title = f"conceptref {release}"
