@@ -110,9 +110,11 @@ latex_documents = [
     ("index", "conceptref.tex", "conceptref: deep-learning concepts, checked", author, "manual")
 ]
 latex_show_urls = "footnote"
-# makeindex, not xindy: latexmk then needs no XINDYOPTS from Sphinx's Makefile, so the PDF builds
-# the same way here and on Read the Docs. (Index entries are ASCII; xindy is only needed otherwise.)
-latex_use_xindy = False
+# xindy, not makeindex: the index lists every term under its Korean names too, and makeindex
+# sorts UTF-8 byte by byte (a letter group per lead byte). The conceptmap extension writes the
+# xindy options (Korean module) into latexmkrc, so latexmk needs no XINDYOPTS from the Makefile
+# and the PDF builds the same way here and on Read the Docs.
+latex_use_xindy = True
 latex_elements = {
     "papersize": "a4paper",
     "pointsize": "10pt",

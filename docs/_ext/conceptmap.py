@@ -436,6 +436,22 @@ else:
             added.append(para)
         section.insert(1, added)  # index 0 is the title
 
+    # The PDF's index holds Korean names: xindy's Korean module (kotex's, in Debian's xindy-rules)
+    # sorts them and groups them by initial consonant; makeindex would split their UTF-8 bytes.
+    XINDY_OPTIONS = "-L korean -C utf8 -M sphinx.xdy -M conceptref.xdy"
+    # A term inside a glossary entry reaches the .idx file as "\sphinxhyphen {}" (TeX writes a
+    # space after a control word), the same term elsewhere as "\sphinxhyphen{}": one entry.
+    XINDY_MODULE = '(merge-rule "\\sphinxhyphen {}" "-" :string)\n'
+
+    def _xindy_options(app: Sphinx, exception: Exception | None) -> None:
+        """Make latexmk call xindy with the Korean module, however latexmk is started."""
+        if exception or app.builder.name != "latex" or not app.config.latex_use_xindy:
+            return
+        rc = Path(app.outdir) / "latexmkrc"
+        text = rc.read_text(encoding="utf-8")
+        rc.write_text(text.replace("$ENV{'XINDYOPTS'}", f"'{XINDY_OPTIONS}'"), encoding="utf-8")
+        (Path(app.outdir) / "conceptref.xdy").write_text(XINDY_MODULE, encoding="utf-8")
+
     def _check(app: Sphinx) -> None:
         for problem in problems(pages_of(app.env)):
             logger.warning(problem, type="conceptmap", subtype="contract")
@@ -473,4 +489,5 @@ else:
         app.connect("env-merge-info", _merge)
         app.connect("doctree-read", _add_links_and_index)
         app.connect("doctree-resolved", _resolve_links)
+        app.connect("build-finished", _xindy_options)
         return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
