@@ -41,6 +41,7 @@ import yaml
 CONCEPTS = "concepts"  # the folder of the concept pages, relative to the Sphinx source folder
 TERM_ROLE = re.compile(r"\{term\}`([^`]+)`")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when PyYAML has it
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     match = re.match(r"---[ \t]*\n(.*?\n)---[ \t]*\n", text, flags=re.DOTALL)
     if match is None:
         return {}, text
-    data = yaml.safe_load(match.group(1)) or {}
+    data = yaml.load(match.group(1), Loader=_LOADER) or {}
     if not isinstance(data, dict):
         raise FrontMatterError("the front matter is not a mapping")
     return data, text[match.end() :]
@@ -452,15 +453,13 @@ else:
         rc.write_text(text.replace("$ENV{'XINDYOPTS'}", f"'{XINDY_OPTIONS}'"), encoding="utf-8")
         (Path(app.outdir) / "conceptref.xdy").write_text(XINDY_MODULE, encoding="utf-8")
 
-    def _check(app: Sphinx) -> None:
-        for problem in problems(pages_of(app.env)):
-            logger.warning(problem, type="conceptmap", subtype="contract")
-
     def _outdated(
         app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
     ) -> list[str]:
-        """When any page's front matter changes, re-read every page generated from it."""
-        _PAGES.pop(str(env.srcdir), None)
+        """Read the front matter and check it; if it changed, re-read the pages made from it."""
+        _PAGES.pop(str(env.srcdir), None)  # this process may have built before (autobuild)
+        for problem in problems(pages_of(env)):
+            logger.warning(problem, type="conceptmap", subtype="contract")
         new = fingerprint(pages_of(env))
         old = getattr(env, "conceptmap_fingerprint", None)
         env.conceptmap_fingerprint = new  # type: ignore[attr-defined]
@@ -483,7 +482,6 @@ else:
         app.add_directive("concept-map", ConceptMap)
         app.add_directive("reading-order", ReadingOrder)
         app.add_directive("terms", Terms)
-        app.connect("builder-inited", _check)
         app.connect("env-get-outdated", _outdated)
         app.connect("env-purge-doc", _purge)
         app.connect("env-merge-info", _merge)
