@@ -93,11 +93,33 @@ def test_every_concept_page_is_in_the_map():
     assert all(p.title for p in PAGES.values()), "a concept page has no level-1 title"
 
 
+FRONT = "---\nbuilds_on: []\nterms:\n  - en: weight decay\n    ko: [가중치 감쇠]\n    def: Shrink.\n---\n"
+
+
+def hand_kept_tables(texts: Mapping[str, str]) -> list[str]:
+    """Concept pages that keep a term table by hand, or have terms but no {terms} table."""
+    found = []
+    for name, text in texts.items():
+        if not name.startswith("concepts/"):
+            continue
+        if re.search(r"^\|\s*English\s*\|\s*한국어", text, re.MULTILINE):
+            found.append(f"{name}: a hand-kept term table (use a {{terms}} block)")
+        elif "terms:\n  -" in text and "```{terms}" not in text:
+            found.append(f"{name}: no {{terms}} table")
+    return found
+
+
+def test_term_tables_are_generated_from_the_front_matter():
+    assert hand_kept_tables(TEXTS) == []
+    table = "| English | 한국어 | Symbol |\n| --- | --- | --- |\n"
+    assert hand_kept_tables({"concepts/a.md": FRONT + table, "concepts/b.md": FRONT}) == [
+        "concepts/a.md: a hand-kept term table (use a {terms} block)",
+        "concepts/b.md: no {terms} table",
+    ]
+
+
 def test_the_map_and_the_terms_keep_the_contract():
     assert cm.problems(PAGES) == []
-
-
-FRONT = "---\nbuilds_on: []\nterms:\n  - en: weight decay\n    ko: [가중치 감쇠]\n    def: Shrink.\n---\n"
 
 
 @pytest.mark.parametrize(

@@ -310,7 +310,13 @@ else:
         """The concept pages of this project (read once per build)."""
         key = str(env.srcdir)
         if key not in _PAGES:
-            _PAGES[key] = load_pages(Path(env.srcdir) / CONCEPTS)
+            pages = {}
+            for path in sorted((Path(env.srcdir) / CONCEPTS).glob("*.md")):
+                try:
+                    pages[path.stem] = parse_page(path.stem, path.read_text(encoding="utf-8"))
+                except (FrontMatterError, yaml.YAMLError) as error:  # the page stays off the map
+                    logger.warning(str(error), type="conceptmap", subtype="contract")
+            _PAGES[key] = pages
         return _PAGES[key]
 
     def _users(env: BuildEnvironment) -> set[str]:
