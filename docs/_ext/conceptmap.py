@@ -22,7 +22,7 @@ From it this extension generates:
 - on every concept page, "Builds on / Used by" links after the title, and index entries for the
   page's terms (English and Korean) pointing at the page.
 
-The functions above the Sphinx part are pure, so ``tests/test_glossary.py`` checks them directly.
+The functions above the Sphinx part are pure: ``tests/test_glossary.py`` checks them directly.
 """
 
 from __future__ import annotations
@@ -37,6 +37,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.ext.graphviz import graphviz
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 
 CONCEPTS = "concepts"  # the folder of the concept pages, relative to the Sphinx source folder
 TERM_ROLE = re.compile(r"\{term\}`([^`]+)`")
@@ -282,216 +290,221 @@ def dot_source(pages: Mapping[str, Page], url: Mapping[str, str]) -> str:
         '  edge [color="#4a6fa5", arrowsize=0.7];',
     ]
     for stem in sorted(pages):
-        label = "\\n".join(textwrap.wrap(pages[stem].title or stem, 26))
+        title = (pages[stem].title or stem).replace('"', '\\"')
+        label = "\\n".join(textwrap.wrap(title, 26))
         link = f', URL="{url[stem]}", target="_top"' if stem in url else ""
-        lines.append(f'  "{stem}" [label="{label}", tooltip="{pages[stem].title}"{link}];')
+        lines.append(f'  "{stem}" [label="{label}", tooltip="{title}"{link}];')
     lines += [f'  "{before}" -> "{stem}";' for before, stem in edges(pages)]
     return "\n".join([*lines, "}"])
 
 
 # --- Sphinx ---------------------------------------------------------------------------------
 
-try:
-    from docutils import nodes
-    from docutils.statemachine import StringList
-    from sphinx import addnodes
-    from sphinx.application import Sphinx
-    from sphinx.environment import BuildEnvironment
-    from sphinx.ext.graphviz import graphviz
-    from sphinx.util import logging
-    from sphinx.util.docutils import SphinxDirective
-except ImportError:  # the pure functions above are usable without Sphinx
-    pass
-else:
-    logger = logging.getLogger(__name__)
-    _PAGES: dict[str, dict[str, Page]] = {}
+logger = logging.getLogger(__name__)
+_PAGES: dict[str, dict[str, Page]] = {}
 
-    def pages_of(env: BuildEnvironment) -> dict[str, Page]:
-        """The concept pages of this project (read once per build)."""
-        key = str(env.srcdir)
-        if key not in _PAGES:
-            pages = {}
-            for path in sorted((Path(env.srcdir) / CONCEPTS).glob("*.md")):
-                try:
-                    pages[path.stem] = parse_page(path.stem, path.read_text(encoding="utf-8"))
-                except (FrontMatterError, yaml.YAMLError) as error:  # the page stays off the map
-                    logger.warning(str(error), type="conceptmap", subtype="contract")
-            _PAGES[key] = pages
-        return _PAGES[key]
 
-    def _users(env: BuildEnvironment) -> set[str]:
-        """Documents whose content is generated from other pages' front matter."""
-        if not hasattr(env, "conceptmap_users"):
-            env.conceptmap_users = set()  # type: ignore[attr-defined]
-        users: set[str] = env.conceptmap_users  # type: ignore[attr-defined]
-        return users
+def pages_of(env: BuildEnvironment) -> dict[str, Page]:
+    """The concept pages of this project (read once per build)."""
+    key = str(env.srcdir)
+    if key not in _PAGES:
+        pages = {}
+        for path in sorted((Path(env.srcdir) / CONCEPTS).glob("*.md")):
+            try:
+                pages[path.stem] = parse_page(path.stem, path.read_text(encoding="utf-8"))
+            except (FrontMatterError, yaml.YAMLError) as error:  # the page stays off the map
+                logger.warning(str(error), type="conceptmap", subtype="contract")
+        _PAGES[key] = pages
+    return _PAGES[key]
 
-    class _Generated(SphinxDirective):
-        """A directive whose output is MyST text generated from the front matter."""
 
-        def markdown(self, pages: dict[str, Page]) -> str:
-            raise NotImplementedError
+def _users(env: BuildEnvironment) -> set[str]:
+    """Documents whose content is generated from other pages' front matter."""
+    if not hasattr(env, "conceptmap_users"):
+        env.conceptmap_users = set()  # type: ignore[attr-defined]
+    users: set[str] = env.conceptmap_users  # type: ignore[attr-defined]
+    return users
 
-        def run(self) -> list[nodes.Node]:
-            _users(self.env).add(self.env.current_document.docname)
-            container = nodes.container()
-            text = self.markdown(pages_of(self.env))
-            self.state.nested_parse(
-                StringList(text.splitlines(), self.get_source_info()[0]), 0, container
-            )
-            return list(container.children)
 
-    class ConceptGlossary(_Generated):
-        """``{concept-glossary}``: every term of every concept page."""
+class _Generated(SphinxDirective):
+    """A directive whose output is MyST text generated from the front matter."""
 
-        def markdown(self, pages: dict[str, Page]) -> str:
-            return glossary_markdown(pages)
+    def markdown(self, pages: dict[str, Page]) -> str:
+        raise NotImplementedError
 
-    class ReadingOrder(_Generated):
-        """``{reading-order}``: the concept pages, prerequisites first."""
+    def run(self) -> list[nodes.Node]:
+        _users(self.env).add(self.env.current_document.docname)
+        container = nodes.container()
+        text = self.markdown(pages_of(self.env))
+        self.state.nested_parse(
+            StringList(text.splitlines(), self.get_source_info()[0]), 0, container
+        )
+        return list(container.children)
 
-        def markdown(self, pages: dict[str, Page]) -> str:
-            return "\n".join(
-                f"{n}. {{doc}}`/{CONCEPTS}/{stem}`"
-                for n, stem in enumerate(reading_order(pages), start=1)
-            )
 
-    class Terms(_Generated):
-        """``{terms}``: this page's terms, then the other pages' terms named in the body."""
+class ConceptGlossary(_Generated):
+    """``{concept-glossary}``: every term of every concept page."""
 
-        has_content = True
+    def markdown(self, pages: dict[str, Page]) -> str:
+        return glossary_markdown(pages)
 
-        def markdown(self, pages: dict[str, Page]) -> str:
-            stem = Path(self.env.current_document.docname).name
-            own = pages[stem].terms if stem in pages else ()
-            names = term_names(pages)
-            borrowed = []
-            for line in self.content:
-                if line.strip() and line.strip().lower() not in names:
-                    raise self.error(f"{{terms}}: {line.strip()!r} is no glossary term")
-                if line.strip():
-                    borrowed.append(names[line.strip().lower()])
-            return table_markdown([*own, *borrowed])
 
-    class ConceptMap(SphinxDirective):
-        """``{concept-map}``: the graph of what builds on what; nodes link to the pages."""
+class ReadingOrder(_Generated):
+    """``{reading-order}``: the concept pages, prerequisites first."""
 
-        def run(self) -> list[nodes.Node]:
-            docname = self.env.current_document.docname
-            _users(self.env).add(docname)
-            pages = pages_of(self.env)
-            node = graphviz()
-            # Links are filled in per builder (see _resolve_links): "@@stem@@" marks each one.
-            node["code"] = dot_source(pages, {stem: f"@@{stem}@@" for stem in pages})
-            node["options"] = {"docname": docname}
-            node["alt"] = "Concept map: " + ", ".join(
-                f"{pages[a].title} → {pages[b].title}" for a, b in edges(pages)
-            )
-            node["align"] = "center"
-            return [node]
+    def markdown(self, pages: dict[str, Page]) -> str:
+        return "\n".join(
+            f"{n}. {{doc}}`/{CONCEPTS}/{stem}`"
+            for n, stem in enumerate(reading_order(pages), start=1)
+        )
 
-    def _resolve_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-        for node in doctree.findall(graphviz):
-            if "@@" not in node["code"]:
-                continue
-            if app.builder.format == "html":
 
-                def uri(match: re.Match[str]) -> str:
-                    return app.builder.get_relative_uri(docname, f"{CONCEPTS}/{match.group(1)}")
+class Terms(_Generated):
+    """``{terms}``: this page's terms, then the other pages' terms named in the body."""
 
-                node["code"] = re.sub(r"@@([^@]+)@@", uri, node["code"])
-            else:  # no links in the PDF's figure
-                node["code"] = re.sub(r', URL="@@[^@]+@@", target="_top"', "", node["code"])
+    has_content = True
 
-    def _doc_link(docname: str, stem: str) -> addnodes.pending_xref:
-        xref = addnodes.pending_xref(
-            "", refdomain="std", reftype="doc", reftarget=f"/{CONCEPTS}/{stem}",
-            refdoc=docname, refexplicit=False, refwarn=True,
-        )  # fmt: skip
-        xref += nodes.inline("", stem)
-        return xref
+    def markdown(self, pages: dict[str, Page]) -> str:
+        stem = Path(self.env.current_document.docname).name
+        own = pages[stem].terms if stem in pages else ()
+        names = term_names(pages)
+        borrowed = []
+        for line in self.content:
+            if line.strip() and line.strip().lower() not in names:
+                raise self.error(f"{{terms}}: {line.strip()!r} is no glossary term")
+            if line.strip():
+                borrowed.append(names[line.strip().lower()])
+        return table_markdown([*own, *borrowed])
 
-    def _add_links_and_index(app: Sphinx, doctree: nodes.document) -> None:
-        """After a concept page's title: "Builds on / Used by" links and the terms' index entries."""
-        docname = app.env.current_document.docname
-        folder, _, stem = docname.rpartition("/")
-        pages = pages_of(app.env)
-        if folder != CONCEPTS or stem not in pages:
-            return
-        section = next(iter(doctree.findall(nodes.section)), None)
-        if section is None:
-            return
-        _users(app.env).add(docname)
-        added: list[nodes.Node] = []
-        page = pages[stem]
-        if page.terms:
-            entries = [
-                ("single", name, "concept-terms", "", None) for t in page.terms for name in t.names
-            ]
-            added += [addnodes.index(entries=entries), nodes.target("", "", ids=["concept-terms"])]
-        para = nodes.paragraph(classes=["concept-links"])
-        for label, stems in (("Builds on", page.builds_on), ("Used by", used_by(pages)[stem])):
-            if not stems:
-                continue
-            if len(para):
-                para += nodes.Text("   ")
-            para += nodes.strong("", f"{label}: ")
-            for n, other in enumerate(sorted(stems)):
-                para += [nodes.Text(", ")] if n else []
-                para += _doc_link(docname, other)
+
+class ConceptMap(SphinxDirective):
+    """``{concept-map}``: the graph of what builds on what; nodes link to the pages."""
+
+    def run(self) -> list[nodes.Node]:
+        docname = self.env.current_document.docname
+        _users(self.env).add(docname)
+        pages = pages_of(self.env)
+        node = graphviz()
+        # Links are filled in per builder (see _resolve_links): "@@stem@@" marks each one.
+        node["code"] = dot_source(pages, {stem: f"@@{stem}@@" for stem in pages})
+        node["options"] = {"docname": docname}
+        node["alt"] = "Concept map: " + ", ".join(
+            f"{pages[a].title} → {pages[b].title}" for a, b in edges(pages)
+        )
+        node["align"] = "center"
+        return [node]
+
+
+def _resolve_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for node in doctree.findall(graphviz):
+        if "@@" not in node["code"]:
+            continue
+        if app.builder.format == "html":
+
+            def uri(match: re.Match[str]) -> str:
+                return app.builder.get_relative_uri(docname, f"{CONCEPTS}/{match.group(1)}")
+
+            node["code"] = re.sub(r"@@([^@]+)@@", uri, node["code"])
+        else:  # no links in the PDF's figure
+            node["code"] = re.sub(r', URL="@@[^@]+@@", target="_top"', "", node["code"])
+
+
+def _doc_link(docname: str, stem: str) -> addnodes.pending_xref:
+    xref = addnodes.pending_xref(
+        "", refdomain="std", reftype="doc", reftarget=f"/{CONCEPTS}/{stem}",
+        refdoc=docname, refexplicit=False, refwarn=True,
+    )  # fmt: skip
+    xref.append(nodes.inline("", stem))
+    return xref
+
+
+def _add_links_and_index(app: Sphinx, doctree: nodes.document) -> None:
+    """After a concept page's title: "Builds on / Used by" links and the terms' index entries."""
+    docname = app.env.current_document.docname
+    folder, _, stem = docname.rpartition("/")
+    pages = pages_of(app.env)
+    if folder != CONCEPTS or stem not in pages:
+        return
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None:
+        return
+    _users(app.env).add(docname)
+    added: list[nodes.Node] = []
+    page = pages[stem]
+    if page.terms:
+        entries = [
+            ("single", name, "concept-terms", "", None) for t in page.terms for name in t.names
+        ]
+        added += [addnodes.index(entries=entries), nodes.target("", "", ids=["concept-terms"])]
+    para = nodes.paragraph(classes=["concept-links"])
+    for label, stems in (("Builds on", page.builds_on), ("Used by", used_by(pages)[stem])):
+        if not stems:
+            continue
         if len(para):
-            added.append(para)
-        section.insert(1, added)  # index 0 is the title
+            para += nodes.Text("   ")
+        para += nodes.strong("", f"{label}: ")
+        for n, other in enumerate(sorted(stems)):
+            para += [nodes.Text(", ")] if n else []
+            para += _doc_link(docname, other)
+    if len(para):
+        added.append(para)
+    section.insert(1, added)  # index 0 is the title
 
-    # The PDF's index holds Korean names: xindy's Korean module (kotex's, in Debian's xindy-rules)
-    # sorts them and groups them by initial consonant; makeindex would split their UTF-8 bytes.
-    XINDY_OPTIONS = "-L korean -C utf8 -M sphinx.xdy -M conceptref.xdy"
-    # A term inside a glossary entry reaches the .idx file as "\sphinxhyphen {}" (TeX writes a
-    # space after a control word), the same term elsewhere as "\sphinxhyphen{}": one entry.
-    XINDY_MODULE = '(merge-rule "\\sphinxhyphen {}" "-" :string)\n'
 
-    def _xindy_options(app: Sphinx, exception: Exception | None) -> None:
-        """Make latexmk call xindy with the Korean module, however latexmk is started."""
-        if exception or app.builder.name != "latex" or not app.config.latex_use_xindy:
-            return
-        rc = Path(app.outdir) / "latexmkrc"
-        text = rc.read_text(encoding="utf-8")
-        rc.write_text(text.replace("$ENV{'XINDYOPTS'}", f"'{XINDY_OPTIONS}'"), encoding="utf-8")
-        (Path(app.outdir) / "conceptref.xdy").write_text(XINDY_MODULE, encoding="utf-8")
+# The PDF's index holds Korean names: xindy's Korean module (kotex's, in Debian's xindy-rules)
+# sorts them and groups them by initial consonant; makeindex would split their UTF-8 bytes.
+XINDY_OPTIONS = "-L korean -C utf8 -M sphinx.xdy -M conceptref.xdy"
+# A term inside a glossary entry reaches the .idx file as "\sphinxhyphen {}" (TeX writes a
+# space after a control word), the same term elsewhere as "\sphinxhyphen{}": one entry.
+XINDY_MODULE = '(merge-rule "\\sphinxhyphen {}" "-" :string)\n'
 
-    def _outdated(
-        app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
-    ) -> list[str]:
-        """Read the front matter and check it; if it changed, re-read the pages made from it."""
-        _PAGES.pop(str(env.srcdir), None)  # this process may have built before (autobuild)
-        for problem in problems(pages_of(env)):
-            logger.warning(problem, type="conceptmap", subtype="contract")
-        new = fingerprint(pages_of(env))
-        old = getattr(env, "conceptmap_fingerprint", None)
-        env.conceptmap_fingerprint = new  # type: ignore[attr-defined]
-        if old is None or old == new:
-            return []
-        return sorted(_users(env) & set(env.found_docs))
 
-    def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
-        _users(env).discard(docname)
+def _xindy_options(app: Sphinx, exception: Exception | None) -> None:
+    """Make latexmk call xindy with the Korean module, however latexmk is started."""
+    if exception or app.builder.name != "latex" or not app.config.latex_use_xindy:
+        return
+    rc = Path(app.outdir) / "latexmkrc"
+    text = rc.read_text(encoding="utf-8")
+    rc.write_text(text.replace("$ENV{'XINDYOPTS'}", f"'{XINDY_OPTIONS}'"), encoding="utf-8")
+    (Path(app.outdir) / "conceptref.xdy").write_text(XINDY_MODULE, encoding="utf-8")
 
-    def _merge(
-        app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: BuildEnvironment
-    ) -> None:
-        _users(env).update(_users(other))
 
-    def setup(app: Sphinx) -> dict[str, Any]:
-        """Register the directives and the event handlers."""
-        app.setup_extension("sphinx.ext.graphviz")
-        app.add_directive("concept-glossary", ConceptGlossary)
-        app.add_directive("concept-map", ConceptMap)
-        app.add_directive("reading-order", ReadingOrder)
-        app.add_directive("terms", Terms)
-        app.connect("env-get-outdated", _outdated)
-        app.connect("env-purge-doc", _purge)
-        app.connect("env-merge-info", _merge)
-        app.connect("doctree-read", _add_links_and_index)
-        app.connect("doctree-resolved", _resolve_links)
-        app.connect("build-finished", _xindy_options)
-        return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+def _outdated(
+    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    """Read the front matter and check it; if it changed, re-read the pages made from it."""
+    _PAGES.pop(str(env.srcdir), None)  # this process may have built before (autobuild)
+    for problem in problems(pages_of(env)):
+        logger.warning(problem, type="conceptmap", subtype="contract")
+    new = fingerprint(pages_of(env))
+    old = getattr(env, "conceptmap_fingerprint", None)
+    env.conceptmap_fingerprint = new  # type: ignore[attr-defined]
+    if old is None or old == new:
+        return []
+    return sorted(_users(env) & set(env.found_docs))
+
+
+def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    _users(env).discard(docname)
+
+
+def _merge(
+    app: Sphinx, env: BuildEnvironment, docnames: Iterable[str], other: BuildEnvironment
+) -> None:
+    _users(env).update(_users(other))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the directives and the event handlers."""
+    app.setup_extension("sphinx.ext.graphviz")
+    app.add_directive("concept-glossary", ConceptGlossary)
+    app.add_directive("concept-map", ConceptMap)
+    app.add_directive("reading-order", ReadingOrder)
+    app.add_directive("terms", Terms)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("doctree-read", _add_links_and_index)
+    app.connect("doctree-resolved", _resolve_links)
+    app.connect("build-finished", _xindy_options)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
