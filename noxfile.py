@@ -76,6 +76,9 @@ def doctest(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the HTML site into docs/_build/html (strict: any warning fails)."""
+    if shutil.which("dot") is None:
+        session.error("The concept map needs Graphviz's dot. On Debian or Ubuntu:\n"
+                      "    sudo apt-get install graphviz")  # fmt: skip
     install(session, "docs")
     session.run(
         "sphinx-build", "-b", "html", *STRICT, str(DOCS), str(BUILD / "html"), *session.posargs
@@ -97,7 +100,9 @@ def serve(session: nox.Session) -> None:
 @nox.session(default=False)
 def pdf(session: nox.Session) -> None:
     """Build docs/_build/latex/conceptref.pdf with xelatex (needs TeX: see README)."""
-    missing = [tool for tool in ("xelatex", "latexmk", "xindy") if shutil.which(tool) is None]
+    missing = [
+        tool for tool in ("xelatex", "latexmk", "xindy", "dot") if shutil.which(tool) is None
+    ]
     if (
         not missing
         and subprocess.run(["kpsewhich", "kotex.sty"], capture_output=True, check=False).returncode

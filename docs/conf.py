@@ -34,6 +34,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     "matplotlib.sphinxext.plot_directive",
     "figure_scripts",  # docs/_ext: a page is read again when its figure script changes
+    "conceptmap",  # docs/_ext: glossary, term tables and concept map from the pages' front matter
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
@@ -78,6 +79,9 @@ plot_html_show_formats = False
 plot_html_show_source_link = False
 plot_rcparams = {"figure.autolayout": True, "font.size": 11}
 
+# The concept map: SVG in HTML, so its nodes are links (and its text is sharp and searchable).
+graphviz_output_format = "svg"
+
 html_theme = "furo"
 html_title = f"conceptref {release}"
 html_css_files = ["conceptref.css"]
@@ -87,9 +91,11 @@ latex_documents = [
     ("index", "conceptref.tex", "conceptref: deep-learning concepts, checked", author, "manual")
 ]
 latex_show_urls = "footnote"
-# makeindex, not xindy: latexmk then needs no XINDYOPTS from Sphinx's Makefile, so the PDF builds
-# the same way here and on Read the Docs. (Index entries are ASCII; xindy is only needed otherwise.)
-latex_use_xindy = False
+# xindy, not makeindex: the index lists every term under its Korean names too, and makeindex
+# sorts UTF-8 byte by byte (a letter group per lead byte). The conceptmap extension writes the
+# xindy options (Korean module) into latexmkrc, so latexmk needs no XINDYOPTS from the Makefile
+# and the PDF builds the same way here and on Read the Docs.
+latex_use_xindy = True
 latex_elements = {
     "papersize": "a4paper",
     "pointsize": "10pt",

@@ -1,0 +1,285 @@
+"""The glossary, the concept map and the references: every link resolves, nothing is orphaned.
+
+The concept pages' front matter is the single source of the glossary, the term tables and the
+map (docs/_ext/conceptmap.py). Each check is a function run on the real pages and, in a second
+test, on data with a planted error, to show that it can fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pybtex.database import parse_file
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import conceptmap as cm
+
+TEXTS = {
+    str(p.relative_to(DOCS)): p.read_text(encoding="utf-8")
+    for p in sorted(DOCS.rglob("*.md"))
+    if "_build" not in p.parts
+}
+PAGES = cm.load_pages(DOCS / "concepts")
+CITE = re.compile(r"\{cite(?::\w+)?\}`([^`]+)`")
+
+
+def unresolved_terms(texts: Mapping[str, str], pages: Mapping[str, cm.Page]) -> list[str]:
+    """`{term}` links whose target is no glossary name, as "file: target"."""
+    names = cm.term_names(pages)
+    return [
+        f"{name}: {target}"
+        for name, text in texts.items()
+        for target in cm.term_targets(text)
+        if target.lower() not in names
+    ]
+
+
+def unlinked_terms(texts: Mapping[str, str], pages: Mapping[str, cm.Page]) -> list[str]:
+    """Glossary terms that no page links with `{term}` (under any of their names)."""
+    names = cm.term_names(pages)
+    targets = {t.lower() for text in texts.values() for t in cm.term_targets(text)}
+    linked = {names[t].en for t in targets if t in names}
+    return [term.en for term in cm.all_terms(pages) if term.en not in linked]
+
+
+def cited_keys(texts: Mapping[str, str]) -> set[str]:
+    """Every key cited with a {cite...} role."""
+    return {
+        key.strip() for text in texts.values() for keys in CITE.findall(text)
+        for key in keys.split(",")
+    }  # fmt: skip
+
+
+def bib_problems(entries: Mapping[str, Mapping[str, str]], cited: set[str]) -> list[str]:
+    """Cited keys missing from the .bib, entries nobody cites, entries with no DOI/arXiv/URL."""
+    fields = {key: {name.lower(): value for name, value in f.items()} for key, f in entries.items()}
+    found = [f"cited but not in references.bib: {key}" for key in sorted(cited - set(fields))]
+    found += [f"in references.bib but never cited: {key}" for key in sorted(set(fields) - cited)]
+    for key, f in fields.items():
+        arxiv = "eprint" in f and f.get("archiveprefix", "").lower() == "arxiv"
+        url = "url" in f or any("\\url{" in value for value in f.values())
+        if not ("doi" in f or arxiv or url):
+            found.append(f"{key} has no doi, arXiv eprint or url")
+    return found
+
+
+def bib_entries(path: Path) -> dict[str, dict[str, str]]:
+    return {key: dict(entry.fields) for key, entry in parse_file(path).entries.items()}
+
+
+def page(stem: str, builds_on: tuple[str, ...] = (), *names: str) -> cm.Page:
+    terms = tuple(cm.Term(n, (f"{n} 용어",), "A definition.", stem) for n in names)
+    return cm.Page(stem, stem.title(), builds_on, terms)
+
+
+# --- The front matter ------------------------------------------------------------------------
+
+
+def test_every_concept_page_is_in_the_map():
+    stems = {p.stem for p in (DOCS / "concepts").glob("*.md")}
+    assert set(PAGES) == stems
+    assert sorted(cm.reading_order(PAGES)) == sorted(stems)
+    assert all(p.title for p in PAGES.values()), "a concept page has no level-1 title"
+
+
+FRONT = "---\nbuilds_on: []\nterms:\n  - en: weight decay\n    ko: [가중치 감쇠]\n    def: Shrink.\n---\n"
+
+
+def hand_kept_tables(texts: Mapping[str, str]) -> list[str]:
+    """Concept pages that keep a term table by hand, or have terms but no {terms} table."""
+    found = []
+    for name, text in texts.items():
+        if not name.startswith("concepts/"):
+            continue
+        if re.search(r"^\|\s*English\s*\|\s*한국어", text, re.MULTILINE):
+            found.append(f"{name}: a hand-kept term table (use a {{terms}} block)")
+        elif "terms:\n  -" in text and "```{terms}" not in text:
+            found.append(f"{name}: no {{terms}} table")
+    return found
+
+
+def test_term_tables_are_generated_from_the_front_matter():
+    assert hand_kept_tables(TEXTS) == []
+    table = "| English | 한국어 | Symbol |\n| --- | --- | --- |\n"
+    assert hand_kept_tables({"concepts/a.md": FRONT + table, "concepts/b.md": FRONT}) == [
+        "concepts/a.md: a hand-kept term table (use a {terms} block)",
+        "concepts/b.md: no {terms} table",
+    ]
+
+
+def test_the_map_and_the_terms_keep_the_contract():
+    assert cm.problems(PAGES) == []
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("---\nterms: []\n---\n", "needs `builds_on` and `terms`"),
+        ("---\nbuilds_on: x\nterms: []\n---\n", "`builds_on` must be a list"),
+        (FRONT.replace("ko: [가중치 감쇠]", "ko: []"), "needs Korean names"),
+        (FRONT.replace("ko: [가중치 감쇠]", "ko: [weight decay]"), "needs Korean names"),
+        (FRONT.replace("    def: Shrink.\n", ""), "needs a definition"),
+        (FRONT.replace("en: weight decay", "english: weight decay"), "needs an English name"),
+        ("# No front matter\n", "needs `builds_on` and `terms`"),
+    ],
+)
+def test_a_broken_front_matter_is_rejected(front, message):
+    assert cm.parse_page("wd", FRONT + "# Title\n").terms[0].ko == ("가중치 감쇠",)
+    with pytest.raises(cm.FrontMatterError, match=re.escape(message)):
+        cm.parse_page("wd", front + "# Title\n")
+
+
+def test_planted_map_errors_are_found():
+    assert cm.problems({"a": page("a", ("b",)), "b": page("b", ("a",))}) == [
+        "the concept map has a cycle: a -> b -> a"
+    ]
+    assert cm.problems({"a": page("a", ("a",))}) == ["concepts/a.md builds on itself"]
+    assert cm.problems({"a": page("a", ("nowhere",))}) == [
+        "concepts/a.md builds on 'nowhere', which is no page"
+    ]
+    twice = cm.problems({"a": page("a", (), "bias"), "b": page("b", (), "Bias")})
+    assert twice[0].startswith("the term name 'Bias' is defined twice: in concepts/a.md")
+    assert len(twice) == 2  # the English and the Korean name
+    with pytest.raises(ValueError, match="cycle: a -> c -> b -> a"):
+        cm.reading_order({"a": page("a", ("c",)), "b": page("b", ("a",)), "c": page("c", ("b",))})
+
+
+@given(st.sets(st.tuples(st.integers(0, 7), st.integers(0, 7)).filter(lambda e: e[0] < e[1])))
+def test_the_reading_order_puts_every_page_after_its_prerequisites(edges):
+    stems = [f"p{i}" for i in range(8)]
+    before = {s: tuple(f"p{a}" for a, b in sorted(edges) if f"p{b}" == s) for s in stems}
+    pages = {s: page(s, before[s]) for s in reversed(stems)}
+    order = cm.reading_order(pages)
+    assert sorted(order) == stems
+    assert all(order.index(b) < order.index(s) for s in stems for b in before[s])
+    assert order == cm.reading_order(dict(reversed(pages.items())))  # stable
+    assert cm.find_cycle(pages) == []
+
+
+def test_the_reading_order_follows_a_chain_before_starting_the_next():
+    pages = {"a": page("a"), "b": page("b"), "c": page("c", ("b",)), "z": page("z", ("a",))}
+    assert cm.reading_order(pages) == ["a", "z", "b", "c"]
+
+
+# --- Terms -----------------------------------------------------------------------------------
+
+
+def test_every_term_link_resolves():
+    assert unresolved_terms(TEXTS, PAGES) == []
+
+
+def test_an_unknown_term_link_is_found():
+    texts = {"x.md": "See {term}`weight decay`, {term}`가중치 감쇠` and {term}`the decay <nope>`."}
+    assert unresolved_terms(texts, PAGES) == ["x.md: nope"]
+
+
+def test_every_term_is_linked_from_a_page_and_has_a_korean_name():
+    assert unlinked_terms(TEXTS, PAGES) == []
+    for term in cm.all_terms(PAGES):
+        assert term.ko, term.en
+        assert all(cm.HANGUL.search(name) for name in term.ko), term.en
+
+
+def test_an_unlinked_term_is_found():
+    pages = {"a": page("a", (), "bias", "variance")}
+    assert unlinked_terms({"a.md": "{term}`Bias <bias>`"}, pages) == ["variance"]
+    assert unlinked_terms({"a.md": "{term}`variance 용어`, {term}`bias`"}, pages) == []
+
+
+def test_the_generated_glossary_table_and_map():
+    glossary = cm.glossary_markdown(PAGES)
+    for term in cm.all_terms(PAGES):
+        for name in term.names:
+            assert f"\n{name}\n" in glossary
+    wd = PAGES["weight-decay-vs-l2"]
+    table = cm.table_markdown(wd.terms)
+    assert "* - {term}`weight decay`\n  - 가중치 감쇠, 가중치 감소\n  - $\\lambda$" in table
+    dot = cm.dot_source(PAGES, {"weight-decay-vs-l2": "concepts/weight-decay-vs-l2.html"})
+    assert '"bias-vs-variance" -> "weight-decay-vs-l2";' in dot
+    assert 'URL="concepts/weight-decay-vs-l2.html"' in dot
+    assert len(re.findall(r" -> ", dot)) == len(cm.edges(PAGES))
+
+
+# --- References ------------------------------------------------------------------------------
+
+
+def test_every_citation_and_every_bib_entry_match_and_have_an_identifier():
+    assert bib_problems(bib_entries(DOCS / "references.bib"), cited_keys(TEXTS)) == []
+
+
+def test_planted_reference_errors_are_found():
+    entries = {
+        "ok2020": {"DOI": "10.1/x"},
+        "arxiv2020": {"eprint": "2001.00001", "archivePrefix": "arXiv"},
+        "web2020": {"howpublished": "\\url{https://example.org}"},
+        "bare2020": {"title": "No identifier"},
+        "unused2020": {"url": "https://example.org"},
+    }
+    cited = cited_keys({"a.md": "{cite:t}`ok2020` {cite:p}`arxiv2020, web2020,bare2020,gone2020`"})
+    assert bib_problems(entries, cited) == [
+        "cited but not in references.bib: gone2020",
+        "in references.bib but never cited: unused2020",
+        "bare2020 has no doi, arXiv eprint or url",
+    ]
+
+
+# --- The built site: Korean search and the clickable map -----------------------------------
+
+SITE = {
+    "conf.py": 'import sys\nsys.path.insert(0, {ext!r})\nextensions = ["myst_parser", "conceptmap"]\n'
+    'graphviz_output_format = "svg"\n',
+    "index.md": "# Site\n\n```{concept-map}\n```\n\n```{reading-order}\n```\n\n"
+    "```{toctree}\nglossary\nconcepts/a\nconcepts/b\n```\n",
+    "glossary.md": "# Glossary\n\n```{concept-glossary}\n```\n",
+    "concepts/a.md": "---\nbuilds_on: []\nterms:\n  - en: weight decay\n    ko: [가중치 감쇠]\n"
+    "    def: Shrinking the weights.\n---\n# Decay\n\n```{terms}\n```\n\n"
+    "Text about {term}`weight decay` and 가중치를 줄이는 방법.\n",
+    "concepts/b.md": "---\nbuilds_on: [a]\nterms: []\n---\n# After\n\nUses {term}`가중치 감쇠`.\n",
+}
+
+
+def search(index: Mapping[str, object], query: str) -> set[str]:
+    """Documents that Sphinx's search page returns: those holding every word of the query."""
+    terms = {**index["titleterms"], **index["terms"]}  # type: ignore[dict-item]
+    found = None
+    for word in re.findall(r"\w+", query.lower()):
+        hits = terms.get(word, [])
+        docs = {index["docnames"][i] for i in ([hits] if isinstance(hits, int) else hits)}  # type: ignore[index]
+        found = docs if found is None else found & docs
+    return found or set()
+
+
+@pytest.mark.slow
+def test_the_built_site_finds_pages_by_korean_term_and_links_the_map(tmp_path):
+    for name, text in SITE.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(
+            text.replace("{ext!r}", repr(str(DOCS / "_ext"))), encoding="utf-8"
+        )
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-q",
+         str(tmp_path), str(tmp_path / "html")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    js = (tmp_path / "html" / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(js[js.index("(") + 1 : js.rindex(")")])
+    assert search(index, "가중치 감쇠") == {"concepts/a", "concepts/b", "glossary"}
+    assert search(index, "가중치를") == {"concepts/a"}  # a particle makes another word
+    html = (tmp_path / "html" / "concepts" / "b.html").read_text(encoding="utf-8")
+    assert re.search(
+        r'<strong>Builds on: </strong><a class="reference internal" href="a.html"', html
+    )
+    svg = next((tmp_path / "html" / "_images").glob("graphviz-*.svg")).read_text(encoding="utf-8")
+    assert re.search(r'\w+:href="\.\./concepts/a\.html"', svg)  # the box links the page
