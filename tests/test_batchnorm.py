@@ -232,7 +232,10 @@ def test_measured_variance_shift_matches_the_closed_form(seed, p, mean, std):
     measured = measure_variance_shift(p, mean=mean, std=std, samples=samples, seed=seed)
     assert expected.train_variance == pytest.approx((std**2 + mean**2) / (1 - p) - mean**2)
     assert expected.eval_variance == std**2
-    assert expected.shift == expected.eval_variance / expected.train_variance < 1
+    assert expected.shift == pytest.approx(
+        expected.eval_variance / expected.train_variance, rel=1e-15
+    )
+    assert expected.shift < 1
     train_error = 5 * variance_standard_error(p, mean, std, samples)
     eval_error = 5 * variance_standard_error(0.0, mean, std, samples)
     assert abs(measured.train_variance - expected.train_variance) < train_error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -16,6 +15,7 @@ from sklearn.decomposition import PCA
 from sklearn.feature_selection import SelectKBest, f_classif
 
 from conceptref.features import PCAResult, f_score, pca, principal_angles, select_k_best
+from helpers import bad, bad_input_test
 
 ATOL = 1e-10
 SEEDS = range(3)
@@ -402,11 +402,6 @@ def test_principal_angles_in_closed_form(angles):
 # --- bad input ----------------------------------------------------------------------------------
 
 
-def bad(function, *args, error, match, **kwargs):
-    """One rule for bad input: the call, and the exception and message fragment it must give."""
-    return pytest.param(function, args, kwargs, error, match, id=f"{function.__name__}: {match}")
-
-
 X = np.arange(15.0).reshape(5, 3) ** 1.5
 Y = np.array([0, 0, 1, 1, 1])
 BAD_INPUT = [
@@ -417,8 +412,8 @@ BAD_INPUT = [
     bad(pca, [["a", "b"], ["c", "d"]], 1, error=TypeError, match="x must be an array of real numbers"),
     bad(pca, np.ones((2, 2), bool), 1, error=TypeError, match="got dtype bool"),
     bad(pca, [[1.0, 2.0], [1.0]], 1, error=ValueError, match="x must be a rectangular array"),
-    bad(pca, np.ones((0, 3)), 1, error=ValueError, match="x must hold at least one row and one column"),
-    bad(pca, np.ones((3, 0)), 1, error=ValueError, match="x must hold at least one row and one column"),
+    bad(pca, np.ones((0, 3)), 1, error=ValueError, match="x must not be empty"),
+    bad(pca, np.ones((3, 0)), 1, error=ValueError, match="x must not be empty"),
     bad(pca, [[1.0, 2.0]], 1, error=ValueError, match="x must hold at least 2 samples"),
     bad(pca, np.ones((4, 2)), 1, error=ValueError, match="x has zero variance"),
     bad(pca, X, 0, error=ValueError, match="n_components must lie in 1 … min(n, d) = 3, got 0"),
@@ -452,13 +447,10 @@ BAD_INPUT = [
     bad(principal_angles, np.ones((2, 3)), np.eye(2), error=ValueError, match="its 3 columns span a space of dimension"),
     bad(principal_angles, np.ones(3), np.eye(3), error=ValueError, match="a must be two-dimensional"),
     bad(principal_angles, np.eye(3), np.ones((3, 1, 1)), error=ValueError, match="b must be two-dimensional"),
-    bad(principal_angles, np.eye(3), np.ones((3, 0)), error=ValueError, match="b must hold at least one row and one column"),
+    bad(principal_angles, np.eye(3), np.ones((3, 0)), error=ValueError, match="b must not be empty"),
     bad(principal_angles, np.eye(3), [[1.0], [np.inf], [0.0]], error=ValueError, match="b must be finite"),
     bad(principal_angles, [["a"]], [[1.0]], error=TypeError, match="a must be an array of real numbers"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("function", "args", "kwargs", "error", "match"), BAD_INPUT)
-def test_bad_input_raises_a_clear_error(function, args, kwargs, error, match):
-    with pytest.raises(error, match=re.escape(match)):
-        function(*args, **kwargs)
+test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)

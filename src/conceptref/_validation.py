@@ -59,7 +59,7 @@ class Interval:
             self.high is not None and (value > self.high or (value == self.high and not right))
         )
 
-    def describe(self, high_name: str | None = None) -> str:
+    def describe(self, high_name: str | None = None, *, integer: bool = False) -> str:
         """Return the rule in words: ``at least 1``, ``in [0, 1)``, ``in 1 … d = 3``."""
         left = self.closed in ("both", "left")
         right = self.closed in ("both", "right")
@@ -68,7 +68,7 @@ class Interval:
         high = f"{high_name} = {self.high}" if high_name else f"{self.high}"
         if self.low is None:
             return f"at most {high}" if right else f"less than {high}"
-        if left and right and all(isinstance(b, int) for b in (self.low, self.high)):
+        if integer and left and right:
             return f"in {self.low} … {high}"
         return f"in {'[' if left else '('}{self.low}, {high}{']' if right else ')'}"
 
@@ -104,13 +104,15 @@ def check_int(
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     result = int(value)
     if interval is not None and result not in interval:
-        rule = interval.describe(high_name)
+        rule = interval.describe(high_name, integer=True)
         verb = "lie" if rule.startswith("in ") else "be"
         raise ValueError(f"{name} must {verb} {rule}, got {result}")
     return result
 
 
-def check_real(value: object, name: str, interval: Interval | None = None) -> float:
+def check_real(
+    value: object, name: str, interval: Interval | None = None, *, what: str = "a finite number"
+) -> float:
     """Return ``value`` as a finite ``float`` inside ``interval`` (``bool`` is rejected).
 
     Raises
@@ -119,7 +121,8 @@ def check_real(value: object, name: str, interval: Interval | None = None) -> fl
         If ``value`` is not a real number: ``"{name} must be a real number, got str"``.
     ValueError
         If it is NaN or infinite (``"{name} must be finite, got nan"``), or outside
-        ``interval`` (``"{name} must be a finite number greater than 0, got 0.0"``).
+        ``interval`` (``"{name} must be a finite number greater than 0, got 0.0"``; ``what``
+        names the kind of number: ``"an error rate in [0, 1]"``).
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
@@ -131,13 +134,15 @@ def check_real(value: object, name: str, interval: Interval | None = None) -> fl
     if not math.isfinite(result) or result not in interval:
         rule = interval.describe()
         rule = f"of {rule}" if rule.startswith("at ") else rule
-        raise ValueError(f"{name} must be a finite number {rule}, got {value}")
+        raise ValueError(f"{name} must be {what} {rule}, got {value}")
     return result
 
 
-def check_probability(value: object, name: str, *, closed: Closed = "both") -> float:
+def check_probability(
+    value: object, name: str, *, closed: Closed = "both", what: str = "a finite number"
+) -> float:
     """Return ``value`` as a ``float`` in ``[0, 1]`` (or the half-open range ``closed`` names)."""
-    return check_real(value, name, Interval(0, 1, closed))
+    return check_real(value, name, Interval(0, 1, closed), what=what)
 
 
 # --- arrays -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ Shapes follow PyTorch: feature maps are ``(N, C, H, W)`` tensors, a convolution'
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import torch
 from conceptref._validation import (
     as_finite_float,
     as_int,
+    as_non_negative_float,
     as_positive_float,
     as_positive_int,
     check_odd_kernel_size,
@@ -308,8 +310,14 @@ class VarianceShift:
 
     shift: float
     r"""The ratio ``eval_variance / train_variance``, :math:`\Delta` in Li et al. (2019);
-    at most 1, and 1 only when nothing is dropped. (Li et al. write :math:`p` for the
-    probability of *keeping* a unit, :math:`1 - p` here.)"""
+    1 when nothing is dropped, and below 1 in expectation otherwise. (Li et al. write
+    :math:`p` for the probability of *keeping* a unit, :math:`1 - p` here.) A field rather
+    than a property: :func:`expected_variance_shift` computes it from its closed form, which
+    stays exact where the two variances overflow or underflow."""
+
+    def __post_init__(self) -> None:
+        for name in ("train_variance", "eval_variance", "shift"):
+            object.__setattr__(self, name, as_non_negative_float(getattr(self, name), name))
 
 
 def expected_variance_shift(p: float, *, mean: float = 0.0, std: float = 1.0) -> VarianceShift:
@@ -378,9 +386,18 @@ def expected_variance_shift(p: float, *, mean: float = 0.0, std: float = 1.0) ->
     q = check_probability(p, "p", closed="left")
     mu = as_finite_float(mean, "mean")
     sigma = as_positive_float(std, "std")
-    train = (sigma**2 + mu**2) / (1 - q) - mu**2
-    evaluation = sigma**2
-    return VarianceShift(train_variance=train, eval_variance=evaluation, shift=evaluation / train)
+    # (sigma^2 + mu^2) / (1 - q) - mu^2 rearranged so that nothing cancels: with q = 0 it is
+    # sigma^2 exactly, however large mu is.
+    ratio = mu / sigma  # may overflow to inf: the shift then tends to 0
+    train = (sigma * sigma + q * mu * mu) / (1 - q)  # Python floats overflow to inf quietly
+    shift = (1 - q) / (1 + q * ratio * ratio) if q > 0 else 1.0
+    evaluation = sigma * sigma
+    if not math.isfinite(train):
+        raise ValueError(
+            f"the training-mode variance (std^2 + p * mean^2) / (1 - p) overflows float64 "
+            f"for p={p}, mean={mean}, std={std}; rescale the unit"
+        )
+    return VarianceShift(train_variance=train, eval_variance=evaluation, shift=shift)
 
 
 def measure_variance_shift(
@@ -450,6 +467,15 @@ def measure_variance_shift(
         x = mu + sigma * torch.randn(n, dtype=torch.float64)  # one unit, n samples
         train = float(dropout.train()(x).var(correction=0))
         evaluation = float(dropout.eval()(x).var(correction=0))
+    if train == 0 or evaluation == 0:
+        raise ValueError(
+            f"the measured variance is 0: dropout zeroed all samples={n} draws, so there is no "
+            "training-mode variance to compare; use more samples"
+        )
+    if not (math.isfinite(train) and math.isfinite(evaluation)):
+        raise ValueError(
+            f"the measured variance overflows float64 for mean={mean}, std={std}; rescale the unit"
+        )
     return VarianceShift(train_variance=train, eval_variance=evaluation, shift=evaluation / train)
 
 

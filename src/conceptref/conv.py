@@ -26,9 +26,11 @@ from dataclasses import dataclass
 import torch
 
 from conceptref._validation import (
+    Interval,
     as_int,
     as_positive_int,
     check_bool,
+    check_int,
     check_odd_kernel_size,
 )
 
@@ -143,6 +145,11 @@ class ReceptiveField:
     start: int
     """First input position :math:`u_L` seen by output position 0; negative when it lies in
     the padding, 0 without padding."""
+
+    def __post_init__(self) -> None:
+        check_int(self.size, "size", Interval(1, None))
+        check_int(self.jump, "jump", Interval(1, None))
+        check_int(self.start, "start", Interval(None, 0))
 
 
 def receptive_field(layers: Iterable[tuple[int, ...]]) -> ReceptiveField:
@@ -390,6 +397,10 @@ class ConvCost:
     flops: int
     """Floating-point operations for one input image; see :func:`conv2d_flops`."""
 
+    def __post_init__(self) -> None:
+        for name in ("parameters", "macs", "flops"):
+            check_int(getattr(self, name), name, Interval(0, None))
+
 
 @dataclass(frozen=True)
 class Savings:
@@ -403,6 +414,17 @@ class Savings:
 
     reduced: ConvCost
     """Cost of the block with the 1x1 reduction, summed over its convolutions."""
+
+    def __post_init__(self) -> None:
+        for name in ("plain", "reduced"):
+            if not isinstance(getattr(self, name), ConvCost):
+                raise TypeError(
+                    f"{name} must be a ConvCost, got {type(getattr(self, name)).__name__}"
+                )
+        if self.reduced.parameters == 0 or self.reduced.flops == 0:
+            raise ValueError(
+                f"reduced must cost at least one parameter and one FLOP, got {self.reduced}"
+            )
 
     @property
     def parameter_ratio(self) -> float:

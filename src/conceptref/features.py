@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from conceptref._validation import as_positive_int, as_real_array
+from conceptref._validation import Interval, check_array, check_int, check_labels
 
 __all__ = [
     "PCAResult",
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PCAResult:
     r"""The principal components of a data matrix, as returned by :func:`pca`.
 
@@ -48,6 +48,10 @@ class PCAResult:
     :math:`X - \mathbf{1}\mu^\top = U \Sigma V^\top` the thin SVD of the centred data, the
     components are the first :math:`k` rows of :math:`V^\top` and the projection (the new
     features) is :math:`(X - \mathbf{1}\mu^\top) V_k`.
+
+    Its fields are arrays, so results are not compared with ``==`` (identity only); compare
+    the fields with :func:`numpy.allclose`. Constructing it directly checks that every field
+    is a finite float64 array and that the shapes agree.
     """
 
     mean: npt.NDArray[np.float64]
@@ -71,6 +75,26 @@ class PCAResult:
 
     projected: npt.NDArray[np.float64]
     """The data in component coordinates, ``(x - mean) @ components.T``, shape ``(n, k)``."""
+
+    def __post_init__(self) -> None:
+        components = check_array(self.components, "components", ndim=2, non_empty=True)
+        k, d = components.shape
+        shapes = {
+            "mean": (d,),
+            "components": (k, d),
+            "explained_variance": (k,),
+            "explained_variance_ratio": (k,),
+            "singular_values": (k,),
+        }
+        for name, shape in shapes.items():
+            array = check_array(getattr(self, name), name)
+            if array.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+            object.__setattr__(self, name, array)
+        projected = check_array(self.projected, "projected", ndim=2)
+        if projected.shape[1] != k:
+            raise ValueError(f"projected must have shape (n, {k}), got {projected.shape}")
+        object.__setattr__(self, "projected", projected)
 
 
 def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
@@ -140,7 +164,7 @@ def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
     n, d = data.shape  # (n, d)
     if n < 2:
         raise ValueError(f"x must hold at least 2 samples (rows), got shape {data.shape}")
-    k = _as_count(n_components, "n_components", min(n, d), "min(n, d)")
+    k = check_int(n_components, "n_components", Interval(1, min(n, d)), high_name="min(n, d)")
 
     mean = data.mean(axis=0)  # (d,)
     centred = data - mean  # (n, d)
@@ -219,7 +243,14 @@ def f_score(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float64]:
     [13.5, 0.375]
     """
     data = _as_matrix(x, "x")
-    classes, first, inverse = _as_labels(y, "y", len(data))
+    labels = check_labels(y, "y")
+    if len(labels) != len(data):
+        raise ValueError(
+            "x and y must hold the same number of samples: "
+            f"x has {len(data)} rows, y has {len(labels)} labels"
+        )
+    classes, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
     n, g = len(data), len(classes)
     if g < 2:
         raise ValueError(f"y must hold at least two classes, got only {classes.tolist()[0]!r}")
@@ -296,7 +327,7 @@ def select_k_best(x: npt.ArrayLike, y: npt.ArrayLike, k: int) -> npt.NDArray[np.
     [0, 1]
     """
     scores = f_score(x, y)  # (d,)
-    count = _as_count(k, "k", len(scores), "d")
+    count = check_int(k, "k", Interval(1, len(scores)), high_name="d")
     ranked = np.where(np.isnan(scores), np.finfo(np.float64).min, scores)
     order = np.argsort(ranked, kind="mergesort")  # stable: among ties, later columns rank higher
     return np.sort(order[-count:]).astype(np.intp)
@@ -381,50 +412,6 @@ def principal_angles(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float
     return np.asarray(angles, dtype=np.float64)
 
 
-def _as_matrix(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
-    """Return ``value`` as a finite, non-empty, two-dimensional float64 array."""
-    array = as_real_array(value, name)
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be two-dimensional, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must hold at least one row and one column, got {array.shape}")
-    return array
-
-
-def _as_count(value: object, name: str, upper: int, upper_name: str) -> int:
-    """Return ``value`` as an ``int`` in ``1 … upper``; the message names the range."""
-    try:
-        count = as_positive_int(value, name)
-    except ValueError:  # below 1
-        raise ValueError(f"{name} must lie in 1 … {upper_name} = {upper}, got {value}") from None
-    if count > upper:
-        raise ValueError(f"{name} must lie in 1 … {upper_name} = {upper}, got {count}")
-    return count
-
-
-def _as_labels(
-    value: npt.ArrayLike, name: str, n: int
-) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Check class labels and return the classes, each one's first index, and the class codes."""
-    labels = np.asarray(value)
-    if labels.dtype.kind not in "biufUSO":
-        raise TypeError(f"{name} must hold class labels, got dtype {labels.dtype}")
-    if labels.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (n,), got shape {labels.shape}")
-    if len(labels) != n:
-        raise ValueError(
-            f"x and {name} must hold the same number of samples: "
-            f"x has {n} rows, {name} has {len(labels)} labels"
-        )
-    if labels.dtype.kind == "f" and not np.isfinite(labels).all():
-        raise ValueError(f"{name} must not hold NaN or infinity")
-    try:
-        classes, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    except TypeError:  # an object array mixing, say, strings and numbers
-        raise TypeError(f"{name} must hold labels of one comparable kind") from None
-    return classes, first, inverse.reshape(-1)
-
-
 def _orthonormal_basis(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.float64]:
     """Return an orthonormal basis of the column space of a full-column-rank ``matrix``."""
     n, p = matrix.shape
@@ -437,3 +424,8 @@ def _orthonormal_basis(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArra
             f"but its {p} columns span a space of dimension {rank}"
         )
     return u[:, :p]
+
+
+def _as_matrix(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
+    """Return ``value`` as a finite, non-empty, two-dimensional float64 array."""
+    return check_array(value, name, ndim=2, non_empty=True)

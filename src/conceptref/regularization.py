@@ -24,16 +24,22 @@ its ``step`` method; the arrays passed in are never modified.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
-from torch.nn.modules.batchnorm import _NormBase
 
-from conceptref._validation import as_non_negative_float, as_positive_float, as_real_array
+from conceptref._validation import (
+    Interval,
+    as_non_negative_float,
+    as_positive_float,
+    as_real_array,
+    check_bool,
+    check_real,
+    check_sequence,
+)
 
 __all__ = [
     "SGD",
@@ -90,7 +96,7 @@ def l2_penalty(parameters: Iterable[npt.ArrayLike]) -> float:
     total = 0.0
     count = 0
     for i, parameter in enumerate(parameters):
-        array = as_real_array(_numpy(parameter), f"parameters[{i}]")
+        array = as_real_array(parameter, f"parameters[{i}]")
         total += float(np.sum(np.square(array)))
         count += 1
     if count == 0:
@@ -214,8 +220,7 @@ class SGD(_Optimizer):
         self.momentum = as_non_negative_float(momentum, "momentum")
         self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
         self.dampening = as_non_negative_float(dampening, "dampening")
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be a bool, got {type(nesterov).__name__}")
+        nesterov = check_bool(nesterov, "nesterov")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 "nesterov=True requires momentum > 0 and dampening == 0, got "
@@ -506,33 +511,26 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[s
 
 def _norm_layer_types() -> tuple[type[torch.nn.Module], ...]:
     """Return the normalization layer classes whose parameters get no weight decay."""
-    types: list[type[torch.nn.Module]] = [_NormBase, torch.nn.LayerNorm, torch.nn.GroupNorm]
-    rms_norm = getattr(torch.nn, "RMSNorm", None)  # torch >= 2.4
-    if isinstance(rms_norm, type) and issubclass(rms_norm, torch.nn.Module):
-        types.append(rms_norm)
-    return tuple(types)
-
-
-def _numpy(value: object) -> Any:
-    """Return a PyTorch tensor as a detached CPU NumPy array; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    return value
+    nn = torch.nn
+    names = (
+        "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+        "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+        "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+        "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+        "LayerNorm", "GroupNorm", "RMSNorm",  # RMSNorm: torch >= 2.4
+    )  # fmt: skip
+    found = (getattr(nn, name, None) for name in names)
+    return tuple(t for t in found if isinstance(t, type) and issubclass(t, nn.Module))
 
 
 def _as_betas(value: object) -> tuple[float, float]:
     """Return ``value`` as a pair of floats, each in ``[0, 1)``."""
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}")
-    result: list[float] = []
-    for i, beta in enumerate(value):
-        name = f"betas[{i}]"
-        if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
-            raise TypeError(f"{name} must be a real number, got {type(beta).__name__}")
-        if not 0 <= float(beta) < 1:
-            raise ValueError(f"{name} must lie in [0, 1), got {beta}")
-        result.append(float(beta))
-    return result[0], result[1]
+    beta1, beta2 = (
+        check_real(b, f"betas[{i}]", Interval(0, 1, "left")) for i, b in enumerate(value)
+    )
+    return beta1, beta2
 
 
 def _lerp(
@@ -544,22 +542,14 @@ def _lerp(
     return end - (end - start) * (1 - weight)
 
 
-def _check_sequence(value: object, name: str) -> None:
-    """Raise :class:`TypeError` unless ``value`` is a list, tuple or other sequence of arrays."""
-    if isinstance(value, np.ndarray | torch.Tensor) or not isinstance(value, Sequence):
-        raise TypeError(
-            f"{name} must be a sequence (list or tuple) of arrays, got {type(value).__name__}"
-        )
-
-
 def _check_step(
     params: Sequence[npt.ArrayLike],
     grads: Sequence[npt.ArrayLike],
     shapes: list[tuple[int, ...]] | None,
 ) -> tuple[list[npt.NDArray[np.float64]], list[npt.NDArray[np.float64]]]:
     """Validate one step's inputs (against the state's ``shapes``, if any) as float64 arrays."""
-    _check_sequence(params, "params")
-    _check_sequence(grads, "grads")
+    check_sequence(params, "params")
+    check_sequence(grads, "grads")
     if len(params) != len(grads):
         raise ValueError(
             f"params and grads must have the same length, got {len(params)} params and "
@@ -567,8 +557,8 @@ def _check_step(
         )
     if len(params) == 0:
         raise ValueError("params must hold at least one array, got none")
-    weights = [as_real_array(_numpy(p), f"params[{i}]") for i, p in enumerate(params)]
-    gradients = [as_real_array(_numpy(g), f"grads[{i}]") for i, g in enumerate(grads)]
+    weights = [as_real_array(p, f"params[{i}]") for i, p in enumerate(params)]
+    gradients = [as_real_array(g, f"grads[{i}]") for i, g in enumerate(grads)]
     for i, (w, g) in enumerate(zip(weights, gradients, strict=True)):
         if w.shape != g.shape:
             raise ValueError(f"grads[{i}] has shape {g.shape}, but params[{i}] has shape {w.shape}")
