@@ -11,6 +11,7 @@ import torch
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from conceptref.batchnorm import (
+    VarianceShift,
     conv_bn_act,
     expected_variance_shift,
     fold_batchnorm,
@@ -279,6 +280,13 @@ def test_batchnorm_after_dropout_shrinks_eval_outputs_by_the_shift():
 C3 = torch.nn.Conv2d(4, 3, 3)
 BN3 = torch.nn.BatchNorm2d(3).eval()
 BAD_INPUT = [
+    bad(expected_variance_shift, 0.5, mean=1e200, error=ValueError, match="the training-mode variance (std^2 + p * mean^2) / (1 - p) overflows float64"),
+    bad(expected_variance_shift, 0.5, std=1e200, error=ValueError, match="overflows float64"),
+    bad(measure_variance_shift, 0.9, samples=2, seed=0, error=ValueError, match="the measured variance is 0: dropout zeroed all samples=2 draws"),
+    bad(measure_variance_shift, 0.5, std=1e200, samples=10, error=ValueError, match="the measured variance overflows float64"),
+    bad(measure_variance_shift, 0.5, mean=1e100, std=1e-100, samples=10, error=ValueError, match="every draw rounds to the same value"),
+    bad(VarianceShift, float("nan"), 1.0, 1.0, error=ValueError, match="train_variance must be a finite number of at least 0, got nan"),
+    bad(VarianceShift, 1.0, -1.0, 1.0, error=ValueError, match="eval_variance must be a finite number of at least 0"),
     bad(fold_batchnorm, C3, torch.nn.BatchNorm1d(3).eval(), error=TypeError, match="bn must be a torch.nn.BatchNorm2d, got BatchNorm1d"),
     bad(fold_batchnorm, torch.nn.Conv1d(4, 3, 3), BN3, error=TypeError, match="conv must be a torch.nn.Conv2d, got Conv1d"),
     bad(fold_batchnorm, C3, torch.nn.BatchNorm2d(5).eval(), error=ValueError, match="bn.num_features = 5 must equal conv.out_channels = 3"),
@@ -304,3 +312,17 @@ BAD_INPUT = [
 ]  # fmt: skip
 
 test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
+
+
+@pytest.mark.parametrize("mean", [0.0, 1.0, 100000003.0, 1e150])
+def test_no_dropout_means_no_shift_however_large_the_mean(mean):
+    assert expected_variance_shift(0.0, mean=mean) == VarianceShift(1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("p", "mean", "std"), [(0.5, 1e100, 1.0), (0.5, 1.0, 1e-200), (0.3, 0.0, 1e-150)]
+)
+def test_variance_shift_is_finite_for_huge_and_tiny_finite_input(p, mean, std):
+    shift = expected_variance_shift(p, mean=mean, std=std)
+    assert 0 <= shift.shift <= 1
+    assert all(map(math.isfinite, (shift.train_variance, shift.eval_variance, shift.shift)))

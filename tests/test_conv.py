@@ -14,6 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from conceptref.conv import (
     ConvCost,
     ReceptiveField,
+    Savings,
     bottleneck_savings,
     conv1x1_as_linear,
     conv2d_flops,
@@ -340,6 +341,12 @@ def test_bottleneck_costs_about_as_much_as_the_narrow_basic_block():
 C1 = torch.nn.Conv2d(4, 3, 1)
 C3 = torch.nn.Conv2d(4, 3, 3)
 BAD_INPUT = [
+    bad(ReceptiveField, 0, 1, 0, error=ValueError, match="size must be at least 1, got 0"),
+    bad(ReceptiveField, 3, 1, 1, error=ValueError, match="start must be at most 0, got 1"),
+    bad(ReceptiveField, 3.0, 1, 0, error=TypeError, match="size must be an integer, got float"),
+    bad(ConvCost, -1, 0, 0, error=ValueError, match="parameters must be at least 0, got -1"),
+    bad(Savings, ConvCost(1, 1, 2), (1, 1, 2), error=TypeError, match="reduced must be a ConvCost, got tuple"),
+    bad(Savings, ConvCost(1, 1, 2), ConvCost(0, 0, 0), error=ValueError, match="reduced must cost at least one parameter and one FLOP"),
     bad(conv_output_size, 0, 3, error=ValueError, match="size must be at least 1, got 0"),
     bad(conv_output_size, 8, 0, error=ValueError, match="kernel_size must be at least 1"),
     bad(conv_output_size, 8, 3, 0, error=ValueError, match="stride must be at least 1"),

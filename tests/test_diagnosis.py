@@ -395,6 +395,12 @@ P, F = np.ones((3, 4)), np.zeros(4)
 X = np.linspace(0, 1, 5)
 FIT = {"noise_std": 0.1, "repeats": 3, "rng": np.random.default_rng(0)}
 BAD_INPUT = [
+    bad(bias_variance_decomposition, P * 1e200, F, 0.0, error=ValueError, match="the squared errors overflow float64"),
+    bad(bias_variance_decomposition, [[1.0, 2.0], [3.0]], [0.0, 0.0], 0.0, error=ValueError, match="predictions must be a rectangular array"),
+    bad(BiasVariance, -1.0, 0.0, 0.0, error=ValueError, match="bias_squared must be a finite number of at least 0, got -1.0"),
+    bad(BiasVariance, 0.0, float("nan"), 0.0, error=ValueError, match="variance must be a finite number of at least 0, got nan"),
+    bad(BiasVariance, 0.0, 0.0, "0", error=TypeError, match="noise must be a real number, got str"),
+    bad(BiasVariance, 0.0, 0.0, 0.0, measured_error=-1.0, error=ValueError, match="measured_error must be a finite number of at least 0"),
     bad(diagnose, train=0.05, dev=0.1, error=TypeError, match="missing 1 required keyword-only argument: 'human'"),
     bad(diagnose, human=0.01, dev=0.1, error=TypeError, match="missing 1 required keyword-only argument: 'train'"),
     bad(diagnose, human=0.01, train=0.05, error=TypeError, match="missing 1 required keyword-only argument: 'dev'"),
@@ -472,3 +478,8 @@ def test_bias_variance_is_frozen():
     assert bv.expected_error == 0.875
     with pytest.raises(AttributeError):
         bv.noise = 0.0
+
+
+def test_bias_variance_is_finite_for_tiny_input():
+    bv = bias_variance_decomposition([[1e-200, 3e-200], [-1e-200, 1e-200]], [0.0, 0.0], 0.0)
+    assert all(np.isfinite([bv.bias_squared, bv.variance, bv.expected_error]))

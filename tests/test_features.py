@@ -405,6 +405,16 @@ def test_principal_angles_in_closed_form(angles):
 X = np.arange(15.0).reshape(5, 3) ** 1.5
 Y = np.array([0, 0, 1, 1, 1])
 BAD_INPUT = [
+    bad(f_score, X, [[0], [0, 1], [1], [1], [1]], error=ValueError, match="y must be a rectangular array"),
+    bad(f_score, X, np.array([0, 0, 1, 1, 2**63], dtype=np.uint64), error=ValueError, match="y holds 9223372036854775808, beyond the int64 range"),
+    bad(f_score, X, [0, 0, 1, 1, 2**64], error=ValueError, match="y holds 18446744073709551616, beyond the int64 range"),
+    bad(f_score, X, [-1, 0, 1, 1, 2**63], error=ValueError, match="y holds 9223372036854775808, beyond the int64 range"),
+    bad(f_score, X, [[0, 0, 1, 1, 1]], error=ValueError, match="y must be one-dimensional (n,), got shape (1, 5)"),
+    bad(f_score, [[1.0], [2.0, 3.0]], [0, 1], error=ValueError, match="x must be a rectangular array of numbers"),
+    bad(pca, X * 1e200, 1, error=ValueError, match="the variance of x overflows float64"),
+    bad(select_k_best, X, Y, 1.0, error=TypeError, match="k must be an integer, got float"),
+    bad(PCAResult, np.zeros(3), np.eye(3)[:2], np.ones(2), np.ones(2), np.ones(1), np.zeros((4, 2)), error=ValueError, match="singular_values must have shape (2,), got (1,)"),
+    bad(PCAResult, np.zeros(3), np.eye(3)[:2], np.ones(2), np.ones(2), np.ones(2), np.zeros((4, 3)), error=ValueError, match="projected must have shape (n, 2), got (4, 3)"),
     bad(pca, np.ones(3), 1, error=ValueError, match="x must be two-dimensional, got shape (3,)"),
     bad(pca, np.ones((2, 2, 2)), 1, error=ValueError, match="x must be two-dimensional"),
     bad(pca, [[1.0, np.nan], [2.0, 3.0]], 1, error=ValueError, match="x must be finite"),
@@ -454,3 +464,23 @@ BAD_INPUT = [
 
 
 test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
+
+
+@pytest.mark.parametrize("factor", [1e-200, 1e-100, 1e100, 1e150])
+def test_f_score_and_pca_are_finite_for_huge_and_tiny_finite_input(factor):
+    x, y = np.arange(15.0).reshape(5, 3) ** 1.5, np.array([0, 0, 1, 1, 1])
+    np.testing.assert_allclose(f_score(x * factor, y), f_score(x, y), rtol=1e-12)
+    result, reference = pca(x * factor, 2), pca(x, 2)
+    np.testing.assert_allclose(result.components, reference.components, rtol=1e-9, atol=1e-12)
+    ratios = (result.explained_variance_ratio, reference.explained_variance_ratio)
+    np.testing.assert_allclose(*ratios, rtol=1e-12)
+    if factor >= 1e-100:  # the variance, factor**2 times larger, is representable
+        np.testing.assert_allclose(
+            result.explained_variance, reference.explained_variance * factor**2, rtol=1e-12
+        )
+
+
+def test_pca_result_is_not_compared_with_equals():
+    result = pca(np.arange(15.0).reshape(5, 3) ** 1.5, 2)
+    assert result != pca(np.arange(15.0).reshape(5, 3) ** 1.5, 2)  # identity only
+    assert result == result  # noqa: PLR0124

@@ -340,6 +340,9 @@ def second_step(first_params, params):
 
 W = np.ones((2, 3))
 BAD_INPUT = [
+    bad(l2_penalty, [np.array([1e200, 1.0])], error=ValueError, match="the sum of squares of parameters overflows float64"),
+    bad(l2_penalty, [[[1.0, 2.0], [3.0]]], error=ValueError, match="parameters[0] must be a rectangular array of numbers"),
+    bad(SGD(lr=0.1).step, [np.ones(2)], [[1.0, "a"]], error=TypeError, match="grads[0] must be an array of real numbers"),
     bad(SGD, 0.0, error=ValueError, match="lr must be a finite number greater than 0, got 0.0"),
     bad(SGD, -0.1, error=ValueError, match="lr must be a finite number greater than 0, got -0.1"),
     bad(SGD, float("inf"), error=ValueError, match="lr must be a finite number greater than 0, got inf"),
@@ -394,3 +397,15 @@ BAD_INPUT = [
 
 
 test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_tensors_with_grad_and_half_precision_are_accepted(dtype):
+    w = torch.tensor([1.0, -2.0], dtype=dtype, requires_grad=True)
+    g = torch.tensor([0.5, 0.25], dtype=dtype)
+    exact = [w.detach().double().numpy()], [g.double().numpy()]
+    for make in (lambda: SGD(lr=0.1, momentum=0.9), lambda: AdamW(lr=0.1)):
+        [new] = make().step([w], [g])
+        [expected] = make().step(*exact)
+        np.testing.assert_array_equal(new, expected)
+    assert l2_penalty([w]) == pytest.approx(5.0)

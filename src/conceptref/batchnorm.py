@@ -440,8 +440,8 @@ def measure_variance_shift(
     TypeError
         If an argument is not a real number (``samples`` and ``seed``: not an integer).
     ValueError
-        As :func:`expected_variance_shift`, and if ``samples`` is less than 2 or ``seed`` is
-        negative.
+        As :func:`expected_variance_shift`, if ``samples`` is less than 2 or ``seed`` is
+        negative, or if a measured variance is 0 (dropout zeroed every draw) or overflows.
 
     See Also
     --------
@@ -467,14 +467,19 @@ def measure_variance_shift(
         x = mu + sigma * torch.randn(n, dtype=torch.float64)  # one unit, n samples
         train = float(dropout.train()(x).var(correction=0))
         evaluation = float(dropout.eval()(x).var(correction=0))
-    if train == 0 or evaluation == 0:
-        raise ValueError(
-            f"the measured variance is 0: dropout zeroed all samples={n} draws, so there is no "
-            "training-mode variance to compare; use more samples"
-        )
     if not (math.isfinite(train) and math.isfinite(evaluation)):
         raise ValueError(
             f"the measured variance overflows float64 for mean={mean}, std={std}; rescale the unit"
+        )
+    if evaluation == 0:
+        raise ValueError(
+            f"the measured variance is 0: std={std} is below the resolution of float64 at "
+            f"mean={mean}, so every draw rounds to the same value; rescale the unit"
+        )
+    if train == 0:
+        raise ValueError(
+            f"the measured variance is 0: dropout zeroed all samples={n} draws, so there is no "
+            "training-mode variance to compare; use more samples"
         )
     return VarianceShift(train_variance=train, eval_variance=evaluation, shift=evaluation / train)
 

@@ -399,8 +399,8 @@ def bias_variance_decomposition(
     ValueError
         If ``predictions`` is not two-dimensional with at least 2 rows and 1 column, if
         ``truth`` is not one-dimensional of length ``M``, if ``targets`` does not have the shape
-        of ``predictions``, if an array holds NaN or infinity, or if ``noise_variance`` is
-        negative or not finite.
+        of ``predictions``, if an array holds NaN or infinity, if ``noise_variance`` is
+        negative or not finite, or if the squared errors overflow float64.
 
     See Also
     --------
@@ -473,11 +473,19 @@ def bias_variance_decomposition(
                 "targets must have the shape of predictions (R, M): "
                 f"predictions has shape {preds.shape}, targets has shape {y.shape}"
             )
-        measured = float(np.mean((preds - y) ** 2))
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            measured = float(np.mean((preds - y) ** 2))
 
-    mean = preds.mean(axis=0)  # (M,) average prediction over training sets
-    bias_squared = float(np.mean((mean - f) ** 2))
-    variance = float(np.mean((preds - mean) ** 2))  # 1/R within each column, then 1/M
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean = preds.mean(axis=0)  # (M,) average prediction over training sets
+        bias_squared = float(np.mean((mean - f) ** 2))
+        variance = float(np.mean((preds - mean) ** 2))  # 1/R within each column, then 1/M
+    terms = (bias_squared, variance, sigma2 + bias_squared + variance, measured or 0.0)
+    if not all(np.isfinite(terms)):
+        raise ValueError(
+            "the squared errors overflow float64: predictions, truth or targets are too large "
+            "to square; rescale them"
+        )
     return BiasVariance(
         bias_squared=bias_squared, variance=variance, noise=sigma2, measured_error=measured
     )

@@ -24,6 +24,7 @@ encoder and decoder are the principal subspace. All functions work in float64.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,13 +167,24 @@ def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
         raise ValueError(f"x must hold at least 2 samples (rows), got shape {data.shape}")
     k = check_int(n_components, "n_components", Interval(1, min(n, d)), high_name="min(n, d)")
 
-    mean = data.mean(axis=0)  # (d,)
-    centred = data - mean  # (n, d)
-    _, s, vt = np.linalg.svd(centred, full_matrices=False)  # s: (r,), vt: (r, d), r = min(n, d)
-    variance = s**2 / (n - 1)  # (r,)
-    total = variance.sum()
-    if total == 0.0:
+    # Work on x / 2**e, with 2**e near its largest entry: the scaling is exact, and neither
+    # the squares of huge entries overflow nor those of tiny ones underflow.
+    scale = _power_of_two_scale(data)  # a float, 2**e
+    unit = data / scale  # (n, d)
+    unit_mean = unit.mean(axis=0)  # (d,)
+    _, s_unit, vt = np.linalg.svd(unit - unit_mean, full_matrices=False)  # r = min(n, d)
+    if s_unit[0] == 0.0:
         raise ValueError("x has zero variance (all rows are equal), so it has no components")
+    ratio = s_unit**2 / np.sum(s_unit**2)  # (r,)
+    with np.errstate(over="ignore", under="ignore"):
+        mean = unit_mean * scale  # (d,)
+        centred = (unit - unit_mean) * scale  # (n, d)
+        s = s_unit * scale  # (r,)
+        variance = s_unit**2 / (n - 1) * scale**2  # (r,)
+    if not (np.isfinite(centred).all() and np.isfinite(variance[:k]).all()):
+        raise ValueError(
+            "the variance of x overflows float64 (its entries are too large to square); rescale x"
+        )
 
     components = vt[:k]  # (k, d)
     biggest = np.argmax(np.abs(components), axis=1)  # (k,)
@@ -182,7 +194,7 @@ def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
         mean=mean,
         components=components,
         explained_variance=variance[:k],
-        explained_variance_ratio=variance[:k] / total,
+        explained_variance_ratio=ratio[:k],
         singular_values=s[:k],
         projected=centred @ components.T,  # (n, k)
     )
@@ -260,13 +272,16 @@ def f_score(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float64]:
             f"classes, got n = {n} samples in g = {g} classes"
         )
 
+    # F does not change when a column is scaled: scale each by a power of two near its
+    # largest entry (exactly), so that no square overflows or underflows.
+    unit = data / _power_of_two_scale(data, axis=0)  # (n, d)
     counts = np.bincount(inverse, minlength=g).astype(np.float64)  # (g,)
     sums = np.zeros((g, data.shape[1]))
-    np.add.at(sums, inverse, data)  # (g, d)
+    np.add.at(sums, inverse, unit)  # (g, d)
     class_means = sums / counts[:, None]  # (g, d)
-    grand_mean = data.mean(axis=0)  # (d,)
+    grand_mean = unit.mean(axis=0)  # (d,)
     ss_between = (counts[:, None] * (class_means - grand_mean) ** 2).sum(axis=0)  # (d,)
-    ss_within = ((data - class_means[inverse]) ** 2).sum(axis=0)  # (d,)
+    ss_within = ((unit - class_means[inverse]) ** 2).sum(axis=0)  # (d,)
 
     # Exact tests for the degenerate features, so that rounding in the means cannot leave a
     # tiny non-zero sum of squares where the true one is 0.
@@ -285,8 +300,11 @@ def select_k_best(x: npt.ArrayLike, y: npt.ArrayLike, k: int) -> npt.NDArray[np.
 
     Features are ranked by :func:`f_score`. A NaN score (a feature constant over all samples)
     ranks below every real score; ties are broken in favour of the feature that comes later in
-    ``x``. Both rules are those of scikit-learn's ``SelectKBest``
-    with ``score_func=f_classif``, so the two select the same columns.
+    ``x`` (a stable sort, of which the last ``k`` win). Both rules are those of scikit-learn's
+    ``SelectKBest`` with ``score_func=f_classif``. Scores that agree to a relative
+    ``1e-9`` count as tied, so that two features with the same F statistic tie here as they
+    do in exact arithmetic, whatever the rounding of their sums; the two then select the same
+    columns whenever scikit-learn's own scores are exact to that tie.
 
     Parameters
     ----------
@@ -328,8 +346,18 @@ def select_k_best(x: npt.ArrayLike, y: npt.ArrayLike, k: int) -> npt.NDArray[np.
     """
     scores = f_score(x, y)  # (d,)
     count = check_int(k, "k", Interval(1, len(scores)), high_name="d")
-    ranked = np.where(np.isnan(scores), np.finfo(np.float64).min, scores)
-    order = np.argsort(ranked, kind="mergesort")  # stable: among ties, later columns rank higher
+    # scikit-learn's rule: NaN ranks lowest, then a stable sort, and the last k win.
+    ranked = np.where(np.isnan(scores), -np.inf, scores)  # (d,)
+    order = np.argsort(ranked, kind="mergesort")  # ascending
+    # Scores that agree to within rounding are one tie: each takes the value of the largest
+    # score of its run, so rounding in the arithmetic cannot decide between equal scores.
+    values = ranked[order]
+    for i in range(len(values) - 2, -1, -1):
+        if math.isclose(values[i], values[i + 1], rel_tol=_TIE_RTOL, abs_tol=0.0):
+            values[i] = values[i + 1]
+    snapped = np.empty_like(ranked)
+    snapped[order] = values
+    order = np.argsort(snapped, kind="mergesort")  # stable: among ties, later columns rank higher
     return np.sort(order[-count:]).astype(np.intp)
 
 
@@ -429,3 +457,15 @@ def _orthonormal_basis(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArra
 def _as_matrix(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
     """Return ``value`` as a finite, non-empty, two-dimensional float64 array."""
     return check_array(value, name, ndim=2, non_empty=True)
+
+
+_TIE_RTOL = 1e-9  # relative difference below which two F statistics count as equal
+
+
+def _power_of_two_scale(
+    data: npt.NDArray[np.float64], axis: int | None = None
+) -> npt.NDArray[np.float64]:
+    """Return ``2**e`` with ``2**(e-1) <= max |data| < 2**e`` (over ``axis``), 1 for zeros."""
+    largest = np.max(np.abs(data), axis=axis)
+    _, exponent = np.frexp(largest)
+    return np.asarray(np.where(largest > 0, np.ldexp(1.0, exponent), 1.0), dtype=np.float64)

@@ -77,7 +77,8 @@ def l2_penalty(parameters: Iterable[npt.ArrayLike]) -> float:
     TypeError
         If an array is not numeric.
     ValueError
-        If ``parameters`` is empty, or an array holds NaN or infinity.
+        If ``parameters`` is empty, an array holds NaN or infinity, or the sum of squares
+        overflows float64.
 
     See Also
     --------
@@ -97,10 +98,15 @@ def l2_penalty(parameters: Iterable[npt.ArrayLike]) -> float:
     count = 0
     for i, parameter in enumerate(parameters):
         array = as_real_array(parameter, f"parameters[{i}]")
-        total += float(np.sum(np.square(array)))
+        with np.errstate(over="ignore", under="ignore"):
+            total += float(np.sum(np.square(array)))
         count += 1
     if count == 0:
         raise ValueError("parameters must hold at least one array, got none")
+    if not np.isfinite(total):
+        raise ValueError(
+            "the sum of squares of parameters overflows float64 (entries too large to square)"
+        )
     return total
 
 
