@@ -8,6 +8,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from conceptref.batchnorm import (
@@ -326,3 +328,36 @@ def test_variance_shift_is_finite_for_huge_and_tiny_finite_input(p, mean, std):
     shift = expected_variance_shift(p, mean=mean, std=std)
     assert 0 <= shift.shift <= 1
     assert all(map(math.isfinite, (shift.train_variance, shift.eval_variance, shift.shift)))
+
+
+# --- properties: generated cases against torch ---------------------------------------------------
+
+
+@given(
+    groups=st.integers(1, 3),
+    c_in_per_group=st.integers(1, 2),
+    c_out_per_group=st.integers(1, 3),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 2),
+    padding=st.integers(0, 1),
+    dilation=st.integers(1, 2),
+    conv_bias=st.booleans(),
+    affine=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_fold_batchnorm_equals_conv_then_bn_and_torch_fusion(
+    groups, c_in_per_group, c_out_per_group, k, stride, padding, dilation, conv_bias, affine, seed
+):
+    c_in, c_out = groups * c_in_per_group, groups * c_out_per_group
+    conv, bn = random_conv_bn(
+        seed, c_in, c_out, k, stride=stride, padding=padding, dilation=dilation,
+        groups=groups, conv_bias=conv_bias, affine=affine,
+    )  # fmt: skip
+    x = torch.randn(2, c_in, 5, 5, generator=torch.Generator().manual_seed(seed), dtype=F64)
+    folded = fold_batchnorm(conv, bn)
+    with torch.no_grad():
+        expected = bn(conv(x))
+        torch.testing.assert_close(folded(x), expected, rtol=0, atol=1e-12)
+        fused = fuse_conv_bn_eval(conv.eval(), bn)
+        torch.testing.assert_close(folded.weight, fused.weight, rtol=0, atol=1e-12)
+        torch.testing.assert_close(folded.bias, fused.bias, rtol=0, atol=1e-12)

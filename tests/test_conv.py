@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
-import itertools
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 from conceptref.conv import (
@@ -46,23 +47,6 @@ def count_flops(module: torch.nn.Module, x: torch.Tensor) -> int:
 
 
 # --- conv_output_size ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("stride", "dilation"), list(itertools.product([1, 2, 3], [1, 2, 3])))
-def test_output_size_matches_conv2d_over_a_grid(stride, dilation):
-    # Every size 1..10, kernel 1..4 and padding 0..2: torch either gives an output of our size,
-    # or refuses the layer exactly when we report an empty output.
-    for size, kernel, padding in itertools.product(range(1, 11), range(1, 5), range(3)):
-        conv = torch.nn.Conv2d(
-            1, 1, (kernel, 1), stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)
-        )
-        try:
-            expected = conv(torch.zeros(1, 1, size, 1)).shape[2]
-        except RuntimeError:
-            with pytest.raises(ValueError, match="the output would be empty"):
-                conv_output_size(size, kernel, stride, padding, dilation)
-        else:
-            assert conv_output_size(size, kernel, stride, padding, dilation) == expected
 
 
 # (H, W, C_in, C_out, kernel, stride, padding, dilation, groups), each spatial argument per axis.
@@ -395,3 +379,76 @@ BAD_INPUT = [
 ]  # fmt: skip
 
 test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
+
+
+# --- properties: generated cases against torch ---------------------------------------------------
+
+
+@given(
+    n=st.integers(1, 12),
+    k=st.integers(1, 5),
+    s=st.integers(1, 3),
+    p=st.integers(0, 3),
+    d=st.integers(1, 3),
+)
+def test_output_size_equals_conv2d_and_maxpool2d(n, k, s, p, d):
+    x = torch.empty(1, 1, n, n, device="meta")
+    effective = d * (k - 1) + 1
+    if n + 2 * p < effective:  # torch refuses the layer exactly then
+        with pytest.raises(ValueError, match="the output would be empty"):
+            conv_output_size(n, k, s, p, d)
+        with pytest.raises(RuntimeError):
+            torch.nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d)(torch.zeros(1, 1, n, n))
+        return
+    size = conv_output_size(n, k, s, p, d)
+    conv = torch.nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d, device="meta")
+    assert conv(x).shape[-2:] == (size, size)
+    if p <= k // 2:  # MaxPool2d allows padding up to half the kernel only
+        pool = torch.nn.MaxPool2d(k, stride=s, padding=p, dilation=d)
+        assert pool(x).shape[-2:] == (size, size)
+
+
+layer = st.tuples(st.integers(1, 4), st.integers(1, 2), st.integers(1, 2), st.integers(0, 2))
+
+
+@given(layers=st.lists(layer, min_size=1, max_size=3))
+def test_receptive_field_equals_the_gradient_footprint(layers):
+    assume(all(p <= k // 2 * d for k, _, d, p in layers))  # padding never exceeds the reach
+    field = receptive_field(layers)
+    n = field.size + 2 * field.jump + 4
+    try:
+        _, i, first, last = measured_receptive_field(layers, n)
+    except RuntimeError:  # the stack shrinks this input to nothing
+        assume(False)
+    assert first >= field.start + i * field.jump
+    assert last <= field.start + i * field.jump + field.size - 1
+    # Where the footprint is not cut off by the input's borders, it is the whole field.
+    if field.start + i * field.jump >= 0 and field.start + i * field.jump + field.size <= n:
+        assert (first, last) == (
+            field.start + i * field.jump,
+            field.start + i * field.jump + field.size - 1,
+        )
+
+
+@given(
+    groups=st.integers(1, 3),
+    c_in_per_group=st.integers(1, 3),
+    c_out_per_group=st.integers(1, 3),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    size=st.integers(3, 8),
+    s=st.integers(1, 2),
+    bias=st.booleans(),
+)
+def test_macs_and_flops_equal_flop_counter_mode(
+    groups, c_in_per_group, c_out_per_group, kh, kw, size, s, bias
+):
+    c_in, c_out = groups * c_in_per_group, groups * c_out_per_group
+    conv = torch.nn.Conv2d(c_in, c_out, (kh, kw), stride=s, groups=groups, bias=bias)
+    x = torch.empty(2, c_in, size, size)
+    out = (conv_output_size(size, kh, s), conv_output_size(size, kw, s))
+    macs = conv2d_macs(c_in, c_out, (kh, kw), out, groups=groups)
+    assert count_flops(conv, x) == 2 * 2 * macs  # batch of 2; FlopCounterMode skips the bias
+    assert conv2d_flops(c_in, c_out, (kh, kw), out, groups=groups, bias=False) == 2 * macs
+    expected = count_parameters(conv)
+    assert conv2d_parameters(c_in, c_out, (kh, kw), groups=groups, bias=bias) == expected

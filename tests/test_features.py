@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -484,3 +487,98 @@ def test_pca_result_is_not_compared_with_equals():
     result = pca(np.arange(15.0).reshape(5, 3) ** 1.5, 2)
     assert result != pca(np.arange(15.0).reshape(5, 3) ** 1.5, 2)  # identity only
     assert result == result  # noqa: PLR0124
+
+
+# --- properties: generated data against scikit-learn ---------------------------------------------
+
+small_ints = st.integers(-4, 4).map(float)
+
+
+@st.composite
+def labelled_data(draw, max_n=8, max_d=4):
+    """Small integer-valued features (exact in any summation order) and labels, n > g >= 2."""
+    n = draw(st.integers(3, max_n))
+    d = draw(st.integers(1, max_d))
+    x = draw(hnp.arrays(np.float64, (n, d), elements=small_ints))
+    y = draw(hnp.arrays(np.int64, n, elements=st.integers(0, 3)))
+    g = len(np.unique(y))
+    assume(2 <= g < n)
+    return x, y
+
+
+@given(case=labelled_data())
+def test_f_score_equals_f_classif_on_generated_data(case):
+    x, y = case
+    np.testing.assert_allclose(f_score(x, y), sklearn_f_classif(x, y), rtol=1e-9, atol=0)
+
+
+def exact_f(x: np.ndarray, y: np.ndarray) -> list[Fraction | float]:
+    """The F statistic of each column in rational arithmetic (inf and NaN as floats)."""
+    classes = np.unique(y)
+    n, g = len(y), len(classes)
+    scores: list[Fraction | float] = []
+    for column in x.T.tolist():
+        values = [Fraction(v) for v in column]
+        mean = sum(values, Fraction(0)) / n
+        between = within = Fraction(0)
+        for c in classes:
+            members = [v for v, label in zip(values, y, strict=True) if label == c]
+            class_mean = sum(members, Fraction(0)) / len(members)
+            between += len(members) * (class_mean - mean) ** 2
+            within += sum(((v - class_mean) ** 2 for v in members), Fraction(0))
+        if within == 0:
+            scores.append(math.inf if between > 0 else math.nan)
+        else:
+            scores.append(between / (g - 1) / (within / (n - g)))
+    return scores
+
+
+@given(case=labelled_data(max_d=5), data=st.data())
+def test_select_k_best_equals_selectkbest_on_generated_data(case, data):
+    x, y = case
+    # Copy columns, rescaled, negated or shifted, so that exact ties are common.
+    picks = data.draw(st.lists(st.integers(0, x.shape[1] - 1), max_size=3))
+    factors = data.draw(st.lists(st.sampled_from([1.0, -1.0, 2.0, 0.5, 3.0]), min_size=3))
+    shifts = data.draw(st.lists(st.sampled_from([0.0, 1.0, -3.0, 0.5]), min_size=3))
+    copies = [x[:, j] * f + c for j, f, c in zip(picks, factors, shifts, strict=False)]
+    x = np.column_stack([x, *copies])
+    k = data.draw(st.integers(1, x.shape[1]))
+    exact = exact_f(x, y)
+    theirs = sklearn_f_classif(x, y)
+    # The comparison holds where scikit-learn's own scores keep the exact ties exact.
+    for i, j in itertools.combinations(range(len(exact)), 2):
+        same = exact[i] == exact[j] or (math.isnan(exact[i]) and math.isnan(exact[j]))
+        assume(not same or theirs[i] == theirs[j] or (np.isnan(theirs[i]) and np.isnan(theirs[j])))
+    np.testing.assert_array_equal(select_k_best(x, y, k), sklearn_select(x, y, k))
+
+
+@given(
+    x=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(2, 6), st.integers(1, 4)),
+        elements=st.integers(-4, 4).map(float),
+    ),
+    data=st.data(),
+)
+def test_pca_equals_sklearn_on_generated_data(x, data):
+    assume(np.ptp(x, axis=0).any())  # some variance
+    n, d = x.shape
+    k = data.draw(st.integers(1, min(n, d)))
+    ours, theirs = pca(x, k), sklearn_pca(x, k)
+    np.testing.assert_allclose(ours.mean, theirs.mean_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.explained_variance, theirs.explained_variance_, atol=1e-9)
+    ratios = (ours.explained_variance_ratio, theirs.explained_variance_ratio_)
+    np.testing.assert_allclose(*ratios, atol=1e-9)
+    np.testing.assert_allclose(ours.singular_values, theirs.singular_values_, atol=1e-9)
+    # Components are defined (up to the sign rule) where their variance is distinct and nonzero,
+    # and the sign rule is decided where the largest entry is unique.
+    s = np.linalg.svd(x - x.mean(axis=0), compute_uv=False)
+    for i in range(k):
+        neighbours = np.delete(s, i)
+        if s[i] < 1e-6 or (neighbours.size and np.min(np.abs(neighbours - s[i])) < 1e-6):
+            continue
+        row = np.sort(np.abs(ours.components[i]))
+        if row.size > 1 and row[-1] - row[-2] < 1e-6:
+            continue
+        np.testing.assert_allclose(ours.components[i], theirs.components_[i], atol=1e-9)
+        np.testing.assert_allclose(ours.projected[:, i], theirs.transform(x)[:, i], atol=1e-9)

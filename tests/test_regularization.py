@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from torch import nn
 
 from conceptref.regularization import SGD, Adam, AdamW, l2_penalty, parameter_groups
@@ -409,3 +412,74 @@ def test_tensors_with_grad_and_half_precision_are_accepted(dtype):
         [expected] = make().step(*exact)
         np.testing.assert_array_equal(new, expected)
     assert l2_penalty([w]) == pytest.approx(5.0)
+
+
+# --- properties: generated problems against torch.optim -----------------------------------------
+
+
+@st.composite
+def gradient_runs(draw):
+    """Tiny parameters and a few steps of arbitrary gradients for them."""
+    shapes = draw(st.lists(st.tuples(st.integers(1, 3)), min_size=1, max_size=2))
+    values = st.floats(-5, 5, allow_nan=False, allow_subnormal=False)
+    params = [draw(hnp.arrays(np.float64, shape, elements=values)) for shape in shapes]
+    steps = draw(st.integers(1, 4))
+    grads = [
+        [draw(hnp.arrays(np.float64, s, elements=values)) for s in shapes] for _ in range(steps)
+    ]
+    return params, grads
+
+
+def run_both(ours, torch_class, config, params, grads):
+    """Feed the same gradients to both optimizers; compare the parameters after every step."""
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    theirs = torch_class(tensors, foreach=False, **config)
+    current = [p.copy() for p in params]
+    for step in grads:
+        for tensor, g in zip(tensors, step, strict=True):
+            tensor.grad = torch.tensor(g)
+        theirs.step()
+        current = ours.step(current, step)
+        for mine, tensor in zip(current, tensors, strict=True):
+            np.testing.assert_allclose(mine, tensor.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+rates = st.floats(1e-3, 1.0)
+decays = st.just(0.0) | st.floats(0.0, 1.0)
+
+
+@given(
+    run=gradient_runs(),
+    lr=rates,
+    momentum=st.just(0.0) | st.floats(0.0, 0.99),
+    dampening=st.just(0.0) | st.floats(0.0, 1.0),
+    nesterov=st.booleans(),
+    weight_decay=decays,
+)
+def test_sgd_equals_torch_on_generated_problems(
+    run, lr, momentum, dampening, nesterov, weight_decay
+):
+    if nesterov and (momentum == 0 or dampening != 0):
+        nesterov = False
+    config = {"lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov}
+    config["weight_decay"] = weight_decay
+    run_both(SGD(**config), torch.optim.SGD, config, *run)
+
+
+@given(
+    run=gradient_runs(),
+    decoupled=st.booleans(),
+    lr=rates,
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.0, 0.999),
+    eps=st.floats(1e-8, 1e-2),
+    weight_decay=decays,
+    amsgrad=st.booleans(),
+)
+def test_adam_and_adamw_equal_torch_on_generated_problems(
+    run, decoupled, lr, beta1, beta2, eps, weight_decay, amsgrad
+):
+    config = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "weight_decay": weight_decay}
+    config["amsgrad"] = amsgrad
+    ours, theirs = (AdamW, torch.optim.AdamW) if decoupled else (Adam, torch.optim.Adam)
+    run_both(ours(**config), theirs, config, *run)

@@ -257,7 +257,7 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    r"""Adam with L2-coupled weight decay, as :class:`torch.optim.Adam` (without AMSGrad).
+    r"""Adam with L2-coupled weight decay, as :class:`torch.optim.Adam`.
 
     With gradient :math:`g_t`, learning rate :math:`\eta`, weight decay :math:`\lambda` and
     :math:`m_0 = v_0 = 0`, step :math:`t = 1, 2, \dots` is
@@ -287,6 +287,9 @@ class Adam(_Optimizer):
         The term :math:`\epsilon > 0` added to the denominator.
     weight_decay
         The L2 coefficient :math:`\lambda \ge 0`, added to the gradient as :math:`\lambda w`.
+    amsgrad
+        Divide by the largest :math:`v_t` so far instead of the current one (Reddi et al.,
+        2018, "On the convergence of Adam and beyond", ICLR), as PyTorch's ``amsgrad=True``.
 
     Raises
     ------
@@ -327,14 +330,17 @@ class Adam(_Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ) -> None:
         self.lr = as_positive_float(lr, "lr")
         self.betas = _as_betas(betas)
         self.eps = as_positive_float(eps, "eps")
         self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
+        self.amsgrad = check_bool(amsgrad, "amsgrad")
         self._step = 0
         self._exp_avg: list[npt.NDArray[np.float64]] = []
         self._exp_avg_sq: list[npt.NDArray[np.float64]] = []
+        self._max_exp_avg_sq: list[npt.NDArray[np.float64]] = []
 
     def _update(
         self, weights: list[npt.NDArray[np.float64]], gradients: list[npt.NDArray[np.float64]]
@@ -342,6 +348,7 @@ class Adam(_Optimizer):
         if not self._exp_avg:  # first step: both moments start at zero
             self._exp_avg = [np.zeros_like(w) for w in weights]
             self._exp_avg_sq = [np.zeros_like(w) for w in weights]
+            self._max_exp_avg_sq = [np.zeros_like(w) for w in weights]
         self._step += 1
         beta1, beta2 = self.betas
         bias_correction1 = 1 - beta1**self._step
@@ -359,13 +366,15 @@ class Adam(_Optimizer):
             m = _lerp(self._exp_avg[i], g, 1 - beta1)  # β1 m + (1 - β1) g
             v = self._exp_avg_sq[i] * beta2 + (1 - beta2) * g * g
             self._exp_avg[i], self._exp_avg_sq[i] = m, v
+            if self.amsgrad:  # the largest v so far: the step size never grows back
+                v = self._max_exp_avg_sq[i] = np.maximum(self._max_exp_avg_sq[i], v)
             denom = np.sqrt(v) / bias_correction2_sqrt + self.eps  # sqrt(v̂) + eps
             new_weights.append(w + (-step_size) * m / denom)
         return new_weights
 
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay, as :class:`torch.optim.AdamW` (without AMSGrad).
+    r"""Adam with decoupled weight decay, as :class:`torch.optim.AdamW`.
 
     Each step first shrinks the weights, then takes the :class:`Adam` step with the raw
     gradient:
@@ -388,6 +397,8 @@ class AdamW(Adam):
         The term :math:`\epsilon > 0` added to the denominator.
     weight_decay
         The decay rate :math:`\lambda \ge 0`; note PyTorch's default of 0.01, unlike Adam's 0.
+    amsgrad
+        As :class:`Adam`.
 
     Raises
     ------
@@ -426,8 +437,9 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ) -> None:
-        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
