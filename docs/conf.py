@@ -1,9 +1,13 @@
 """Sphinx configuration: MyST pages, checked examples, offline math, HTML and a Korean-ready PDF."""
 
 import doctest
+import functools
+import operator
+import tomllib
 import types
 import typing
 import warnings
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -75,9 +79,14 @@ def typehints_formatter(annotation: object, config: object) -> str | None:
     return None
 
 
-# Every {doctest} block on every page, and every docstring example, runs in `nox -s doctest`.
-# There is no global setup: each page imports what it uses, as a reader copying it must.
-doctest_default_flags = doctest.DONT_ACCEPT_TRUE_FOR_1 | doctest.NORMALIZE_WHITESPACE
+# Every {doctest} block on every page runs in `nox -s doctest`. There is no global setup: each
+# page imports what it uses, as a reader copying it must. Docstring examples are pytest's
+# (`--doctest-modules`), so they are not run a second time here. Both runners take their option
+# flags from one place: `doctest_optionflags` in pyproject.toml.
+doctest_test_doctest_blocks = ""
+_PYTEST = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+_FLAGS = _PYTEST["tool"]["pytest"]["ini_options"]["doctest_optionflags"]
+doctest_default_flags = functools.reduce(operator.or_, (getattr(doctest, f) for f in _FLAGS))
 
 # Copy buttons copy the code of an example without its >>> / ... prompts and without output.
 copybutton_prompt_text = r">>> |\.\.\. "
