@@ -7,6 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import torch
+
+ATOL = 1e-12  # float64 results against their oracle
+F64 = torch.float64
+# float32 results are compared with a tolerance relative to float32's resolution.
+TOLERANCE = {torch.float64: {"rtol": 0, "atol": ATOL}, torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
 
 BAD_INPUT_FIELDS = ("function", "args", "kwargs", "error", "match")
 

@@ -20,13 +20,7 @@ from conceptref.batchnorm import (
     measure_variance_shift,
 )
 from conceptref.conv import conv_output_size
-from helpers import bad, bad_input_test
-
-ATOL = 1e-12
-F64 = torch.float64
-# float32 results are compared with a tolerance relative to float32's resolution.
-TOLERANCE = {torch.float64: {"rtol": 0, "atol": ATOL}, torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
-
+from helpers import ATOL, F64, TOLERANCE, bad, bad_input_test
 
 # --- fold_batchnorm -----------------------------------------------------------------------------
 

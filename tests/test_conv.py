@@ -26,12 +26,7 @@ from conceptref.conv import (
     linear_as_conv1x1,
     receptive_field,
 )
-from helpers import bad, bad_input_test
-
-ATOL = 1e-12
-F64 = torch.float64
-# float32 results are compared with a tolerance relative to float32's resolution.
-TOLERANCE = {torch.float64: {"rtol": 0, "atol": ATOL}, torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
+from helpers import ATOL, F64, TOLERANCE, bad, bad_input_test
 
 
 def count_parameters(module: torch.nn.Module) -> int:

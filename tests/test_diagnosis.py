@@ -448,7 +448,7 @@ BAD_INPUT = [
     bad(polynomial_fits, np.sin, X, [np.inf], [1], **FIT, error=ValueError, match="x_test must be finite"),
     bad(polynomial_fits, np.sin, X, X, 3, **FIT, error=TypeError, match="degrees must be a sequence of integers, got int"),
     bad(polynomial_fits, np.sin, X, X, "3", **FIT, error=TypeError, match="degrees must be a sequence of integers, got str"),
-    bad(polynomial_fits, np.sin, X, X, [], **FIT, error=ValueError, match="degrees must name at least one degree"),
+    bad(polynomial_fits, np.sin, X, X, [], **FIT, error=ValueError, match="degrees must hold at least one of its integers, got none"),
     bad(polynomial_fits, np.sin, X, X, [1, 2.0], **FIT, error=TypeError, match="degrees[1] must be an integer, got float"),
     bad(polynomial_fits, np.sin, X, X, [True], **FIT, error=TypeError, match="degrees[0] must be an integer, got bool"),
     bad(polynomial_fits, np.sin, X, X, [-1], **FIT, error=ValueError, match="degrees[0] must be at least 0, got -1"),

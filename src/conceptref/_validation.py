@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+T = TypeVar("T")
 Closed = Literal["both", "left", "right", "neither"]
 
 _INT64 = np.iinfo(np.int64)
@@ -398,3 +399,33 @@ def check_odd_kernel_size(value: object, name: str = "kernel_size") -> int:
             "pixel, so the padding would differ between the two sides"
         )
     return k
+
+
+def check_each(
+    value: object,
+    name: str,
+    check: Callable[[object, str], T],
+    *,
+    length: int | None = None,
+    what: str = "values",
+) -> list[T]:
+    """Apply ``check`` to every item of a sequence, naming each ``name[i]``.
+
+    ``check(item, "name[i]")`` is any of the scalar checks, for example
+    ``lambda v, n: check_real(v, n, Interval(0, 1, "left"))``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a list, tuple or 1-d array (a string is not), or if ``check``
+        rejects an item's type.
+    ValueError
+        If ``value`` is empty or not of the given ``length``, or ``check`` rejects an item.
+    """
+    if not isinstance(value, Sequence | np.ndarray) or isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{name} must hold {length} {what}, got {len(value)}")
+    if len(value) == 0:
+        raise ValueError(f"{name} must hold at least one of its {what}, got none")
+    return [check(item, f"{name}[{i}]") for i, item in enumerate(value)]

@@ -59,6 +59,7 @@ from conceptref._validation import (
     as_non_negative_float,
     as_real_array,
     check_array,
+    check_each,
     check_int,
     check_probability,
 )
@@ -581,7 +582,13 @@ def polynomial_fits(
     n_distinct = len(np.unique(x))
     if n_distinct < 2:
         raise ValueError("x_train must hold at least 2 distinct inputs")
-    degs = _as_degrees(degrees, n_distinct)
+    degs = check_each(degrees, "degrees", _degree, what="integers")
+    for k, degree in enumerate(degs):
+        if degree >= n_distinct:
+            raise ValueError(
+                f"degrees[{k}] = {degree} needs at least {degree + 1} distinct training inputs, "
+                f"x_train has {n_distinct}"
+            )
     sigma = as_non_negative_float(noise_std, "noise_std")
     r = as_int(repeats, "repeats", minimum=2)
     if not isinstance(rng, np.random.Generator):
@@ -618,19 +625,6 @@ def _percent(value: float, *, sign: bool = False) -> str:
     return f"{percent:+.2f}%" if sign else f"{percent:.2f}%"
 
 
-def _as_degrees(value: object, n_distinct: int) -> list[int]:
-    """Return ``value`` as a non-empty list of degrees in ``0 … n_distinct - 1``."""
-    if not isinstance(value, Sequence | np.ndarray) or isinstance(value, str):
-        raise TypeError(f"degrees must be a sequence of integers, got {type(value).__name__}")
-    if len(value) == 0:
-        raise ValueError("degrees must name at least one degree")
-    degrees: list[int] = []
-    for k, degree in enumerate(value):
-        d = check_int(degree, f"degrees[{k}]", Interval(0, None))
-        if d >= n_distinct:
-            raise ValueError(
-                f"degrees[{k}] = {d} needs at least {d + 1} distinct training inputs, "
-                f"x_train has {n_distinct}"
-            )
-        degrees.append(d)
-    return degrees
+def _degree(value: object, name: str) -> int:
+    """Check a polynomial degree: an integer of at least 0."""
+    return check_int(value, name, Interval(0, None))

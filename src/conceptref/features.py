@@ -161,7 +161,7 @@ def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
     >>> [round(v, 4) for v in result.explained_variance_ratio.tolist()]
     [0.8286]
     """
-    data = _as_matrix(x, "x")
+    data = check_array(x, "x", ndim=2, non_empty=True)
     n, d = data.shape  # (n, d)
     if n < 2:
         raise ValueError(f"x must hold at least 2 samples (rows), got shape {data.shape}")
@@ -254,7 +254,7 @@ def f_score(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float64]:
     >>> [round(f, 4) for f in f_score(x, y).tolist()]
     [13.5, 0.375]
     """
-    data = _as_matrix(x, "x")
+    data = check_array(x, "x", ndim=2, non_empty=True)
     labels = check_labels(y, "y")
     if len(labels) != len(data):
         raise ValueError(
@@ -419,8 +419,8 @@ def principal_angles(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float
     >>> round(float(principal_angles(plane, [[0.0], [0.0], [1.0]])[0]), 4)
     1.5708
     """
-    left = _as_matrix(a, "a")
-    right = _as_matrix(b, "b")
+    left = check_array(a, "a", ndim=2, non_empty=True)
+    right = check_array(b, "b", ndim=2, non_empty=True)
     if left.shape[0] != right.shape[0]:
         raise ValueError(
             "a and b must have the same number of rows n: "
@@ -452,11 +452,6 @@ def _orthonormal_basis(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArra
             f"but its {p} columns span a space of dimension {rank}"
         )
     return u[:, :p]
-
-
-def _as_matrix(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
-    """Return ``value`` as a finite, non-empty, two-dimensional float64 array."""
-    return check_array(value, name, ndim=2, non_empty=True)
 
 
 _TIE_RTOL = 1e-9  # relative difference below which two F statistics count as equal

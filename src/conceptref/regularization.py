@@ -37,6 +37,7 @@ from conceptref._validation import (
     as_positive_float,
     as_real_array,
     check_bool,
+    check_each,
     check_real,
     check_sequence,
 )
@@ -294,10 +295,12 @@ class Adam(_Optimizer):
     Raises
     ------
     TypeError
-        If an argument is not a real number, or ``betas`` is not a pair.
+        If an argument is not a real number (``amsgrad``: not a ``bool``), or ``betas`` is not
+        a sequence.
     ValueError
         If ``lr`` or ``eps`` is not finite and greater than 0, a beta lies outside
-        :math:`[0, 1)`, or ``weight_decay`` is negative or not finite.
+        :math:`[0, 1)`, ``betas`` does not hold two, or ``weight_decay`` is negative or not
+        finite.
 
     See Also
     --------
@@ -333,7 +336,8 @@ class Adam(_Optimizer):
         amsgrad: bool = False,
     ) -> None:
         self.lr = as_positive_float(lr, "lr")
-        self.betas = _as_betas(betas)
+        beta1, beta2 = check_each(betas, "betas", _beta, length=2, what="decay rates")
+        self.betas = (beta1, beta2)
         self.eps = as_positive_float(eps, "eps")
         self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
         self.amsgrad = check_bool(amsgrad, "amsgrad")
@@ -403,7 +407,8 @@ class AdamW(Adam):
     Raises
     ------
     TypeError
-        If an argument is not a real number, or ``betas`` is not a pair.
+        If an argument is not a real number (``amsgrad``: not a ``bool``), or ``betas`` is not
+        a sequence.
     ValueError
         As :class:`Adam`.
 
@@ -541,16 +546,6 @@ def _norm_layer_types() -> tuple[type[torch.nn.Module], ...]:
     return tuple(t for t in found if isinstance(t, type) and issubclass(t, nn.Module))
 
 
-def _as_betas(value: object) -> tuple[float, float]:
-    """Return ``value`` as a pair of floats, each in ``[0, 1)``."""
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}")
-    beta1, beta2 = (
-        check_real(b, f"betas[{i}]", Interval(0, 1, "left")) for i, b in enumerate(value)
-    )
-    return beta1, beta2
-
-
 def _lerp(
     start: npt.NDArray[np.float64], end: npt.NDArray[np.float64], weight: float
 ) -> npt.NDArray[np.float64]:
@@ -587,3 +582,8 @@ def _check_step(
             f"{[w.shape for w in weights]}"
         )
     return weights, gradients
+
+
+def _beta(value: object, name: str) -> float:
+    """Check a decay rate of Adam's moment estimates, in ``[0, 1)``."""
+    return check_real(value, name, Interval(0, 1, "left"))
