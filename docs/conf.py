@@ -1,7 +1,10 @@
 """Sphinx configuration: MyST pages, checked examples, offline math, HTML and a Korean-ready PDF."""
 
 import doctest
+import functools
+import operator
 import sys
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -61,9 +64,14 @@ typehints_use_rtype = False
 typehints_document_rtype = True
 
 
-# Every {doctest} block on every page, and every docstring example, runs in `nox -s doctest`.
-# There is no global setup: each page imports what it uses, as a reader copying it must.
-doctest_default_flags = doctest.DONT_ACCEPT_TRUE_FOR_1 | doctest.NORMALIZE_WHITESPACE
+# Every {doctest} block on every page runs in `nox -s doctest`. There is no global setup: each
+# page imports what it uses, as a reader copying it must. Docstring examples are pytest's
+# (`--doctest-modules`), so they are not run a second time here. Both runners take their option
+# flags from one place: `doctest_optionflags` in pyproject.toml.
+doctest_test_doctest_blocks = ""
+_PYTEST = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+_FLAGS = _PYTEST["tool"]["pytest"]["ini_options"]["doctest_optionflags"]
+doctest_default_flags = functools.reduce(operator.or_, (getattr(doctest, f) for f in _FLAGS))
 
 # Copy buttons copy the code of an example without its >>> / ... prompts and without output.
 copybutton_prompt_text = r">>> |\.\.\. "

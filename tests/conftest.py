@@ -8,8 +8,10 @@ fresh random draws on every run.
 
 from __future__ import annotations
 
+import doctest
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 DEFAULT_EXAMPLES = 30
@@ -30,3 +32,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run each docstring example on its own, as a reader who copies it into a fresh interpreter.
+
+    ``--doctest-modules`` would hand an example its module's namespace, so that it could use
+    names it never imports. Here every example starts from an empty namespace instead: it must
+    import what it uses. (Docstring examples run here only; Sphinx's doctest builder runs the
+    pages, see docs/conf.py.)
+    """
+    for item in items:
+        test = getattr(item, "dtest", None)  # doctest items only
+        if isinstance(test, doctest.DocTest):
+            test.globs = {"__name__": test.globs.get("__name__", "__main__")}

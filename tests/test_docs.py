@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import re
 import shutil
 import subprocess
@@ -178,6 +179,7 @@ def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
     """Change one expected value on a real page: the strict doctest build must fail on it."""
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("_build"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)  # conf.py reads the doctest flags there
     page = docs / "concepts" / "query-key-value.md"
     text = page.read_text(encoding="utf-8")
     right = "[[0.6652, 0.09, 0.2447], [0.1554, 0.4223, 0.4223], [0.2741, 0.2741, 0.4519]]"
@@ -193,15 +195,39 @@ def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
     assert "0.6652" in report, report
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_docstring_examples_run_on_their_own(module):
-    """A reader copies an example into a fresh interpreter: it must import what it uses."""
-    import doctest
-    import importlib
+def test_docstring_examples_see_only_what_they_import(request):
+    """pytest runs the docstring examples (Sphinx runs the pages); each starts from nothing.
 
-    imported = importlib.import_module(f"conceptref.{module}")
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for test in finder.find(imported, globs={}):
-        runner.run(test, out=lambda text: None)
-    assert runner.summarize(verbose=False).failed == 0, f"run: python -m doctest -v on {module}"
+    tests/conftest.py empties the namespace of every docstring example, so an example that uses
+    a name it does not import fails, as it would for a reader who copies it.
+    """
+    examples = [
+        item.dtest
+        for item in request.session.items
+        if isinstance(getattr(item, "dtest", None), doctest.DocTest)
+    ]
+    for example in examples:
+        assert set(example.globs) <= {"__name__", "__builtins__"}, example.name
+    conf = (DOCS / "conf.py").read_text(encoding="utf-8")
+    assert re.search(r'^doctest_test_doctest_blocks = ""$', conf, re.MULTILINE), (
+        "Sphinx must not run the docstring examples a second time"
+    )
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_has_its_test_file_and_a_readme_row(module):
+    assert (ROOT / "tests" / f"test_{module}.py").exists(), f"tests/test_{module}.py is missing"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"(src/conceptref/{module}.py)" in readme, f"README's table does not name {module}"
+
+
+def test_readme_rows_name_a_module_and_tests_that_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\|.*\(docs/concepts/.*\.md\).*$", readme, re.MULTILINE)
+    assert rows
+    for row in rows:
+        files = re.findall(r"\]\(((?:src|tests)/[^)]+)\)", row)
+        assert any(f.startswith("src/") for f in files), f"no module in the README row: {row}"
+        assert any(f.startswith("tests/") for f in files), f"no test file in the README row: {row}"
+        for name in files:
+            assert (ROOT / name).exists(), f"README names {name}, which does not exist"

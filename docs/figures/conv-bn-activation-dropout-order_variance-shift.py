@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from conceptref.conv import expected_variance_shift, measure_variance_shift
+from conceptref.batchnorm import expected_variance_shift, measure_variance_shift
 
 MEANS = [0.0, 0.5, 1.0, 2.0]
 RATES = np.linspace(0.0, 0.9, 91)

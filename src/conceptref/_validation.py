@@ -1,16 +1,350 @@
-"""Input checks shared by the helper modules.
+"""Input checks shared by the helper modules, declared once.
 
 Every public function validates its arguments here first, so that bad input fails with a
-message that names the argument, instead of a silent wrong number or a raw NumPy error.
+message that names the argument and the rule, instead of a silent wrong number or a raw NumPy
+or PyTorch error. In the spirit of scikit-learn's ``check_scalar`` and its ``Interval``
+constraints, a rule is *declared* by the caller, not re-coded:
+
+* :func:`check_bool`: a ``bool``;
+* :func:`check_int` and :func:`check_real`: a scalar in an :class:`Interval` (bounds, each end
+  open or closed), ``bool`` always rejected; :func:`check_probability` is ``check_real`` on
+  ``[0, 1]`` or ``[0, 1)``;
+* :func:`check_array`: a real array with its ``ndim``, shape, non-emptiness and finiteness;
+  :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
+* :func:`check_labels`: class labels (integers, strings, booleans, finite floats), integers
+  beyond the range of int64 rejected instead of wrapped or rounded;
+* :func:`as_numpy`: PyTorch tensors become NumPy arrays (detached, on the CPU, float16 and
+  bfloat16 upcast), so every array check accepts them.
+
+The older helpers (:func:`as_real_array`, :func:`as_int`, :func:`as_positive_float`, …) keep
+their names, behaviour and messages, and are written on top of these.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+T = TypeVar("T")
+Closed = Literal["both", "left", "right", "neither"]
+
+_INT64 = np.iinfo(np.int64)
+_NDIM_WORDS = {1: "one-dimensional", 2: "two-dimensional", 3: "three-dimensional"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The allowed range of a scalar: ``low`` and ``high`` (``None``: unbounded), ends closed or open.
+
+    ``closed`` names the ends that belong to the interval, as scikit-learn's ``Interval`` does:
+    ``"both"``, ``"left"``, ``"right"`` or ``"neither"``.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    closed: Closed = "both"
+
+    def __contains__(self, value: float) -> bool:
+        left = self.closed in ("both", "left")
+        right = self.closed in ("both", "right")
+        if self.low is not None and (value < self.low or (value == self.low and not left)):
+            return False
+        return not (
+            self.high is not None and (value > self.high or (value == self.high and not right))
+        )
+
+    def describe(self, high_name: str | None = None, *, integer: bool = False) -> str:
+        """Return the rule in words: ``at least 1``, ``in [0, 1)``, ``in 1 … d = 3``."""
+        left = self.closed in ("both", "left")
+        right = self.closed in ("both", "right")
+        if self.high is None:
+            return f"at least {self.low}" if left else f"greater than {self.low}"
+        high = f"{high_name} = {self.high}" if high_name else f"{self.high}"
+        if self.low is None:
+            return f"at most {high}" if right else f"less than {high}"
+        if integer and left and right:
+            return f"in {self.low} … {high}"
+        return f"in {'[' if left else '('}{self.low}, {high}{']' if right else ')'}"
+
+
+# --- scalars ----------------------------------------------------------------------------------
+
+
+def check_bool(value: object, name: str) -> bool:
+    """Return ``value`` if it is a ``bool`` (or ``numpy.bool_``); anything else is a TypeError."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def check_int(
+    value: object,
+    name: str,
+    interval: Interval | None = None,
+    *,
+    high_name: str | None = None,
+) -> int:
+    """Return ``value`` as an ``int`` inside ``interval`` (``bool`` is rejected).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer: ``"{name} must be an integer, got float"``.
+    ValueError
+        If it lies outside ``interval``: ``"{name} must be at least 1, got 0"``; with a
+        ``high_name``, the upper bound is named (``"k must lie in 1 … d = 3, got 5"``).
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    result = int(value)
+    if interval is not None and result not in interval:
+        rule = interval.describe(high_name, integer=True)
+        verb = "lie" if rule.startswith("in ") else "be"
+        raise ValueError(f"{name} must {verb} {rule}, got {result}")
+    return result
+
+
+def check_real(
+    value: object, name: str, interval: Interval | None = None, *, what: str = "a finite number"
+) -> float:
+    """Return ``value`` as a finite ``float`` inside ``interval`` (``bool`` is rejected).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number: ``"{name} must be a real number, got str"``.
+    ValueError
+        If it is NaN or infinite (``"{name} must be finite, got nan"``), or outside
+        ``interval`` (``"{name} must be a finite number greater than 0, got 0.0"``; ``what``
+        names the kind of number: ``"an error rate in [0, 1]"``).
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    result = float(value)
+    if interval is None:
+        if not math.isfinite(result):
+            raise ValueError(f"{name} must be finite, got {value}")
+        return result
+    if not math.isfinite(result) or result not in interval:
+        rule = interval.describe()
+        rule = f"of {rule}" if rule.startswith("at ") else rule
+        raise ValueError(f"{name} must be {what} {rule}, got {value}")
+    return result
+
+
+def check_probability(
+    value: object, name: str, *, closed: Closed = "both", what: str = "a finite number"
+) -> float:
+    """Return ``value`` as a ``float`` in ``[0, 1]`` (or the half-open range ``closed`` names)."""
+    return check_real(value, name, Interval(0, 1, closed), what=what)
+
+
+# --- arrays -----------------------------------------------------------------------------------
+
+
+def as_numpy(value: object) -> Any:
+    """Return a PyTorch tensor as a NumPy array; anything else unchanged.
+
+    The tensor is detached (``requires_grad`` is fine) and moved to the CPU; float16 and
+    bfloat16, which NumPy cannot hold or holds only coarsely, are upcast to float64. torch is
+    not imported here: a value can only be a tensor if torch was imported already.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu()
+        if tensor.dtype in (torch.float16, torch.bfloat16):
+            tensor = tensor.to(torch.float64)
+        return tensor.resolve_conj().resolve_neg().numpy()
+    return value
+
+
+def _asarray(value: object, name: str) -> npt.NDArray[Any]:
+    """``np.asarray`` of a tensor, array or nested sequence; a ragged one is a ValueError."""
+    try:
+        return np.asarray(as_numpy(value))
+    except ValueError:  # ragged nested sequences
+        raise ValueError(
+            f"{name} must be a rectangular array of numbers (nested sequences of equal "
+            "lengths), got a ragged nested sequence"
+        ) from None
+
+
+def _check_shape(
+    array: npt.NDArray[Any],
+    name: str,
+    *,
+    ndim: int | None,
+    min_ndim: int,
+    axes: str | None,
+    non_empty: bool,
+) -> None:
+    """Raise ValueError unless ``array`` has the declared number of axes and is non-empty."""
+    if ndim is not None and array.ndim != ndim:
+        words = _NDIM_WORDS.get(ndim, f"{ndim}-dimensional")
+        label = f" {axes}" if axes else ""
+        raise ValueError(f"{name} must be {words}{label}, got shape {array.shape}")
+    if array.ndim < min_ndim:
+        raise ValueError(
+            f"{name} must have at least {min_ndim} dimensions, got shape {array.shape}"
+        )
+    if non_empty and array.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+
+
+def check_array(
+    value: object,
+    name: str,
+    *,
+    ndim: int | None = None,
+    min_ndim: int = 0,
+    axes: str | None = None,
+    non_empty: bool = False,
+    finite: bool = True,
+    allow_neg_inf: bool = False,
+) -> npt.NDArray[np.float64]:
+    """Return ``value`` as a float64 array that follows the declared rules.
+
+    Parameters
+    ----------
+    value
+        An array, a nested sequence of numbers or a PyTorch tensor (see :func:`as_numpy`).
+    name
+        The argument's name, for the messages.
+    ndim, min_ndim
+        The exact number of axes, or the least number.
+    axes
+        Names of the axes for the message, such as ``"(R, M)"``.
+    non_empty
+        Reject an array with no entries.
+    finite
+        Reject NaN and infinity; with ``allow_neg_inf``, ``-inf`` is allowed (masked scores).
+
+    Raises
+    ------
+    TypeError
+        If the values are not real numbers (strings, objects, complex or booleans).
+    ValueError
+        If the sequence is ragged, or a declared rule fails; the message names ``name``.
+    """
+    array = _asarray(value, name)
+    check_real_dtype(array, name)
+    _check_shape(array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=non_empty)
+    array = array.astype(np.float64, copy=False)
+    if finite:
+        bad = np.isnan(array) | (np.isposinf(array) if allow_neg_inf else np.isinf(array))
+        if bad.any():
+            what = "NaN or +inf" if allow_neg_inf else "NaN or infinity"
+            raise ValueError(f"{name} must be finite, but it holds {what}")
+    return array
+
+
+def check_int_array(
+    value: object, name: str, *, ndim: int | None = None, axes: str | None = None
+) -> npt.NDArray[np.int64]:
+    """Return ``value`` as an int64 array; booleans, floats and integers beyond int64 are rejected.
+
+    Raises
+    ------
+    TypeError
+        If the values are not integers.
+    ValueError
+        If the sequence is ragged, has the wrong number of axes, or holds an integer that
+        int64 cannot hold (an unsigned value of 2**63 or more would otherwise wrap around).
+    """
+    array = _asarray(value, name)
+    _check_int64_range(value, array, name)
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be an array of integers, got dtype {array.dtype}")
+    _check_shape(array, name, ndim=ndim, min_ndim=0, axes=axes, non_empty=False)
+    return array.astype(np.int64, copy=False)
+
+
+def check_bool_array(value: object, name: str) -> npt.NDArray[np.bool_]:
+    """Return ``value`` as a boolean array; any other dtype is a :class:`TypeError`."""
+    array = _asarray(value, name)
+    if array.dtype != np.bool_:
+        raise TypeError(f"{name} must be a boolean array, got dtype {array.dtype}")
+    return array
+
+
+def check_labels(
+    value: object, name: str, *, ndim: int | None = 1, axes: str | None = "(n,)"
+) -> npt.NDArray[Any]:
+    """Return class labels as an array: integers, booleans, strings or finite floats.
+
+    Integer labels must fit in int64: an unsigned 2**63 or a Python integer beyond int64 is a
+    ValueError, not a label that wraps around or rounds to a float.
+
+    Raises
+    ------
+    TypeError
+        If the values are not labels (complex numbers, say, or a mix of strings and numbers).
+    ValueError
+        If the sequence is ragged, has the wrong number of axes, holds NaN or infinity, or
+        holds an integer beyond int64.
+    """
+    array = _asarray(value, name)
+    _check_int64_range(value, array, name)
+    if array.dtype.kind not in "biufUSO":
+        raise TypeError(f"{name} must hold class labels, got dtype {array.dtype}")
+    _check_shape(array, name, ndim=ndim, min_ndim=0, axes=axes, non_empty=False)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{name} must not hold NaN or infinity")
+    if array.dtype.kind == "O":
+        kinds = {type(item).__name__ for item in array.ravel()}
+        comparable = all(isinstance(item, str) for item in array.ravel()) or not any(
+            isinstance(item, str) for item in array.ravel()
+        )
+        if not comparable:
+            raise TypeError(f"{name} must hold labels of one comparable kind, got {sorted(kinds)}")
+    return array
+
+
+def _check_int64_range(value: object, array: npt.NDArray[Any], name: str) -> None:
+    """Raise ValueError if ``value`` holds an integer that int64 cannot hold."""
+    if array.dtype.kind == "u" and array.size and array.max() > _INT64.max:
+        raise ValueError(
+            f"{name} holds {array.max()}, beyond the int64 range (at most {_INT64.max})"
+        )
+    if array.dtype.kind in "fO" and not isinstance(value, np.ndarray) and array.size:
+        # A Python int beyond int64 turns a list into float64 (rounded) or object.
+        items = np.asarray(value, dtype=object).ravel()
+        for item in items:
+            # bool is an Integral too, but True and False always fit.
+            if isinstance(item, numbers.Integral) and not _INT64.min <= int(item) <= _INT64.max:
+                raise ValueError(
+                    f"{name} holds {item}, beyond the int64 range ({_INT64.min} … {_INT64.max})"
+                )
+
+
+def check_real_dtype(array: npt.NDArray[np.generic], name: str) -> None:
+    """Raise :class:`TypeError` unless ``array`` holds real numbers (booleans do not count)."""
+    real = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    if not real:
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+
+
+def check_sequence(value: object, name: str) -> Sequence[Any]:
+    """Return ``value`` if it is a list, tuple or other sequence of arrays, not one array."""
+    torch = sys.modules.get("torch")
+    single = isinstance(value, np.ndarray | str) or (
+        torch is not None and isinstance(value, torch.Tensor)
+    )
+    if single or not isinstance(value, Sequence):
+        raise TypeError(
+            f"{name} must be a sequence (list or tuple) of arrays, got {type(value).__name__}"
+        )
+    return value
+
+
+# --- the original helpers, on top of the checks above -------------------------------------------
 
 
 def as_real_array(value: npt.ArrayLike, name: str, *, min_ndim: int = 0) -> npt.NDArray[np.float64]:
@@ -23,76 +357,75 @@ def as_real_array(value: npt.ArrayLike, name: str, *, min_ndim: int = 0) -> npt.
     ValueError
         If it has too few dimensions or holds NaN or infinity.
     """
-    try:
-        array = np.asarray(value)
-    except ValueError as error:  # ragged nested sequences
-        raise ValueError(f"{name} must be a rectangular array of numbers: {error}") from None
-    check_real_dtype(array, name)
-    if array.ndim < min_ndim:
-        raise ValueError(
-            f"{name} must have at least {min_ndim} dimensions, got shape {array.shape}"
-        )
-    array = array.astype(np.float64, copy=False)
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite, but it holds NaN or infinity")
-    return array
-
-
-def check_real_dtype(array: npt.NDArray[np.generic], name: str) -> None:
-    """Raise :class:`TypeError` unless ``array`` holds real numbers (booleans do not count)."""
-    real = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
-    if not real:
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+    return check_array(value, name, min_ndim=min_ndim)
 
 
 def as_bool_array(value: npt.ArrayLike, name: str) -> npt.NDArray[np.bool_]:
     """Return ``value`` as a boolean array; any other dtype is a :class:`TypeError`."""
-    array = np.asarray(value)
-    if array.dtype != np.bool_:
-        raise TypeError(f"{name} must be a boolean array, got dtype {array.dtype}")
-    return array
+    return check_bool_array(value, name)
 
 
 def as_int(value: object, name: str, *, minimum: int) -> int:
     """Return ``value`` as an ``int`` of at least ``minimum`` (``bool`` is rejected)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
+    return check_int(value, name, Interval(minimum, None))
 
 
 def as_positive_int(value: object, name: str) -> int:
     """Return ``value`` as an ``int`` of at least 1 (``bool`` is rejected)."""
-    return as_int(value, name, minimum=1)
+    return check_int(value, name, Interval(1, None))
 
 
 def as_finite_float(value: object, name: str) -> float:
     """Return ``value`` as a finite ``float`` (``bool`` is rejected)."""
-    result = _as_float(value, name)
-    if not math.isfinite(result):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return result
+    return check_real(value, name)
 
 
 def as_positive_float(value: object, name: str) -> float:
     """Return ``value`` as a finite ``float`` greater than 0 (``bool`` is rejected)."""
-    result = _as_float(value, name)
-    if not math.isfinite(result) or result <= 0:
-        raise ValueError(f"{name} must be a finite number greater than 0, got {value}")
-    return result
+    return check_real(value, name, Interval(0, None, "neither"))
 
 
 def as_non_negative_float(value: object, name: str) -> float:
     """Return ``value`` as a finite ``float`` of at least 0 (``bool`` is rejected)."""
-    result = _as_float(value, name)
-    if not math.isfinite(result) or result < 0:
-        raise ValueError(f"{name} must be a finite number of at least 0, got {value}")
-    return result
+    return check_real(value, name, Interval(0, None))
 
 
-def _as_float(value: object, name: str) -> float:
-    """Return ``value`` as a ``float``, which may still be NaN or infinite."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
+def check_odd_kernel_size(value: object, name: str = "kernel_size") -> int:
+    """Return ``value`` as an odd positive ``int``: a kernel size with a centre pixel."""
+    k = check_int(value, name, Interval(1, None))
+    if k % 2 == 0:
+        raise ValueError(
+            f"{name} must be odd for 'same' padding, got {k}: an even kernel has no centre "
+            "pixel, so the padding would differ between the two sides"
+        )
+    return k
+
+
+def check_each(
+    value: object,
+    name: str,
+    check: Callable[[object, str], T],
+    *,
+    length: int | None = None,
+    what: str = "values",
+) -> list[T]:
+    """Apply ``check`` to every item of a sequence, naming each ``name[i]``.
+
+    ``check(item, "name[i]")`` is any of the scalar checks, for example
+    ``lambda v, n: check_real(v, n, Interval(0, 1, "left"))``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a list, tuple or 1-d array (a string is not), or if ``check``
+        rejects an item's type.
+    ValueError
+        If ``value`` is empty or not of the given ``length``, or ``check`` rejects an item.
+    """
+    if not isinstance(value, Sequence | np.ndarray) or isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of {what}, got {type(value).__name__}")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{name} must hold {length} {what}, got {len(value)}")
+    if len(value) == 0:
+        raise ValueError(f"{name} must hold at least one of its {what}, got none")
+    return [check(item, f"{name}[{i}]") for i, item in enumerate(value)]

@@ -9,7 +9,13 @@ float64 and are batched over any number of leading dimensions: a query of shape
 Masks follow PyTorch's boolean convention for
 :func:`torch.nn.functional.scaled_dot_product_attention`: ``True`` means *this query may attend
 to this key*. (:class:`torch.nn.MultiheadAttention`'s ``attn_mask`` and ``key_padding_mask``
-use the opposite convention, ``True`` meaning *ignore*.)
+use the opposite convention, ``True`` meaning *ignore*.) A query that the mask leaves with no
+key at all has no weights (they would be 0/0), and these functions raise :class:`ValueError`
+for it; PyTorch's function instead returns a row of zeros for such a query, which
+``tests/test_attention.py`` checks, so that the difference is deliberate.
+
+Inputs may be NumPy arrays, nested lists or PyTorch tensors; a tensor is detached (it may
+require grad) and read as float64, float16 and bfloat16 included.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ import numpy as np
 import numpy.typing as npt
 
 from conceptref._validation import (
-    as_bool_array,
+    Interval,
     as_positive_float,
     as_positive_int,
     as_real_array,
-    check_real_dtype,
+    check_array,
+    check_bool_array,
+    check_int,
+    check_int_array,
 )
 
 __all__ = [
@@ -60,10 +69,11 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> npt.NDArray[np.float64]:
     Raises
     ------
     TypeError
-        If ``x`` is not numeric.
+        If ``x`` is not numeric, or ``axis`` is not an integer.
     ValueError
-        If ``x`` is a scalar, if ``axis`` is out of range, if ``x`` holds NaN or ``+inf``, or if
-        a slice along ``axis`` is all ``-inf`` (its weights would be 0/0).
+        If ``x`` is a scalar or a ragged nested sequence, if ``axis`` is out of range, if ``x``
+        holds NaN or ``+inf``, or if a slice along ``axis`` is empty or all ``-inf`` (its
+        weights would be 0/0).
 
     Examples
     --------
@@ -73,20 +83,17 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> npt.NDArray[np.float64]:
     >>> [round(w, 4) for w in softmax([1.0, 2.0, 3.0]).tolist()]
     [0.09, 0.2447, 0.6652]
     """
-    scores = np.asarray(x)
-    check_real_dtype(scores, "x")
-    scores = scores.astype(np.float64, copy=False)
-    if scores.ndim == 0:
-        raise ValueError("x must have at least one dimension, got a scalar")
-    if not -scores.ndim <= axis < scores.ndim:
-        raise ValueError(f"axis {axis} is out of range for x of shape {scores.shape}")
-    if np.isnan(scores).any() or np.isposinf(scores).any():
-        raise ValueError("x must not hold NaN or +inf")
-    m = np.max(scores, axis=axis, keepdims=True)
+    scores = check_array(x, "x", min_ndim=1, allow_neg_inf=True)
+    ax = check_int(axis, "axis", Interval(-scores.ndim, scores.ndim - 1))
+    if scores.shape[ax] == 0:
+        raise ValueError(
+            f"x must hold at least one score along axis {ax}, got shape {scores.shape}"
+        )
+    m = np.max(scores, axis=ax, keepdims=True)
     if np.isneginf(m).any():
         raise ValueError("every slice of x along axis must hold at least one finite score")
     e = np.exp(scores - m)
-    return np.asarray(e / e.sum(axis=axis, keepdims=True), dtype=np.float64)
+    return np.asarray(e / e.sum(axis=ax, keepdims=True), dtype=np.float64)
 
 
 def causal_mask(n: int) -> npt.NDArray[np.bool_]:
@@ -153,11 +160,7 @@ def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
     [[[1, 1, 1]], [[1, 0, 0]]]
     """
     size = as_positive_int(n, "n")
-    lens = np.asarray(lengths)
-    if lens.dtype == np.bool_ or not np.issubdtype(lens.dtype, np.integer):
-        raise TypeError(f"lengths must be an array of integers, got dtype {lens.dtype}")
-    if lens.ndim != 1:
-        raise ValueError(f"lengths must be one-dimensional (B,), got shape {lens.shape}")
+    lens = check_int_array(lengths, "lengths", ndim=1, axes="(B,)")
     bad = (lens < 1) | (lens > size)
     if bad.any():
         b = int(np.flatnonzero(bad)[0])
@@ -332,7 +335,7 @@ def _weights(
 
     scores = (q @ np.swapaxes(k, -1, -2)) * factor  # (..., Lq, Lk)
     if mask is not None:
-        allowed = as_bool_array(mask, "mask")
+        allowed = check_bool_array(mask, "mask")
         try:
             fits = np.broadcast_shapes(allowed.shape, scores.shape) == scores.shape
         except ValueError:

@@ -45,16 +45,24 @@ All arrays are float64.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from numpy.polynomial import polynomial as P
 
-from conceptref._validation import as_int, as_non_negative_float, as_real_array
+from conceptref._validation import (
+    Interval,
+    as_int,
+    as_non_negative_float,
+    as_real_array,
+    check_array,
+    check_each,
+    check_int,
+    check_probability,
+)
 
 __all__ = [
     "GAPS",
@@ -95,7 +103,8 @@ _TIE = 1e-12  # gaps closer than this count as equal (0.05 - 0.01 vs 0.09 - 0.05
 class Diagnosis:
     r"""Error rates on the ladder of data sets and the gaps between them; see :func:`diagnose`.
 
-    Constructing it directly checks the rates just as :func:`diagnose` does. The gaps are
+    Constructing it directly checks the rates just as :func:`diagnose` does (``human``,
+    ``train`` and ``dev`` are required); the gaps are properties derived from them. The gaps are
     differences of the rates as given, with no clipping: a gap may be negative.
     """
 
@@ -114,37 +123,31 @@ class Diagnosis:
     test: float | None = None
     """Error on the test set, if measured."""
 
-    avoidable_bias: float = field(init=False)
-    """``train - human``. Negative means human-level error overestimates the Bayes error."""
-
-    variance: float = field(init=False)
-    """``train_dev - train`` when ``train_dev`` is given, else ``dev - train``."""
-
-    data_mismatch: float | None = field(init=False)
-    """``dev - train_dev``; ``None`` without ``train_dev``."""
-
-    dev_overfitting: float | None = field(init=False)
-    """``test - dev``; ``None`` without ``test``."""
-
     def __post_init__(self) -> None:
-        human = _as_error_rate(self.human, "human")
-        train = _as_error_rate(self.train, "train")
-        dev = _as_error_rate(self.dev, "dev")
-        train_dev = None if self.train_dev is None else _as_error_rate(self.train_dev, "train_dev")
-        test = None if self.test is None else _as_error_rate(self.test, "test")
-        values = {
-            "human": human,
-            "train": train,
-            "dev": dev,
-            "train_dev": train_dev,
-            "test": test,
-            "avoidable_bias": train - human,
-            "variance": (dev if train_dev is None else train_dev) - train,
-            "data_mismatch": None if train_dev is None else dev - train_dev,
-            "dev_overfitting": None if test is None else test - dev,
-        }
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
+        for name in ("human", "train", "dev", "train_dev", "test"):
+            value = getattr(self, name)
+            if value is not None or name in ("human", "train", "dev"):
+                object.__setattr__(self, name, check_probability(value, name, what="an error rate"))
+
+    @property
+    def avoidable_bias(self) -> float:
+        """``train - human``. Negative means human-level error overestimates the Bayes error."""
+        return self.train - self.human
+
+    @property
+    def variance(self) -> float:
+        """``train_dev - train`` when ``train_dev`` is given, else ``dev - train``."""
+        return (self.dev if self.train_dev is None else self.train_dev) - self.train
+
+    @property
+    def data_mismatch(self) -> float | None:
+        """``dev - train_dev``; ``None`` without ``train_dev``."""
+        return None if self.train_dev is None else self.dev - self.train_dev
+
+    @property
+    def dev_overfitting(self) -> float | None:
+        """``test - dev``; ``None`` without ``test``."""
+        return None if self.test is None else self.test - self.dev
 
     def gaps(self) -> dict[str, float]:
         """Return the gaps that the given rates define, by name, in the order of :data:`GAPS`.
@@ -221,9 +224,9 @@ class Diagnosis:
 
 def diagnose(
     *,
-    human: float | None = None,
-    train: float | None = None,
-    dev: float | None = None,
+    human: float,
+    train: float,
+    dev: float,
     train_dev: float | None = None,
     test: float | None = None,
 ) -> Diagnosis:
@@ -271,7 +274,7 @@ def diagnose(
     TypeError
         If a rate is not a real number (booleans and strings included).
     ValueError
-        If ``human``, ``train`` or ``dev`` is missing, or a rate is NaN, infinite, or outside
+        If a rate is NaN, infinite, or outside
         [0, 1] (pass 0.08, not 8, for 8 %).
 
     See Also
@@ -304,12 +307,6 @@ def diagnose(
     >>> d.advice
     'Reduce overfitting to the dev set: get a bigger dev set and stop tuning on the one you have.'
     """
-    if human is None:
-        raise _missing("human")
-    if train is None:
-        raise _missing("train")
-    if dev is None:
-        raise _missing("dev")
     return Diagnosis(human=human, train=train, dev=dev, train_dev=train_dev, test=test)
 
 
@@ -317,7 +314,8 @@ def diagnose(
 class BiasVariance:
     r"""The terms of the bias-variance decomposition, from :func:`bias_variance_decomposition`.
 
-    All terms are averages over the ``M`` test inputs.
+    All terms are averages over the ``M`` test inputs. Constructing it directly checks that
+    each term is a finite number of at least 0; ``expected_error`` is derived.
     """
 
     bias_squared: float
@@ -332,12 +330,17 @@ class BiasVariance:
     measured_error: float | None = None
     """Mean squared error against fresh noisy targets, when they were given; else ``None``."""
 
-    expected_error: float = field(init=False)
-    """``bias_squared + variance + noise``: the expected squared error on a fresh target."""
-
     def __post_init__(self) -> None:
-        total = self.bias_squared + self.variance + self.noise
-        object.__setattr__(self, "expected_error", total)
+        for name in ("bias_squared", "variance", "noise"):
+            object.__setattr__(self, name, as_non_negative_float(getattr(self, name), name))
+        if self.measured_error is not None:
+            measured = as_non_negative_float(self.measured_error, "measured_error")
+            object.__setattr__(self, "measured_error", measured)
+
+    @property
+    def expected_error(self) -> float:
+        """``bias_squared + variance + noise``: the expected squared error on a fresh target."""
+        return self.bias_squared + self.variance + self.noise
 
 
 def bias_variance_decomposition(
@@ -397,8 +400,8 @@ def bias_variance_decomposition(
     ValueError
         If ``predictions`` is not two-dimensional with at least 2 rows and 1 column, if
         ``truth`` is not one-dimensional of length ``M``, if ``targets`` does not have the shape
-        of ``predictions``, if an array holds NaN or infinity, or if ``noise_variance`` is
-        negative or not finite.
+        of ``predictions``, if an array holds NaN or infinity, if ``noise_variance`` is
+        negative or not finite, or if the squared errors overflow float64.
 
     See Also
     --------
@@ -446,9 +449,7 @@ def bias_variance_decomposition(
     3 0.0058 0.0176 0.1134 0.1131 True
     9 0.0 0.0451 0.1351 0.1355 True
     """
-    preds = as_real_array(predictions, "predictions")
-    if preds.ndim != 2:
-        raise ValueError(f"predictions must be two-dimensional (R, M), got shape {preds.shape}")
+    preds = check_array(predictions, "predictions", ndim=2, axes="(R, M)")
     r, m = preds.shape
     if r < 2:
         raise ValueError(
@@ -458,9 +459,7 @@ def bias_variance_decomposition(
         raise ValueError(
             f"predictions must hold at least one test input (column), got shape {preds.shape}"
         )
-    f = as_real_array(truth, "truth")
-    if f.ndim != 1:
-        raise ValueError(f"truth must be one-dimensional (M,), got shape {f.shape}")
+    f = check_array(truth, "truth", ndim=1, axes="(M,)")
     if len(f) != m:
         raise ValueError(
             "predictions and truth must cover the same M test inputs: "
@@ -475,11 +474,19 @@ def bias_variance_decomposition(
                 "targets must have the shape of predictions (R, M): "
                 f"predictions has shape {preds.shape}, targets has shape {y.shape}"
             )
-        measured = float(np.mean((preds - y) ** 2))
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            measured = float(np.mean((preds - y) ** 2))
 
-    mean = preds.mean(axis=0)  # (M,) average prediction over training sets
-    bias_squared = float(np.mean((mean - f) ** 2))
-    variance = float(np.mean((preds - mean) ** 2))  # 1/R within each column, then 1/M
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        mean = preds.mean(axis=0)  # (M,) average prediction over training sets
+        bias_squared = float(np.mean((mean - f) ** 2))
+        variance = float(np.mean((preds - mean) ** 2))  # 1/R within each column, then 1/M
+    terms = (bias_squared, variance, sigma2 + bias_squared + variance, measured or 0.0)
+    if not all(np.isfinite(terms)):
+        raise ValueError(
+            "the squared errors overflow float64: predictions, truth or targets are too large "
+            "to square; rescale them"
+        )
     return BiasVariance(
         bias_squared=bias_squared, variance=variance, noise=sigma2, measured_error=measured
     )
@@ -570,12 +577,18 @@ def polynomial_fits(
     """
     if not callable(f):
         raise TypeError(f"f must be callable (the true function), got {type(f).__name__}")
-    x = _as_inputs(x_train, "x_train")
-    t = _as_inputs(x_test, "x_test")
+    x = check_array(x_train, "x_train", ndim=1, non_empty=True)
+    t = check_array(x_test, "x_test", ndim=1, non_empty=True)
     n_distinct = len(np.unique(x))
     if n_distinct < 2:
         raise ValueError("x_train must hold at least 2 distinct inputs")
-    degs = _as_degrees(degrees, n_distinct)
+    degs = check_each(degrees, "degrees", _degree, what="integers")
+    for k, degree in enumerate(degs):
+        if degree >= n_distinct:
+            raise ValueError(
+                f"degrees[{k}] = {degree} needs at least {degree + 1} distinct training inputs, "
+                f"x_train has {n_distinct}"
+            )
     sigma = as_non_negative_float(noise_std, "noise_std")
     r = as_int(repeats, "repeats", minimum=2)
     if not isinstance(rng, np.random.Generator):
@@ -606,56 +619,12 @@ def polynomial_fits(
     return out
 
 
-def _missing(name: str) -> ValueError:
-    """Return the error for a required error rate that was not passed."""
-    return ValueError(f"{name} is required: pass its error rate as {name}=<a fraction in [0, 1]>")
-
-
 def _percent(value: float, *, sign: bool = False) -> str:
     """Format a fraction as a percentage with two decimals (``0.0712`` → ``7.12%``)."""
     percent = round(100.0 * value, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
     return f"{percent:+.2f}%" if sign else f"{percent:.2f}%"
 
 
-def _as_error_rate(value: object, name: str) -> float:
-    """Return ``value`` as a ``float`` in [0, 1] (``bool`` is rejected)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number (an error rate in [0, 1]), got {type(value).__name__}"
-        )
-    rate = float(value)
-    if not 0.0 <= rate <= 1.0:  # NaN fails this too
-        raise ValueError(f"{name} must be an error rate in [0, 1], got {value}")
-    return rate
-
-
-def _as_inputs(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
-    """Return ``value`` as a finite, non-empty, one-dimensional float64 array."""
-    array = as_real_array(value, name)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must hold at least one input")
-    return array
-
-
-def _as_degrees(value: object, n_distinct: int) -> list[int]:
-    """Return ``value`` as a non-empty list of degrees in ``0 … n_distinct - 1``."""
-    if not isinstance(value, Sequence | np.ndarray) or isinstance(value, str):
-        raise TypeError(f"degrees must be a sequence of integers, got {type(value).__name__}")
-    if len(value) == 0:
-        raise ValueError("degrees must name at least one degree")
-    degrees: list[int] = []
-    for k, degree in enumerate(value):
-        if isinstance(degree, bool | np.bool_) or not isinstance(degree, numbers.Integral):
-            raise TypeError(f"degrees[{k}] must be an integer, got {type(degree).__name__}")
-        degree = int(degree)
-        if degree < 0:
-            raise ValueError(f"degrees[{k}] must be at least 0, got {degree}")
-        if degree >= n_distinct:
-            raise ValueError(
-                f"degrees[{k}] = {degree} needs at least {degree + 1} distinct training inputs, "
-                f"x_train has {n_distinct}"
-            )
-        degrees.append(degree)
-    return degrees
+def _degree(value: object, name: str) -> int:
+    """Check a polynomial degree: an integer of at least 0."""
+    return check_int(value, name, Interval(0, None))

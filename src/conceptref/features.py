@@ -24,12 +24,13 @@ encoder and decoder are the principal subspace. All functions work in float64.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from conceptref._validation import as_positive_int, as_real_array
+from conceptref._validation import Interval, check_array, check_int, check_labels
 
 __all__ = [
     "PCAResult",
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PCAResult:
     r"""The principal components of a data matrix, as returned by :func:`pca`.
 
@@ -48,6 +49,10 @@ class PCAResult:
     :math:`X - \mathbf{1}\mu^\top = U \Sigma V^\top` the thin SVD of the centred data, the
     components are the first :math:`k` rows of :math:`V^\top` and the projection (the new
     features) is :math:`(X - \mathbf{1}\mu^\top) V_k`.
+
+    Its fields are arrays, so results are not compared with ``==`` (identity only); compare
+    the fields with :func:`numpy.allclose`. Constructing it directly checks that every field
+    is a finite float64 array and that the shapes agree.
     """
 
     mean: npt.NDArray[np.float64]
@@ -71,6 +76,26 @@ class PCAResult:
 
     projected: npt.NDArray[np.float64]
     """The data in component coordinates, ``(x - mean) @ components.T``, shape ``(n, k)``."""
+
+    def __post_init__(self) -> None:
+        components = check_array(self.components, "components", ndim=2, non_empty=True)
+        k, d = components.shape
+        shapes = {
+            "mean": (d,),
+            "components": (k, d),
+            "explained_variance": (k,),
+            "explained_variance_ratio": (k,),
+            "singular_values": (k,),
+        }
+        for name, shape in shapes.items():
+            array = check_array(getattr(self, name), name)
+            if array.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+            object.__setattr__(self, name, array)
+        projected = check_array(self.projected, "projected", ndim=2)
+        if projected.shape[1] != k:
+            raise ValueError(f"projected must have shape (n, {k}), got {projected.shape}")
+        object.__setattr__(self, "projected", projected)
 
 
 def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
@@ -136,19 +161,30 @@ def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
     >>> [round(v, 4) for v in result.explained_variance_ratio.tolist()]
     [0.8286]
     """
-    data = _as_matrix(x, "x")
+    data = check_array(x, "x", ndim=2, non_empty=True)
     n, d = data.shape  # (n, d)
     if n < 2:
         raise ValueError(f"x must hold at least 2 samples (rows), got shape {data.shape}")
-    k = _as_count(n_components, "n_components", min(n, d), "min(n, d)")
+    k = check_int(n_components, "n_components", Interval(1, min(n, d)), high_name="min(n, d)")
 
-    mean = data.mean(axis=0)  # (d,)
-    centred = data - mean  # (n, d)
-    _, s, vt = np.linalg.svd(centred, full_matrices=False)  # s: (r,), vt: (r, d), r = min(n, d)
-    variance = s**2 / (n - 1)  # (r,)
-    total = variance.sum()
-    if total == 0.0:
+    # Work on x / 2**e, with 2**e near its largest entry: the scaling is exact, and neither
+    # the squares of huge entries overflow nor those of tiny ones underflow.
+    scale = _power_of_two_scale(data)  # a float, 2**e
+    unit = data / scale  # (n, d)
+    unit_mean = unit.mean(axis=0)  # (d,)
+    _, s_unit, vt = np.linalg.svd(unit - unit_mean, full_matrices=False)  # r = min(n, d)
+    if s_unit[0] == 0.0:
         raise ValueError("x has zero variance (all rows are equal), so it has no components")
+    ratio = s_unit**2 / np.sum(s_unit**2)  # (r,)
+    with np.errstate(over="ignore", under="ignore"):
+        mean = unit_mean * scale  # (d,)
+        centred = (unit - unit_mean) * scale  # (n, d)
+        s = s_unit * scale  # (r,)
+        variance = s_unit**2 / (n - 1) * scale**2  # (r,)
+    if not (np.isfinite(centred).all() and np.isfinite(variance[:k]).all()):
+        raise ValueError(
+            "the variance of x overflows float64 (its entries are too large to square); rescale x"
+        )
 
     components = vt[:k]  # (k, d)
     biggest = np.argmax(np.abs(components), axis=1)  # (k,)
@@ -158,7 +194,7 @@ def pca(x: npt.ArrayLike, n_components: int) -> PCAResult:
         mean=mean,
         components=components,
         explained_variance=variance[:k],
-        explained_variance_ratio=variance[:k] / total,
+        explained_variance_ratio=ratio[:k],
         singular_values=s[:k],
         projected=centred @ components.T,  # (n, k)
     )
@@ -218,8 +254,15 @@ def f_score(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float64]:
     >>> [round(f, 4) for f in f_score(x, y).tolist()]
     [13.5, 0.375]
     """
-    data = _as_matrix(x, "x")
-    classes, first, inverse = _as_labels(y, "y", len(data))
+    data = check_array(x, "x", ndim=2, non_empty=True)
+    labels = check_labels(y, "y")
+    if len(labels) != len(data):
+        raise ValueError(
+            "x and y must hold the same number of samples: "
+            f"x has {len(data)} rows, y has {len(labels)} labels"
+        )
+    classes, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
     n, g = len(data), len(classes)
     if g < 2:
         raise ValueError(f"y must hold at least two classes, got only {classes.tolist()[0]!r}")
@@ -229,13 +272,16 @@ def f_score(x: npt.ArrayLike, y: npt.ArrayLike) -> npt.NDArray[np.float64]:
             f"classes, got n = {n} samples in g = {g} classes"
         )
 
+    # F does not change when a column is scaled: scale each by a power of two near its
+    # largest entry (exactly), so that no square overflows or underflows.
+    unit = data / _power_of_two_scale(data, axis=0)  # (n, d)
     counts = np.bincount(inverse, minlength=g).astype(np.float64)  # (g,)
     sums = np.zeros((g, data.shape[1]))
-    np.add.at(sums, inverse, data)  # (g, d)
+    np.add.at(sums, inverse, unit)  # (g, d)
     class_means = sums / counts[:, None]  # (g, d)
-    grand_mean = data.mean(axis=0)  # (d,)
+    grand_mean = unit.mean(axis=0)  # (d,)
     ss_between = (counts[:, None] * (class_means - grand_mean) ** 2).sum(axis=0)  # (d,)
-    ss_within = ((data - class_means[inverse]) ** 2).sum(axis=0)  # (d,)
+    ss_within = ((unit - class_means[inverse]) ** 2).sum(axis=0)  # (d,)
 
     # Exact tests for the degenerate features, so that rounding in the means cannot leave a
     # tiny non-zero sum of squares where the true one is 0.
@@ -254,8 +300,11 @@ def select_k_best(x: npt.ArrayLike, y: npt.ArrayLike, k: int) -> npt.NDArray[np.
 
     Features are ranked by :func:`f_score`. A NaN score (a feature constant over all samples)
     ranks below every real score; ties are broken in favour of the feature that comes later in
-    ``x``. Both rules are those of scikit-learn's ``SelectKBest``
-    with ``score_func=f_classif``, so the two select the same columns.
+    ``x`` (a stable sort, of which the last ``k`` win). Both rules are those of scikit-learn's
+    ``SelectKBest`` with ``score_func=f_classif``. Scores that agree to a relative
+    ``1e-9`` count as tied, so that two features with the same F statistic tie here as they
+    do in exact arithmetic, whatever the rounding of their sums; the two then select the same
+    columns whenever scikit-learn's own scores are exact to that tie.
 
     Parameters
     ----------
@@ -296,9 +345,19 @@ def select_k_best(x: npt.ArrayLike, y: npt.ArrayLike, k: int) -> npt.NDArray[np.
     [0, 1]
     """
     scores = f_score(x, y)  # (d,)
-    count = _as_count(k, "k", len(scores), "d")
-    ranked = np.where(np.isnan(scores), np.finfo(np.float64).min, scores)
-    order = np.argsort(ranked, kind="mergesort")  # stable: among ties, later columns rank higher
+    count = check_int(k, "k", Interval(1, len(scores)), high_name="d")
+    # scikit-learn's rule: NaN ranks lowest, then a stable sort, and the last k win.
+    ranked = np.where(np.isnan(scores), -np.inf, scores)  # (d,)
+    order = np.argsort(ranked, kind="mergesort")  # ascending
+    # Scores that agree to within rounding are one tie: each takes the value of the largest
+    # score of its run, so rounding in the arithmetic cannot decide between equal scores.
+    values = ranked[order]
+    for i in range(len(values) - 2, -1, -1):
+        if math.isclose(values[i], values[i + 1], rel_tol=_TIE_RTOL, abs_tol=0.0):
+            values[i] = values[i + 1]
+    snapped = np.empty_like(ranked)
+    snapped[order] = values
+    order = np.argsort(snapped, kind="mergesort")  # stable: among ties, later columns rank higher
     return np.sort(order[-count:]).astype(np.intp)
 
 
@@ -360,8 +419,8 @@ def principal_angles(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float
     >>> round(float(principal_angles(plane, [[0.0], [0.0], [1.0]])[0]), 4)
     1.5708
     """
-    left = _as_matrix(a, "a")
-    right = _as_matrix(b, "b")
+    left = check_array(a, "a", ndim=2, non_empty=True)
+    right = check_array(b, "b", ndim=2, non_empty=True)
     if left.shape[0] != right.shape[0]:
         raise ValueError(
             "a and b must have the same number of rows n: "
@@ -381,50 +440,6 @@ def principal_angles(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.float
     return np.asarray(angles, dtype=np.float64)
 
 
-def _as_matrix(value: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
-    """Return ``value`` as a finite, non-empty, two-dimensional float64 array."""
-    array = as_real_array(value, name)
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be two-dimensional, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must hold at least one row and one column, got {array.shape}")
-    return array
-
-
-def _as_count(value: object, name: str, upper: int, upper_name: str) -> int:
-    """Return ``value`` as an ``int`` in ``1 … upper``; the message names the range."""
-    try:
-        count = as_positive_int(value, name)
-    except ValueError:  # below 1
-        raise ValueError(f"{name} must lie in 1 … {upper_name} = {upper}, got {value}") from None
-    if count > upper:
-        raise ValueError(f"{name} must lie in 1 … {upper_name} = {upper}, got {count}")
-    return count
-
-
-def _as_labels(
-    value: npt.ArrayLike, name: str, n: int
-) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Check class labels and return the classes, each one's first index, and the class codes."""
-    labels = np.asarray(value)
-    if labels.dtype.kind not in "biufUSO":
-        raise TypeError(f"{name} must hold class labels, got dtype {labels.dtype}")
-    if labels.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (n,), got shape {labels.shape}")
-    if len(labels) != n:
-        raise ValueError(
-            f"x and {name} must hold the same number of samples: "
-            f"x has {n} rows, {name} has {len(labels)} labels"
-        )
-    if labels.dtype.kind == "f" and not np.isfinite(labels).all():
-        raise ValueError(f"{name} must not hold NaN or infinity")
-    try:
-        classes, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
-    except TypeError:  # an object array mixing, say, strings and numbers
-        raise TypeError(f"{name} must hold labels of one comparable kind") from None
-    return classes, first, inverse.reshape(-1)
-
-
 def _orthonormal_basis(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.float64]:
     """Return an orthonormal basis of the column space of a full-column-rank ``matrix``."""
     n, p = matrix.shape
@@ -437,3 +452,15 @@ def _orthonormal_basis(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArra
             f"but its {p} columns span a space of dimension {rank}"
         )
     return u[:, :p]
+
+
+_TIE_RTOL = 1e-9  # relative difference below which two F statistics count as equal
+
+
+def _power_of_two_scale(
+    data: npt.NDArray[np.float64], axis: int | None = None
+) -> npt.NDArray[np.float64]:
+    """Return ``2**e`` with ``2**(e-1) <= max |data| < 2**e`` (over ``axis``), 1 for zeros."""
+    largest = np.max(np.abs(data), axis=axis)
+    _, exponent = np.frexp(largest)
+    return np.asarray(np.where(largest > 0, np.ldexp(1.0, exponent), 1.0), dtype=np.float64)

@@ -24,16 +24,23 @@ its ``step`` method; the arrays passed in are never modified.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import torch
-from torch.nn.modules.batchnorm import _NormBase
 
-from conceptref._validation import as_non_negative_float, as_positive_float, as_real_array
+from conceptref._validation import (
+    Interval,
+    as_non_negative_float,
+    as_positive_float,
+    as_real_array,
+    check_bool,
+    check_each,
+    check_real,
+    check_sequence,
+)
 
 __all__ = [
     "SGD",
@@ -71,7 +78,8 @@ def l2_penalty(parameters: Iterable[npt.ArrayLike]) -> float:
     TypeError
         If an array is not numeric.
     ValueError
-        If ``parameters`` is empty, or an array holds NaN or infinity.
+        If ``parameters`` is empty, an array holds NaN or infinity, or the sum of squares
+        overflows float64.
 
     See Also
     --------
@@ -90,11 +98,16 @@ def l2_penalty(parameters: Iterable[npt.ArrayLike]) -> float:
     total = 0.0
     count = 0
     for i, parameter in enumerate(parameters):
-        array = as_real_array(_numpy(parameter), f"parameters[{i}]")
-        total += float(np.sum(np.square(array)))
+        array = as_real_array(parameter, f"parameters[{i}]")
+        with np.errstate(over="ignore", under="ignore"):
+            total += float(np.sum(np.square(array)))
         count += 1
     if count == 0:
         raise ValueError("parameters must hold at least one array, got none")
+    if not np.isfinite(total):
+        raise ValueError(
+            "the sum of squares of parameters overflows float64 (entries too large to square)"
+        )
     return total
 
 
@@ -214,8 +227,7 @@ class SGD(_Optimizer):
         self.momentum = as_non_negative_float(momentum, "momentum")
         self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
         self.dampening = as_non_negative_float(dampening, "dampening")
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be a bool, got {type(nesterov).__name__}")
+        nesterov = check_bool(nesterov, "nesterov")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 "nesterov=True requires momentum > 0 and dampening == 0, got "
@@ -246,7 +258,7 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    r"""Adam with L2-coupled weight decay, as :class:`torch.optim.Adam` (without AMSGrad).
+    r"""Adam with L2-coupled weight decay, as :class:`torch.optim.Adam`.
 
     With gradient :math:`g_t`, learning rate :math:`\eta`, weight decay :math:`\lambda` and
     :math:`m_0 = v_0 = 0`, step :math:`t = 1, 2, \dots` is
@@ -276,14 +288,19 @@ class Adam(_Optimizer):
         The term :math:`\epsilon > 0` added to the denominator.
     weight_decay
         The L2 coefficient :math:`\lambda \ge 0`, added to the gradient as :math:`\lambda w`.
+    amsgrad
+        Divide by the largest :math:`v_t` so far instead of the current one (Reddi et al.,
+        2018, "On the convergence of Adam and beyond", ICLR), as PyTorch's ``amsgrad=True``.
 
     Raises
     ------
     TypeError
-        If an argument is not a real number, or ``betas`` is not a pair.
+        If an argument is not a real number (``amsgrad``: not a ``bool``), or ``betas`` is not
+        a sequence.
     ValueError
         If ``lr`` or ``eps`` is not finite and greater than 0, a beta lies outside
-        :math:`[0, 1)`, or ``weight_decay`` is negative or not finite.
+        :math:`[0, 1)`, ``betas`` does not hold two, or ``weight_decay`` is negative or not
+        finite.
 
     See Also
     --------
@@ -316,14 +333,18 @@ class Adam(_Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ) -> None:
         self.lr = as_positive_float(lr, "lr")
-        self.betas = _as_betas(betas)
+        beta1, beta2 = check_each(betas, "betas", _beta, length=2, what="decay rates")
+        self.betas = (beta1, beta2)
         self.eps = as_positive_float(eps, "eps")
         self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
+        self.amsgrad = check_bool(amsgrad, "amsgrad")
         self._step = 0
         self._exp_avg: list[npt.NDArray[np.float64]] = []
         self._exp_avg_sq: list[npt.NDArray[np.float64]] = []
+        self._max_exp_avg_sq: list[npt.NDArray[np.float64]] = []
 
     def _update(
         self, weights: list[npt.NDArray[np.float64]], gradients: list[npt.NDArray[np.float64]]
@@ -331,6 +352,7 @@ class Adam(_Optimizer):
         if not self._exp_avg:  # first step: both moments start at zero
             self._exp_avg = [np.zeros_like(w) for w in weights]
             self._exp_avg_sq = [np.zeros_like(w) for w in weights]
+            self._max_exp_avg_sq = [np.zeros_like(w) for w in weights]
         self._step += 1
         beta1, beta2 = self.betas
         bias_correction1 = 1 - beta1**self._step
@@ -348,13 +370,15 @@ class Adam(_Optimizer):
             m = _lerp(self._exp_avg[i], g, 1 - beta1)  # β1 m + (1 - β1) g
             v = self._exp_avg_sq[i] * beta2 + (1 - beta2) * g * g
             self._exp_avg[i], self._exp_avg_sq[i] = m, v
+            if self.amsgrad:  # the largest v so far: the step size never grows back
+                v = self._max_exp_avg_sq[i] = np.maximum(self._max_exp_avg_sq[i], v)
             denom = np.sqrt(v) / bias_correction2_sqrt + self.eps  # sqrt(v̂) + eps
             new_weights.append(w + (-step_size) * m / denom)
         return new_weights
 
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay, as :class:`torch.optim.AdamW` (without AMSGrad).
+    r"""Adam with decoupled weight decay, as :class:`torch.optim.AdamW`.
 
     Each step first shrinks the weights, then takes the :class:`Adam` step with the raw
     gradient:
@@ -377,11 +401,14 @@ class AdamW(Adam):
         The term :math:`\epsilon > 0` added to the denominator.
     weight_decay
         The decay rate :math:`\lambda \ge 0`; note PyTorch's default of 0.01, unlike Adam's 0.
+    amsgrad
+        As :class:`Adam`.
 
     Raises
     ------
     TypeError
-        If an argument is not a real number, or ``betas`` is not a pair.
+        If an argument is not a real number (``amsgrad``: not a ``bool``), or ``betas`` is not
+        a sequence.
     ValueError
         As :class:`Adam`.
 
@@ -415,8 +442,9 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ) -> None:
-        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -506,33 +534,16 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[s
 
 def _norm_layer_types() -> tuple[type[torch.nn.Module], ...]:
     """Return the normalization layer classes whose parameters get no weight decay."""
-    types: list[type[torch.nn.Module]] = [_NormBase, torch.nn.LayerNorm, torch.nn.GroupNorm]
-    rms_norm = getattr(torch.nn, "RMSNorm", None)  # torch >= 2.4
-    if isinstance(rms_norm, type) and issubclass(rms_norm, torch.nn.Module):
-        types.append(rms_norm)
-    return tuple(types)
-
-
-def _numpy(value: object) -> Any:
-    """Return a PyTorch tensor as a detached CPU NumPy array; anything else unchanged."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    return value
-
-
-def _as_betas(value: object) -> tuple[float, float]:
-    """Return ``value`` as a pair of floats, each in ``[0, 1)``."""
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {value!r}")
-    result: list[float] = []
-    for i, beta in enumerate(value):
-        name = f"betas[{i}]"
-        if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
-            raise TypeError(f"{name} must be a real number, got {type(beta).__name__}")
-        if not 0 <= float(beta) < 1:
-            raise ValueError(f"{name} must lie in [0, 1), got {beta}")
-        result.append(float(beta))
-    return result[0], result[1]
+    nn = torch.nn
+    names = (
+        "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+        "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+        "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+        "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+        "LayerNorm", "GroupNorm", "RMSNorm",  # RMSNorm: torch >= 2.4
+    )  # fmt: skip
+    found = (getattr(nn, name, None) for name in names)
+    return tuple(t for t in found if isinstance(t, type) and issubclass(t, nn.Module))
 
 
 def _lerp(
@@ -544,22 +555,14 @@ def _lerp(
     return end - (end - start) * (1 - weight)
 
 
-def _check_sequence(value: object, name: str) -> None:
-    """Raise :class:`TypeError` unless ``value`` is a list, tuple or other sequence of arrays."""
-    if isinstance(value, np.ndarray | torch.Tensor) or not isinstance(value, Sequence):
-        raise TypeError(
-            f"{name} must be a sequence (list or tuple) of arrays, got {type(value).__name__}"
-        )
-
-
 def _check_step(
     params: Sequence[npt.ArrayLike],
     grads: Sequence[npt.ArrayLike],
     shapes: list[tuple[int, ...]] | None,
 ) -> tuple[list[npt.NDArray[np.float64]], list[npt.NDArray[np.float64]]]:
     """Validate one step's inputs (against the state's ``shapes``, if any) as float64 arrays."""
-    _check_sequence(params, "params")
-    _check_sequence(grads, "grads")
+    check_sequence(params, "params")
+    check_sequence(grads, "grads")
     if len(params) != len(grads):
         raise ValueError(
             f"params and grads must have the same length, got {len(params)} params and "
@@ -567,8 +570,8 @@ def _check_step(
         )
     if len(params) == 0:
         raise ValueError("params must hold at least one array, got none")
-    weights = [as_real_array(_numpy(p), f"params[{i}]") for i, p in enumerate(params)]
-    gradients = [as_real_array(_numpy(g), f"grads[{i}]") for i, g in enumerate(grads)]
+    weights = [as_real_array(p, f"params[{i}]") for i, p in enumerate(params)]
+    gradients = [as_real_array(g, f"grads[{i}]") for i, g in enumerate(grads)]
     for i, (w, g) in enumerate(zip(weights, gradients, strict=True)):
         if w.shape != g.shape:
             raise ValueError(f"grads[{i}] has shape {g.shape}, but params[{i}] has shape {w.shape}")
@@ -579,3 +582,8 @@ def _check_step(
             f"{[w.shape for w in weights]}"
         )
     return weights, gradients
+
+
+def _beta(value: object, name: str) -> float:
+    """Check a decay rate of Adam's moment estimates, in ``[0, 1)``."""
+    return check_real(value, name, Interval(0, 1, "left"))
