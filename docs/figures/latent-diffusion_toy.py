@@ -18,10 +18,11 @@ axes[0].set_title("data: 8 Gaussians")
 axes[1].scatter(*samples.T, s=4, color="tab:red")
 axes[1].set_title(f"DDPM samples, {fraction_near_modes(samples):.0%} on a mode")
 axes[2].scatter(*data.T, s=2, color="lightgrey")
-for i in range(12):
-    axes[2].plot(*chain[:, i].T, lw=0.8)
-    axes[2].scatter(*chain[0, i], s=12, marker="o", color="black")
-axes[2].set_title("reverse trajectories from $x_T$ (dots)")
+for i in range(6):
+    (line,) = axes[2].plot(*chain[:, i].T, lw=0.7, alpha=0.8)
+    axes[2].scatter(*chain[0, i], s=14, marker="o", color="black", zorder=3)
+    axes[2].scatter(*chain[-1, i], s=40, marker="X", color=line.get_color(), zorder=3)
+axes[2].set_title("six chains: $x_T$ (dot) to $x_0$ (cross)")
 for ax in axes:
     ax.set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5))
     ax.set_aspect("equal", adjustable="box")
