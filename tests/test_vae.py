@@ -105,6 +105,24 @@ def test_gaussian_elbo_equals_normal_log_prob_minus_kl(case, sigma, beta):
     assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-7)
 
 
+@given(case=batches(), data=st.data())
+def test_gaussian_elbo_with_one_sigma_per_feature(case, data):
+    x, x_mean, mu, logvar = case
+    sigma = data.draw(hnp.arrays(np.float64, x.shape[-1:], elements=st.floats(0.01, 10)))
+    normal = torch.distributions.Normal(torch.tensor(x_mean), torch.tensor(sigma))
+    expected = normal.log_prob(torch.tensor(x)).sum().item() - torch_kl(mu, logvar).sum()
+    got = gaussian_elbo(x, x_mean, mu, logvar, sigma=sigma)
+    assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-7)
+
+
+@given(case=gaussians(), data=st.data())
+def test_reparameterize_broadcasts_several_draws(case, data):
+    mu, logvar = case
+    eps = data.draw(hnp.arrays(np.float64, (2, *mu.shape), elements=st.floats(-4, 4)))
+    expected = torch.tensor(mu) + torch.exp(torch.tensor(logvar) / 2) * torch.tensor(eps)
+    np.testing.assert_allclose(reparameterize(mu, logvar, eps), expected.numpy(), RTOL, ATOL)
+
+
 @given(case=batches(), beta=st.floats(0, 4), data=st.data())
 def test_bernoulli_elbo_equals_minus_bce_with_logits(case, beta, data):
     _, logits, mu, logvar = case
@@ -162,11 +180,13 @@ def test_demonstration_helpers_run_and_give_shapes():
         (lambda: gaussian_kl([0.0], [800.0]), ValueError, "logvar must lie within"),
         (lambda: gaussian_kl(["a"], [0.0]), TypeError, "mu must be an array of real numbers"),
         (lambda: gaussian_kl(torch.tensor([True]), [0.0]), TypeError, "real numbers"),
-        (lambda: reparameterize([0.0, 0.0], [0.0, 0.0], [1.0, 2.0, 3.0]), ValueError, "eps"),
+        (lambda: reparameterize([0.0, 0.0], [0.0, 0.0], [1.0, 2.0, 3.0]), ValueError, "broadcast"),
         (lambda: reparameterize([0.0], [0.0], [np.inf]), ValueError, "eps must be finite"),
         (lambda: gaussian_elbo([[0.0]], [[0.0, 1.0]], [[0]], [[0]]), ValueError, "x_mean"),
         (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], sigma=0), ValueError, "sigma"),
         (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], beta=-1), ValueError, "beta"),
+        (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], sigma=[1, 2]), ValueError, "sigma"),
+        (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], sigma=True), TypeError, "sigma"),
         (lambda: bernoulli_elbo([[2.0]], [[0.0]], [[0]], [[0]]), ValueError, "[0, 1]"),
         (lambda: bernoulli_elbo([[1.0]], [[0.0, 0.0]], [[0]], [[0]]), ValueError, "logits"),
         (lambda: beta_of_mean_mse(0), ValueError, "num_features"),

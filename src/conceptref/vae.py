@@ -135,10 +135,10 @@ def reparameterize(
     Parameters
     ----------
     mu, logvar
-        Means and log-variances of the same shape.
+        Means and log-variances.
     eps
-        Standard normal noise, broadcastable to that shape (e.g. several draws per input along a
-        leading axis).
+        Standard normal noise. The three broadcast together (e.g. several draws per input
+        along a leading axis of ``eps``).
 
     Returns
     -------
@@ -150,8 +150,8 @@ def reparameterize(
     TypeError
         If an input is not real-valued.
     ValueError
-        If an input holds NaN or infinity, ``mu`` and ``logvar`` differ in shape, ``eps`` does
-        not broadcast against them, or ``|logvar|`` exceeds 700.
+        If an input holds NaN or infinity, the three do not broadcast together, or
+        ``|logvar|`` exceeds 700.
 
     Examples
     --------
@@ -163,15 +163,14 @@ def reparameterize(
     m = _as_float64(mu, "mu")
     lv = _as_float64(logvar, "logvar")
     e = _as_float64(eps, "eps")
-    _same_shape(m, lv, "mu and logvar")
     _check_logvar(lv)
     try:
-        shape = np.broadcast_shapes(m.shape, e.shape)
+        np.broadcast_shapes(m.shape, lv.shape, e.shape)
     except ValueError:
         raise ValueError(
-            f"eps of shape {e.shape} does not broadcast against mu of shape {m.shape}"
+            f"mu {m.shape}, logvar {lv.shape} and eps {e.shape} must broadcast together"
         ) from None
-    return np.asarray(np.broadcast_to(m + np.exp(lv / 2) * e, shape), dtype=np.float64)
+    return np.asarray(m + np.exp(lv / 2) * e, dtype=np.float64)
 
 
 def gaussian_elbo(
@@ -180,7 +179,7 @@ def gaussian_elbo(
     mu: npt.ArrayLike,
     logvar: npt.ArrayLike,
     *,
-    sigma: float = 1.0,
+    sigma: float | npt.ArrayLike = 1.0,
     beta: float = 1.0,
 ) -> float:
     r"""Compute the ELBO of a batch with a Gaussian decoder of fixed standard deviation ``sigma``.
@@ -202,7 +201,8 @@ def gaussian_elbo(
     mu, logvar
         Encoder outputs, shape ``(n, d)``.
     sigma
-        The decoder's fixed standard deviation, a positive number.
+        The decoder's fixed standard deviation: a positive number, or positive values that
+        broadcast against ``x`` (one per feature, say).
     beta
         Weight of the KL term, at least 0.
 
@@ -229,10 +229,22 @@ def gaussian_elbo(
     xs = _as_float64(x, "x", min_ndim=1)
     xm = _as_float64(x_mean, "x_mean", min_ndim=1)
     _same_shape(xs, xm, "x and x_mean")
-    s = as_positive_float(sigma, "sigma")
+    if isinstance(sigma, bool | np.bool_):
+        raise TypeError("sigma must be a real number or array, got bool")
+    s = _as_float64(sigma, "sigma")
+    if (s <= 0).any():
+        raise ValueError("sigma must be greater than 0")
+    try:
+        fits = np.broadcast_shapes(s.shape, xs.shape) == xs.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"sigma {s.shape} must broadcast to the shape of x {xs.shape}")
     b = as_non_negative_float(beta, "beta")
     kl = gaussian_kl(mu, logvar)
-    log_lik = -((xs - xm) ** 2) / (2 * s**2) - math.log(s) - 0.5 * math.log(2 * math.pi)
+    log_lik = np.broadcast_to(
+        -((xs - xm) ** 2) / (2 * s**2) - np.log(s) - 0.5 * math.log(2 * math.pi), xs.shape
+    )
     return float(log_lik.sum() - b * kl.sum())
 
 
