@@ -63,9 +63,14 @@ def test_schedules_equal_diffusers(kind, t, pair):
     )
     theirs = scheduler(DDPMScheduler, kind, t, start, end)
     np.testing.assert_allclose(ours, theirs.betas.double().numpy(), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(
-        alphas_cumprod(ours), theirs.alphas_cumprod.double().numpy(), rtol=0, atol=1e-6
-    )
+    # diffusers rounds each 1 - beta to float32 (to within 6e-8) and multiplies in float32:
+    # over t factors its products drift from the exact ones by up to about t * 1.2e-7.
+    bound = 1.2e-7 * np.arange(1, t + 1) + 1e-6
+    drift = np.abs(alphas_cumprod(ours) - theirs.alphas_cumprod.double().numpy())
+    assert (drift <= bound).all()
+    # ... and that drift is float32 rounding: their betas multiplied in float32 give theirs
+    in_float32 = np.cumprod(1 - theirs.betas.numpy(), dtype=np.float32)
+    np.testing.assert_allclose(in_float32, theirs.alphas_cumprod.numpy(), rtol=1e-5, atol=1e-9)
 
 
 @pytest.mark.parametrize("kind", ["linear", "scaled_linear"])
@@ -266,9 +271,13 @@ def test_stable_diffusion_latent_is_48_times_smaller():
 
 @given(z=hnp.arrays(np.float64, st.integers(2, 20), elements=st.floats(-5, 5)))
 def test_scale_factor_is_one_over_torch_std(z):
-    if np.ptp(z) == 0:
+    std = torch.tensor(z).flatten().std().item()
+    expected = 1 / std if std > 0 else np.inf
+    if np.ptp(z) == 0 or not np.isfinite(expected):
+        with pytest.raises(ValueError, match="latents"):
+            latent_scale_factor(z)
         return
-    assert np.isclose(latent_scale_factor(z), 1 / torch.tensor(z).flatten().std().item())
+    assert np.isclose(latent_scale_factor(z), expected, rtol=1e-9, atol=0)
 
 
 def test_tensors_with_grad_and_low_precision_are_accepted():

@@ -688,7 +688,8 @@ def latent_scale_factor(latents: npt.ArrayLike) -> float:
     Raises
     ------
     TypeError, ValueError
-        If ``latents`` is not finite real data, has fewer than two numbers or zero spread.
+        If ``latents`` is not finite real data, has fewer than two numbers, or a spread of 0
+        (or one so small that its inverse overflows).
 
     Examples
     --------
@@ -699,9 +700,13 @@ def latent_scale_factor(latents: npt.ArrayLike) -> float:
     z = _as_float64(latents, "latents").reshape(-1)
     if z.size < 2:
         raise ValueError("latents must hold at least two numbers")
-    std = float(np.std(z, ddof=1))
+    peak = float(np.max(np.abs(z)))
+    # scaling by the largest magnitude first keeps tiny spreads from underflowing when squared
+    std = peak * float(np.std(z / peak, ddof=1)) if peak > 0 else 0.0
     if std == 0.0:
         raise ValueError("latents must not all be equal (standard deviation 0)")
+    if not math.isfinite(1.0 / std):
+        raise ValueError(f"the standard deviation of latents ({std:g}) is too small to invert")
     return 1.0 / std
 
 
