@@ -1,0 +1,21 @@
+"""Three noise schedules with T = 1000: the signal kept, and the signal-to-noise ratio."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from conceptref.diffusion import alphas_cumprod, beta_schedule, signal_to_noise
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+steps = np.arange(1000)
+for kind, label in (
+    ("linear", "linear (DDPM)"),
+    ("scaled_linear", "scaled_linear (Stable Diffusion)"),
+    ("cosine", "cosine"),
+):
+    a = alphas_cumprod(beta_schedule(kind, 1000))
+    left.plot(steps, np.sqrt(a), label=label)
+    right.semilogy(steps, signal_to_noise(a), label=label)
+left.set(xlabel="timestep t", ylabel=r"$\sqrt{\bar\alpha_t}$ (signal kept)")
+right.set(xlabel="timestep t", ylabel=r"SNR $= \bar\alpha_t / (1 - \bar\alpha_t)$")
+left.legend(fontsize=8)
+right.grid(True, which="major", alpha=0.3)
