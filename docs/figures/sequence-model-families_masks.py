@@ -10,7 +10,7 @@ panels = [
     ("causal (GPT)", attention_mask("causal", n), 0),
     (f"prefix ({prefix} tokens)", attention_mask("prefix", n, prefix_length=prefix), 0),
     (
-        "encoder-decoder (T5, BART)",
+        "the decoder of T5 or BART",
         attention_mask("encoder-decoder", n, source_length=source),
         source,
     ),
