@@ -49,7 +49,7 @@ def mha_cases(draw):
     kdim = draw(st.sampled_from([d_model, d_model + 1]))
     vdim = draw(st.sampled_from([d_model, 2]))
     bias = draw(st.booleans())
-    mask_kind = draw(st.sampled_from(["none", "shared", "batched", "dead rows"]))
+    mask_kind = draw(st.sampled_from(["none", "shared", "batched", "dead rows", "per head"]))
     scale = draw(st.sampled_from([1.0, 1e-3, 30.0]))  # tiny and saturating scores
     seed = draw(st.integers(0, 2**16))
     return heads, d_model, batch, lq, lk, kdim, vdim, bias, mask_kind, scale, seed
@@ -86,7 +86,10 @@ def run_torch_mha(mha, q, k, v, mask, heads):
     ]
     n = flat[0].shape[0]
     attn_mask = None
-    if mask is not None:
+    if mask is not None and mask.ndim == len(batch) + 3:  # one mask per head
+        m = np.broadcast_to(mask, (*batch, heads, q.shape[-2], k.shape[-2]))
+        attn_mask = torch.tensor(~m.reshape(n * heads, *mask.shape[-2:]))
+    elif mask is not None:
         m = np.broadcast_to(mask, (*batch, q.shape[-2], k.shape[-2])).reshape(n, *mask.shape[-2:])
         attn_mask = torch.tensor(~m).repeat_interleave(heads, dim=0)  # (N * h, Lq, Lk)
     out, _ = mha(*flat, attn_mask=attn_mask, need_weights=False)
@@ -105,6 +108,7 @@ def test_multi_head_attention_equals_torch(case):
         "shared": _mask(rng, (lq, lk), dead_rows=False),
         "batched": _mask(rng, (*batch, lq, lk), dead_rows=False),
         "dead rows": _mask(rng, (*batch, lq, lk), dead_rows=True),
+        "per head": _mask(rng, (*batch, heads, lq, lk), dead_rows=True),
     }[mask_kind]
     mha = torch_mha(heads, d_model, kdim, vdim, bias, seed)
     with torch.no_grad():

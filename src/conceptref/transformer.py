@@ -68,6 +68,13 @@ def _shape(array: npt.NDArray[np.float64], expected: tuple[int, ...], name: str)
         raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
 
 
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def multi_head_attention(
     query: npt.ArrayLike,
     key: npt.ArrayLike,
@@ -114,9 +121,10 @@ def multi_head_attention(
     b_q, b_k, b_v, b_o
         Optional biases of shape ``(d_model,)``.
     mask
-        Optional boolean array broadcastable to ``(..., Lq, Lk)``, shared by all heads;
-        ``True`` means the query may attend to the key. A query row with no allowed key gets a
-        zero attention output, so its result is ``b_o`` (or zeros).
+        Optional boolean array broadcastable to ``(..., Lq, Lk)``, shared by all heads, or
+        with a head axis, ``(..., h, Lq, Lk)``; ``True`` means the query may attend to the key.
+        A query row with no allowed key gets a zero output from that head (as in PyTorch's
+        ``scaled_dot_product_attention``), so a fully masked query's result is ``b_o``.
 
     Returns
     -------
@@ -194,18 +202,18 @@ def multi_head_attention(
     if mask is not None:
         allowed = as_bool_array(_untorch(mask), "mask")
         target = (*batch, lq, lk)
-        try:
-            fits = np.broadcast_shapes(allowed.shape, target) == target
-        except ValueError:
-            fits = False
-        if not fits:
+        per_head = (*batch, heads, lq, lk)
+        if _broadcasts(allowed.shape, target):
+            allowed = allowed[..., None, :, :]  # (..., 1, Lq, Lk): shared by the heads
+        elif allowed.ndim == len(per_head) and _broadcasts(allowed.shape, per_head):
+            pass  # (..., h, Lq, Lk): one mask per head
+        else:
             raise ValueError(
-                f"mask of shape {allowed.shape} does not broadcast to (..., Lq, Lk) = {target}"
+                f"mask of shape {allowed.shape} does not broadcast to (..., Lq, Lk) = {target} "
+                f"(or, with a head axis, to (..., h, Lq, Lk) = {per_head})"
             )
-        dead = np.logical_not(allowed.any(axis=-1, keepdims=True))  # (..., Lq, 1): no key
-        allowed = np.logical_or(allowed, dead)[
-            ..., None, :, :
-        ]  # (..., 1, Lq, Lk), shared by the heads
+        dead = np.logical_not(allowed.any(axis=-1, keepdims=True))  # rows with no key
+        allowed = np.logical_or(allowed, dead)  # give them any key; zeroed below
 
     d_k = d_model // heads
 
@@ -217,10 +225,10 @@ def multi_head_attention(
     k = split(k_in @ wk + biases[1])
     v = split(v_in @ wv + biases[2])
     heads_out = scaled_dot_product_attention(q, k, v, allowed)  # (..., h, Lq, d_k)
+    if dead is not None:
+        heads_out = np.where(dead, 0.0, heads_out)  # a query with no key gets zeros
     concat = np.swapaxes(heads_out, -2, -3)  # (..., Lq, h, d_k)
     concat = concat.reshape(*concat.shape[:-2], d_model)  # (..., Lq, d_model)
-    if dead is not None:
-        concat = np.where(dead, 0.0, concat)
     return np.asarray(concat @ wo + biases[3], dtype=np.float64)
 
 
