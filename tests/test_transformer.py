@@ -265,11 +265,10 @@ def _torch_mask(mask, case):
     return m if m.ndim == 2 else m.repeat_interleave(case["heads"], dim=0)
 
 
-@given(case=layer_cases())
-def test_encoder_layer_equals_torch(case):
+def _torch_layer(cls, case):
+    """A PyTorch encoder or decoder layer for a case, in eval mode, with randomized weights."""
     torch.manual_seed(case["seed"])
-    rng = np.random.default_rng(case["seed"])
-    layer = torch.nn.TransformerEncoderLayer(
+    layer = cls(
         case["d_model"],
         case["heads"],
         case["d_ff"],
@@ -282,6 +281,13 @@ def test_encoder_layer_equals_torch(case):
         dtype=torch.float64,
     ).eval()
     _randomize(layer)
+    return layer
+
+
+@given(case=layer_cases())
+def test_encoder_layer_equals_torch(case):
+    layer = _torch_layer(torch.nn.TransformerEncoderLayer, case)
+    rng = np.random.default_rng(case["seed"])
     x = rng.standard_normal((case["batch"], case["length"], case["d_model"]))
     mask = _layer_mask(case, rng, case["length"], case["length"])
     ours = encoder_layer(
@@ -300,21 +306,8 @@ def test_encoder_layer_equals_torch(case):
 
 @given(case=layer_cases())
 def test_decoder_layer_equals_torch(case):
-    torch.manual_seed(case["seed"])
+    layer = _torch_layer(torch.nn.TransformerDecoderLayer, case)
     rng = np.random.default_rng(case["seed"])
-    layer = torch.nn.TransformerDecoderLayer(
-        case["d_model"],
-        case["heads"],
-        case["d_ff"],
-        dropout=0.0,
-        activation=case["activation"],
-        layer_norm_eps=case["eps"],
-        batch_first=True,
-        norm_first=case["norm_first"],
-        bias=case["bias"],
-        dtype=torch.float64,
-    ).eval()
-    _randomize(layer)
     x = rng.standard_normal((case["batch"], case["length"], case["d_model"]))
     memory = rng.standard_normal((case["batch"], case["source"], case["d_model"]))
     mask = _layer_mask(case, rng, case["length"], case["length"])
