@@ -213,6 +213,19 @@ def test_parameter_count_equals_torch(heads, dk, d_ff, bias):
     assert encoder_layer_parameter_count(d_model, heads, d_ff, bias=bias) == expected
 
 
+@pytest.mark.parametrize("heads", [1, 2, 4, 8])
+def test_multi_head_costs_the_same_as_one_head(heads):
+    """FLOPs counted by PyTorch: 2 x (4 n d^2 + 2 n^2 d), whatever the number of heads."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    n, d = 10, 64
+    x = torch.randn(1, n, d)
+    layer = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+    with FlopCounterMode(display=False) as counter:
+        layer(x, x, x, need_weights=True)  # this path runs its attention as counted bmm calls
+    assert counter.get_total_flops() == 2 * (4 * n * d * d + 2 * n * n * d)
+
+
 def test_base_model_feed_forward_holds_two_thirds():
     total = encoder_layer_parameter_count(512, 8, 2048)
     feed_forward_params = 2 * 512 * 2048 + 2048 + 512

@@ -25,8 +25,9 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from conceptref._validation import as_int, as_non_negative_float, as_positive_int
+from conceptref._validation import as_int, as_non_negative_float, as_positive_float, as_positive_int
 from conceptref.attention import causal_mask
+from conceptref.regularization import Adam
 from conceptref.transformer import _real, _untorch
 
 __all__ = [
@@ -597,7 +598,8 @@ def train_char_model(
     Each step draws ``batch_size`` random windows of ``context + 1`` characters and minimizes
     the cross-entropy of the logits at positions ``0 … context - 1`` against the characters at
     ``1 … context`` (teacher forcing: every position is trained at once). Adam, fixed learning
-    rate, CPU; seeded with ``seed``.
+    rate (:class:`conceptref.regularization.Adam`, which equals :class:`torch.optim.Adam`), CPU;
+    seeded with ``seed``.
 
     Parameters
     ----------
@@ -641,13 +643,16 @@ def train_char_model(
         raise ValueError(f"text must be longer than context = {window}, got {len(text)} characters")
     n_steps = as_int(steps, "steps", minimum=0)
     batch = as_positive_int(batch_size, "batch_size")
-    lr = as_non_negative_float(learning_rate, "learning_rate")
+    lr = as_positive_float(learning_rate, "learning_rate")
     generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))
     alphabet = sorted(set(text))
     ids = torch.tensor([alphabet.index(c) for c in text])
     torch.manual_seed(int(seed))
     model = CharLanguageModel(len(alphabet), window)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    # conceptref's Adam equals torch.optim.Adam and avoids the seconds that importing
+    # torch.optim's compiler support costs on first use.
+    optimizer = Adam(lr=lr)
+    params = list(model.parameters())
     losses: list[float] = []
     offsets = torch.arange(window + 1)
     for _ in range(n_steps):
@@ -655,9 +660,11 @@ def train_char_model(
         chunk = ids[starts[:, None] + offsets]  # (B, context + 1)
         logits = model(chunk[:, :-1])  # (B, context, vocab)
         loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), chunk[:, 1:].flatten())
-        optimizer.zero_grad()
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
+        grads = torch.autograd.grad(loss, params)
+        new = optimizer.step([p.detach() for p in params], list(grads))
+        with torch.no_grad():
+            for p, w in zip(params, new, strict=True):
+                p.copy_(torch.from_numpy(w))
         losses.append(float(loss.detach()))
     model.eval()
     if not all(math.isfinite(v) for v in losses):
