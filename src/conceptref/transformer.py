@@ -1,0 +1,791 @@
+"""The transformer's blocks, written out in NumPy.
+
+This module is the reference implementation behind the page :doc:`/concepts/transformer`:
+multi-head attention, the sinusoidal positional encoding, layer normalization, the position-wise
+feed-forward block, and the encoder and decoder layers of Vaswani et al. (2017) in both the
+post-LN (the paper's) and pre-LN arrangement. ``tests/test_transformer.py`` checks them against
+:class:`torch.nn.MultiheadAttention`, :class:`torch.nn.TransformerEncoderLayer` and
+:class:`torch.nn.TransformerDecoderLayer` in float64.
+
+Conventions, as in :mod:`conceptref.attention`:
+
+- weights act on row vectors, ``X @ W`` (PyTorch's :class:`torch.nn.Linear` stores the
+  transpose); :func:`layer_weights` converts a PyTorch layer's parameters;
+- boolean masks mean ``True`` = *this query may attend to this key* (the opposite of
+  :class:`torch.nn.MultiheadAttention`'s ``attn_mask`` and ``key_padding_mask``);
+- a query whose mask allows no key at all receives a zero attention output (before the output
+  projection), as in :func:`torch.nn.functional.scaled_dot_product_attention`, in
+  :class:`torch.nn.MultiheadAttention` called with ``need_weights=False`` and in the transformer
+  layers. (:class:`torch.nn.MultiheadAttention` with its default ``need_weights=True`` returns
+  NaN there instead.)
+
+Tensors are accepted wherever arrays are: they are detached and converted to float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from conceptref._validation import as_bool_array, as_positive_float, as_positive_int, as_real_array
+from conceptref.attention import scaled_dot_product_attention
+
+__all__ = [
+    "decoder_layer",
+    "encoder_layer",
+    "encoder_layer_parameter_count",
+    "feed_forward",
+    "layer_norm",
+    "layer_weights",
+    "multi_head_attention",
+    "sinusoidal_positional_encoding",
+]
+
+ACTIVATIONS = ("relu", "gelu")
+
+
+def _untorch(value: Any) -> Any:
+    """Return a NumPy view of a tensor (detached; floating tensors upcast to float64)."""
+    if isinstance(value, torch.Tensor):
+        tensor = value.detach().cpu()
+        if tensor.is_floating_point():
+            tensor = tensor.to(torch.float64)
+        return tensor.numpy()
+    return value
+
+
+def _real(value: Any, name: str, *, min_ndim: int = 0) -> npt.NDArray[np.float64]:
+    return as_real_array(_untorch(value), name, min_ndim=min_ndim)
+
+
+def _shape(array: npt.NDArray[np.float64], expected: tuple[int, ...], name: str) -> None:
+    if array.shape != expected:
+        raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
+
+
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def multi_head_attention(
+    query: npt.ArrayLike,
+    key: npt.ArrayLike,
+    value: npt.ArrayLike,
+    *,
+    num_heads: int,
+    w_q: npt.ArrayLike,
+    w_k: npt.ArrayLike,
+    w_v: npt.ArrayLike,
+    w_o: npt.ArrayLike,
+    b_q: npt.ArrayLike | None = None,
+    b_k: npt.ArrayLike | None = None,
+    b_v: npt.ArrayLike | None = None,
+    b_o: npt.ArrayLike | None = None,
+    mask: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64]:
+    r"""Multi-head attention (Vaswani et al., 2017, section 3.2.2).
+
+    .. math::
+        \operatorname{MultiHead}(Q, K, V) = \operatorname{Concat}(\text{head}_1, \dots,
+        \text{head}_h)\, W_O + b_O, \qquad
+        \text{head}_i = \operatorname{Attention}(Q W_Q^{(i)}, K W_K^{(i)}, V W_V^{(i)}),
+
+    where :math:`W_Q^{(i)}` is the block of columns :math:`i d_k \dots (i+1) d_k - 1` of
+    :math:`W_Q` and :math:`d_k = d_\text{model} / h`. Splitting one
+    :math:`d_\text{model} \times d_\text{model}` projection into :math:`h` heads of width
+    :math:`d_k` costs the same as one head of width :math:`d_\text{model}`.
+
+    Parameters
+    ----------
+    query
+        Queries of shape ``(..., Lq, d_model)``.
+    key
+        Keys of shape ``(..., Lk, kdim)``; leading dimensions broadcast.
+    value
+        Values of shape ``(..., Lk, vdim)``.
+    num_heads
+        The number of heads :math:`h`; it must divide ``d_model``.
+    w_q, w_k, w_v
+        Input projections of shapes ``(d_model, d_model)``, ``(kdim, d_model)`` and
+        ``(vdim, d_model)``, applied as ``X @ W``.
+    w_o
+        Output projection of shape ``(d_model, d_model)``.
+    b_q, b_k, b_v, b_o
+        Optional biases of shape ``(d_model,)``.
+    mask
+        Optional boolean array broadcastable to ``(..., Lq, Lk)``, shared by all heads, or
+        with a head axis, ``(..., h, Lq, Lk)``; ``True`` means the query may attend to the key.
+        A query row with no allowed key gets a zero output from that head (as in PyTorch's
+        ``scaled_dot_product_attention``), so a fully masked query's result is ``b_o``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape ``(..., Lq, d_model)``.
+
+    Raises
+    ------
+    TypeError
+        If an input is not numeric, ``mask`` is not boolean, or ``num_heads`` is not an integer.
+    ValueError
+        If a shape does not fit the rules above, ``num_heads`` does not divide ``d_model``, an
+        input holds NaN or infinity, or a sequence is empty.
+
+    See Also
+    --------
+    conceptref.attention.scaled_dot_product_attention : one head.
+
+    Examples
+    --------
+    With identity projections and one head, multi-head attention is plain attention:
+
+    >>> import numpy as np
+    >>> from conceptref.transformer import multi_head_attention
+    >>> x = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> eye = np.eye(2)
+    >>> out = multi_head_attention(x, x, x, num_heads=1, w_q=eye, w_k=eye, w_v=eye, w_o=eye)
+    >>> np.round(out, 4).tolist()
+    [[0.6698, 0.3302], [0.3302, 0.6698]]
+    """
+    q_in = _real(query, "query", min_ndim=2)
+    k_in = _real(key, "key", min_ndim=2)
+    v_in = _real(value, "value", min_ndim=2)
+    heads = as_positive_int(num_heads, "num_heads")
+    d_model = q_in.shape[-1]
+    if d_model == 0:
+        raise ValueError(f"query must have at least one feature, got shape {q_in.shape}")
+    if d_model % heads:
+        raise ValueError(f"num_heads = {heads} must divide d_model = {d_model}")
+    if q_in.shape[-2] == 0 or k_in.shape[-2] == 0:
+        raise ValueError(
+            f"query and key must hold at least one position, got shapes {q_in.shape}, {k_in.shape}"
+        )
+    if k_in.shape[-2] != v_in.shape[-2]:
+        raise ValueError(
+            "key and value must hold the same number of positions Lk: "
+            f"key has shape {k_in.shape}, value has shape {v_in.shape}"
+        )
+    try:
+        batch = np.broadcast_shapes(q_in.shape[:-2], k_in.shape[:-2], v_in.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "the leading (batch) dimensions of query, key and value do not broadcast: "
+            f"{q_in.shape}, {k_in.shape}, {v_in.shape}"
+        ) from None
+    wq = _real(w_q, "w_q", min_ndim=2)
+    wk = _real(w_k, "w_k", min_ndim=2)
+    wv = _real(w_v, "w_v", min_ndim=2)
+    wo = _real(w_o, "w_o", min_ndim=2)
+    _shape(wq, (d_model, d_model), "w_q")
+    _shape(wk, (k_in.shape[-1], d_model), "w_k")
+    _shape(wv, (v_in.shape[-1], d_model), "w_v")
+    _shape(wo, (d_model, d_model), "w_o")
+    biases = []
+    for bias, name in ((b_q, "b_q"), (b_k, "b_k"), (b_v, "b_v"), (b_o, "b_o")):
+        if bias is None:
+            biases.append(np.zeros(d_model))
+        else:
+            b = _real(bias, name)
+            _shape(b, (d_model,), name)
+            biases.append(b)
+    lq, lk = q_in.shape[-2], k_in.shape[-2]
+    allowed: npt.NDArray[np.bool_] | None = None
+    dead: npt.NDArray[np.bool_] | None = None
+    if mask is not None:
+        allowed = as_bool_array(_untorch(mask), "mask")
+        target = (*batch, lq, lk)
+        per_head = (*batch, heads, lq, lk)
+        if _broadcasts(allowed.shape, target):
+            allowed = allowed[..., None, :, :]  # (..., 1, Lq, Lk): shared by the heads
+        elif allowed.ndim == len(per_head) and _broadcasts(allowed.shape, per_head):
+            pass  # (..., h, Lq, Lk): one mask per head
+        else:
+            raise ValueError(
+                f"mask of shape {allowed.shape} does not broadcast to (..., Lq, Lk) = {target} "
+                f"(or, with a head axis, to (..., h, Lq, Lk) = {per_head})"
+            )
+        dead = np.logical_not(allowed.any(axis=-1, keepdims=True))  # rows with no key
+        allowed = np.logical_or(allowed, dead)  # give them any key; zeroed below
+
+    d_k = d_model // heads
+
+    def split(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        # (..., L, d_model) -> (..., h, L, d_k)
+        return np.swapaxes(x.reshape(*x.shape[:-1], heads, d_k), -2, -3)
+
+    q = split(q_in @ wq + biases[0])
+    k = split(k_in @ wk + biases[1])
+    v = split(v_in @ wv + biases[2])
+    heads_out = scaled_dot_product_attention(q, k, v, allowed)  # (..., h, Lq, d_k)
+    if dead is not None:
+        heads_out = np.where(dead, 0.0, heads_out)  # a query with no key gets zeros
+    concat = np.swapaxes(heads_out, -2, -3)  # (..., Lq, h, d_k)
+    concat = concat.reshape(*concat.shape[:-2], d_model)  # (..., Lq, d_model)
+    return np.asarray(concat @ wo + biases[3], dtype=np.float64)
+
+
+def sinusoidal_positional_encoding(n_positions: int, d_model: int) -> npt.NDArray[np.float64]:
+    r"""Compute the sinusoidal positional encoding of Vaswani et al. (2017), section 3.5.
+
+    .. math::
+        PE_{(pos,\, 2i)} = \sin\!\left(\frac{pos}{10000^{2i/d_\text{model}}}\right), \qquad
+        PE_{(pos,\, 2i+1)} = \cos\!\left(\frac{pos}{10000^{2i/d_\text{model}}}\right).
+
+    Sines and cosines are interleaved (even columns sine, odd columns cosine), as in the paper;
+    many codebases put all sines first and all cosines after, which is the same matrix with its
+    columns permuted. For an odd ``d_model`` the last column is a sine.
+
+    Parameters
+    ----------
+    n_positions
+        The number of positions (rows), ``pos = 0 … n_positions - 1``.
+    d_model
+        The width of the encoding (columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape ``(n_positions, d_model)`` with entries in ``[-1, 1]``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If an argument is less than 1.
+
+    Examples
+    --------
+    >>> from conceptref.transformer import sinusoidal_positional_encoding
+    >>> pe = sinusoidal_positional_encoding(3, 4)
+    >>> [[round(v, 4) for v in row] for row in pe.tolist()]
+    [[0.0, 1.0, 0.0, 1.0], [0.8415, 0.5403, 0.01, 1.0], [0.9093, -0.4161, 0.02, 0.9998]]
+    """
+    n = as_positive_int(n_positions, "n_positions")
+    d = as_positive_int(d_model, "d_model")
+    position = np.arange(n, dtype=np.float64)[:, None]  # (n, 1)
+    pair = np.arange(d) // 2  # i for column 2i and 2i + 1
+    angle = position / np.power(10000.0, 2.0 * pair / d)  # (n, d)
+    return np.where(np.arange(d) % 2 == 0, np.sin(angle), np.cos(angle))
+
+
+def encoder_layer_parameter_count(
+    d_model: int, num_heads: int, dim_feedforward: int, *, bias: bool = True
+) -> int:
+    r"""Count the parameters of one transformer encoder layer.
+
+    .. math::
+        \underbrace{4 d^2 + 4d}_{\text{attention}}
+        + \underbrace{2 d\, d_\text{ff} + d_\text{ff} + d}_{\text{feed-forward}}
+        + \underbrace{2 \cdot 2d}_{\text{two layer norms}}
+
+    with :math:`d = d_\text{model}`; without biases (``bias=False``, as in
+    :class:`torch.nn.TransformerEncoderLayer`, which then drops the layer norms' biases too) the
+    terms :math:`4d`, :math:`d_\text{ff} + d` and half of the layer norms' :math:`4d` go. The
+    number of heads does not enter: the heads split :math:`W_Q, W_K, W_V` rather than adding to
+    them.
+
+    Parameters
+    ----------
+    d_model
+        The model width :math:`d`.
+    num_heads
+        The number of heads; it must divide ``d_model``.
+    dim_feedforward
+        The inner width :math:`d_\text{ff}` of the feed-forward block.
+    bias
+        Whether the linear maps and layer norms have biases.
+
+    Returns
+    -------
+    int
+        The parameter count; a decoder layer adds one more attention block and one more layer
+        norm.
+
+    Raises
+    ------
+    TypeError
+        If a size is not an integer or ``bias`` is not a bool.
+    ValueError
+        If a size is less than 1 or ``num_heads`` does not divide ``d_model``.
+
+    Examples
+    --------
+    The base model of the paper (:math:`d = 512`, :math:`h = 8`, :math:`d_\text{ff} = 2048`):
+
+    >>> from conceptref.transformer import encoder_layer_parameter_count
+    >>> encoder_layer_parameter_count(512, 8, 2048)
+    3152384
+    """
+    d = as_positive_int(d_model, "d_model")
+    h = as_positive_int(num_heads, "num_heads")
+    d_ff = as_positive_int(dim_feedforward, "dim_feedforward")
+    if not isinstance(bias, bool | np.bool_):
+        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    if d % h:
+        raise ValueError(f"num_heads = {h} must divide d_model = {d}")
+    b = int(bool(bias))
+    attention = 4 * d * d + b * 4 * d
+    feed = 2 * d * d_ff + b * (d_ff + d)
+    norms = 2 * (d + b * d)
+    return attention + feed + norms
+
+
+def layer_norm(
+    x: npt.ArrayLike,
+    weight: npt.ArrayLike | None = None,
+    bias: npt.ArrayLike | None = None,
+    *,
+    eps: float = 1e-5,
+) -> npt.NDArray[np.float64]:
+    r"""Layer normalization over the last axis (Ba et al., 2016).
+
+    .. math:: \operatorname{LN}(x) = \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}}
+              \odot \gamma + \beta,
+
+    with :math:`\mu` and the biased variance :math:`\sigma^2` of the features of one position,
+    as :class:`torch.nn.LayerNorm` computes it.
+
+    Parameters
+    ----------
+    x
+        Array of shape ``(..., d)``.
+    weight, bias
+        Optional gain :math:`\gamma` and shift :math:`\beta` of shape ``(d,)``.
+    eps
+        The :math:`\varepsilon` added to the variance.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the shape of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an input is not numeric.
+    ValueError
+        If a shape does not fit, an input is not finite, or ``eps`` is not positive.
+
+    Examples
+    --------
+    >>> from conceptref.transformer import layer_norm
+    >>> [round(v, 4) for v in layer_norm([1.0, 2.0, 3.0]).tolist()]
+    [-1.2247, 0.0, 1.2247]
+    """
+    a = _real(x, "x", min_ndim=1)
+    d = a.shape[-1]
+    if d == 0:
+        raise ValueError(f"x must have at least one feature, got shape {a.shape}")
+    epsilon = as_positive_float(eps, "eps")
+    mean = a.mean(axis=-1, keepdims=True)
+    var = ((a - mean) ** 2).mean(axis=-1, keepdims=True)
+    out = (a - mean) / np.sqrt(var + epsilon)
+    if weight is not None:
+        w = _real(weight, "weight")
+        _shape(w, (d,), "weight")
+        out = out * w
+    if bias is not None:
+        b = _real(bias, "bias")
+        _shape(b, (d,), "bias")
+        out = out + b
+    return np.asarray(out, dtype=np.float64)
+
+
+def feed_forward(
+    x: npt.ArrayLike,
+    w_1: npt.ArrayLike,
+    b_1: npt.ArrayLike | None,
+    w_2: npt.ArrayLike,
+    b_2: npt.ArrayLike | None,
+    *,
+    activation: str = "relu",
+) -> npt.NDArray[np.float64]:
+    r"""Apply the position-wise feed-forward block, :math:`f(x W_1 + b_1) W_2 + b_2`.
+
+    The same two-layer network is applied to every position separately (section 3.3 of
+    Vaswani et al., 2017, with :math:`f` = ReLU; many later models use GELU).
+
+    Parameters
+    ----------
+    x
+        Array of shape ``(..., d_model)``.
+    w_1, b_1
+        First layer, shapes ``(d_model, d_ff)`` and ``(d_ff,)`` (``b_1`` may be ``None``).
+    w_2, b_2
+        Second layer, shapes ``(d_ff, d_model)`` and ``(d_model,)`` (``b_2`` may be ``None``).
+    activation
+        ``"relu"`` or ``"gelu"`` (the exact, erf-based GELU).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the shape of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an input is not numeric.
+    ValueError
+        If a shape does not fit, an input is not finite, or ``activation`` is unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.transformer import feed_forward
+    >>> x = np.array([[1.0, -1.0]])
+    >>> feed_forward(x, np.eye(2), None, np.ones((2, 2)), None).tolist()
+    [[1.0, 1.0]]
+    """
+    a = _real(x, "x", min_ndim=1)
+    d_model = a.shape[-1]
+    w1 = _real(w_1, "w_1", min_ndim=2)
+    if w1.ndim != 2 or w1.shape[0] != d_model:
+        raise ValueError(f"w_1 must have shape ({d_model}, d_ff), got {w1.shape}")
+    d_ff = w1.shape[1]
+    w2 = _real(w_2, "w_2", min_ndim=2)
+    _shape(w2, (d_ff, d_model), "w_2")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    hidden = a @ w1
+    if b_1 is not None:
+        b1 = _real(b_1, "b_1")
+        _shape(b1, (d_ff,), "b_1")
+        hidden = hidden + b1
+    hidden = _activate(hidden, activation)
+    out = hidden @ w2
+    if b_2 is not None:
+        b2 = _real(b_2, "b_2")
+        _shape(b2, (d_model,), "b_2")
+        out = out + b2
+    return np.asarray(out, dtype=np.float64)
+
+
+def _activate(x: npt.NDArray[np.float64], activation: str) -> npt.NDArray[np.float64]:
+    if activation == "relu":
+        return np.maximum(x, 0.0)
+    erf = np.vectorize(math.erf, otypes=[np.float64])
+    return np.asarray(0.5 * x * (1.0 + erf(x / math.sqrt(2.0))), dtype=np.float64)
+
+
+def layer_weights(layer: torch.nn.Module) -> dict[str, npt.NDArray[np.float64]]:
+    """Return a PyTorch transformer layer's parameters in this module's ``X @ W`` convention.
+
+    Parameters
+    ----------
+    layer
+        A :class:`torch.nn.TransformerEncoderLayer` or :class:`torch.nn.TransformerDecoderLayer`
+        (any dtype; values are converted to float64).
+
+    Returns
+    -------
+    dict
+        Float64 arrays under the names that :func:`encoder_layer` and :func:`decoder_layer`
+        read: ``"self_attn.w_q"`` … ``"self_attn.b_o"``, for a decoder also
+        ``"cross_attn.w_q"`` … ``"cross_attn.b_o"``, ``"linear1.weight"``, ``"linear1.bias"``,
+        ``"linear2.weight"``, ``"linear2.bias"`` and ``"norm1.weight"``, ``"norm1.bias"``, …
+        (a decoder has three norms). Biases are absent when the layer has none.
+
+    Raises
+    ------
+    TypeError
+        If ``layer`` is not one of the two PyTorch layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transformer import layer_weights
+    >>> layer = torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+    >>> weights = layer_weights(layer)
+    >>> weights["self_attn.w_q"].shape, weights["linear1.weight"].shape
+    ((8, 8), (8, 16))
+    """
+    if isinstance(layer, torch.nn.TransformerEncoderLayer):
+        blocks: dict[str, Any] = {"self_attn": layer.self_attn}
+        norms: tuple[str, ...] = ("norm1", "norm2")
+    elif isinstance(layer, torch.nn.TransformerDecoderLayer):
+        blocks = {"self_attn": layer.self_attn, "cross_attn": layer.multihead_attn}
+        norms = ("norm1", "norm2", "norm3")
+    else:
+        raise TypeError(
+            "layer must be a torch.nn.TransformerEncoderLayer or TransformerDecoderLayer, "
+            f"got {type(layer).__name__}"
+        )
+
+    def arr(t: torch.Tensor) -> npt.NDArray[np.float64]:
+        return np.asarray(t.detach().cpu().to(torch.float64).numpy(), dtype=np.float64)
+
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    for prefix, mha in blocks.items():
+        packed: torch.Tensor | None = mha.in_proj_weight  # None when kdim or vdim differ
+        if packed is not None:
+            wq, wk, wv = arr(packed).reshape(3, mha.embed_dim, -1)
+        else:
+            wq, wk, wv = (arr(w) for w in (mha.q_proj_weight, mha.k_proj_weight, mha.v_proj_weight))
+        out |= {f"{prefix}.w_q": wq.T, f"{prefix}.w_k": wk.T, f"{prefix}.w_v": wv.T}
+        out[f"{prefix}.w_o"] = arr(mha.out_proj.weight).T
+        if mha.in_proj_bias is not None:
+            bq, bk, bv = arr(mha.in_proj_bias).reshape(3, mha.embed_dim)
+            out |= {f"{prefix}.b_q": bq, f"{prefix}.b_k": bk, f"{prefix}.b_v": bv}
+        if mha.out_proj.bias is not None:
+            out[f"{prefix}.b_o"] = arr(mha.out_proj.bias)
+    for name in ("linear1", "linear2"):
+        linear = getattr(layer, name)
+        out[f"{name}.weight"] = arr(linear.weight).T
+        if linear.bias is not None:
+            out[f"{name}.bias"] = arr(linear.bias)
+    for name in norms:
+        norm = getattr(layer, name)
+        if norm.weight is not None:
+            out[f"{name}.weight"] = arr(norm.weight)
+        if norm.bias is not None:
+            out[f"{name}.bias"] = arr(norm.bias)
+    return out
+
+
+def _attention_block(
+    weights: Mapping[str, npt.ArrayLike],
+    prefix: str,
+    query: npt.NDArray[np.float64],
+    memory: npt.NDArray[np.float64],
+    num_heads: int,
+    mask: npt.ArrayLike | None,
+) -> npt.NDArray[np.float64]:
+    names = {p: f"{prefix}.{p}" for p in ("w_q", "w_k", "w_v", "w_o")}
+    for name in names.values():
+        if name not in weights:
+            raise ValueError(f"weights has no entry {name!r}")
+    return multi_head_attention(
+        query,
+        memory,
+        memory,
+        num_heads=num_heads,
+        w_q=weights[names["w_q"]],
+        w_k=weights[names["w_k"]],
+        w_v=weights[names["w_v"]],
+        w_o=weights[names["w_o"]],
+        b_q=weights.get(f"{prefix}.b_q"),
+        b_k=weights.get(f"{prefix}.b_k"),
+        b_v=weights.get(f"{prefix}.b_v"),
+        b_o=weights.get(f"{prefix}.b_o"),
+        mask=mask,
+    )
+
+
+def _ff_block(
+    weights: Mapping[str, npt.ArrayLike], x: npt.NDArray[np.float64], activation: str
+) -> npt.NDArray[np.float64]:
+    for name in ("linear1.weight", "linear2.weight"):
+        if name not in weights:
+            raise ValueError(f"weights has no entry {name!r}")
+    return feed_forward(
+        x,
+        weights["linear1.weight"],
+        weights.get("linear1.bias"),
+        weights["linear2.weight"],
+        weights.get("linear2.bias"),
+        activation=activation,
+    )
+
+
+def _norm(
+    weights: Mapping[str, npt.ArrayLike], name: str, x: npt.NDArray[np.float64], eps: float
+) -> npt.NDArray[np.float64]:
+    return layer_norm(x, weights.get(f"{name}.weight"), weights.get(f"{name}.bias"), eps=eps)
+
+
+def _check_layer_options(weights: object, norm_first: object, activation: object) -> None:
+    if not isinstance(weights, Mapping):
+        raise TypeError(
+            f"weights must be a mapping of names to arrays, got {type(weights).__name__}"
+        )
+    if not isinstance(norm_first, bool | np.bool_):
+        raise TypeError(f"norm_first must be a bool, got {type(norm_first).__name__}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+
+
+def encoder_layer(
+    x: npt.ArrayLike,
+    weights: Mapping[str, npt.ArrayLike],
+    *,
+    num_heads: int,
+    norm_first: bool = False,
+    activation: str = "relu",
+    mask: npt.ArrayLike | None = None,
+    eps: float = 1e-5,
+) -> npt.NDArray[np.float64]:
+    r"""One transformer encoder layer: self-attention and a feed-forward block.
+
+    Post-LN (the paper's arrangement, ``norm_first=False``):
+
+    .. math::
+        h = \operatorname{LN}_1(x + \operatorname{MHA}(x)), \qquad
+        y = \operatorname{LN}_2(h + \operatorname{FFN}(h)).
+
+    Pre-LN (``norm_first=True``; Xiong et al., 2020, and most models since):
+
+    .. math::
+        h = x + \operatorname{MHA}(\operatorname{LN}_1(x)), \qquad
+        y = h + \operatorname{FFN}(\operatorname{LN}_2(h)).
+
+    Equal to :class:`torch.nn.TransformerEncoderLayer` in eval mode (dropout off).
+
+    Parameters
+    ----------
+    x
+        Input of shape ``(..., L, d_model)``.
+    weights
+        The parameters, named as :func:`layer_weights` returns them.
+    num_heads
+        The number of attention heads.
+    norm_first
+        ``False`` for post-LN, ``True`` for pre-LN.
+    activation
+        ``"relu"`` or ``"gelu"``.
+    mask
+        Optional boolean self-attention mask broadcastable to ``(..., L, L)``, ``True`` = may
+        attend (combine a padding mask with ``&``).
+    eps
+        The layer norms' :math:`\varepsilon`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the shape of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``weights`` is not a mapping, ``norm_first`` is not a bool, or an array is not numeric.
+    ValueError
+        If a weight is missing or has the wrong shape, or as :func:`multi_head_attention`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from conceptref.transformer import encoder_layer, layer_weights
+    >>> _ = torch.manual_seed(0)
+    >>> layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
+    ...                                          dtype=torch.float64).eval()
+    >>> x = torch.randn(1, 5, 8, dtype=torch.float64)
+    >>> ours = encoder_layer(x, layer_weights(layer), num_heads=2)
+    >>> bool(np.allclose(ours, layer(x).detach().numpy(), rtol=0, atol=1e-12))
+    True
+    """
+    _check_layer_options(weights, norm_first, activation)
+    a = _real(x, "x", min_ndim=2)
+    heads = as_positive_int(num_heads, "num_heads")
+    if norm_first:
+        n = _norm(weights, "norm1", a, eps)
+        a = a + _attention_block(weights, "self_attn", n, n, heads, mask)
+        return a + _ff_block(weights, _norm(weights, "norm2", a, eps), activation)
+    a = _norm(weights, "norm1", a + _attention_block(weights, "self_attn", a, a, heads, mask), eps)
+    return _norm(weights, "norm2", a + _ff_block(weights, a, activation), eps)
+
+
+def decoder_layer(
+    x: npt.ArrayLike,
+    memory: npt.ArrayLike,
+    weights: Mapping[str, npt.ArrayLike],
+    *,
+    num_heads: int,
+    norm_first: bool = False,
+    activation: str = "relu",
+    mask: npt.ArrayLike | None = None,
+    memory_mask: npt.ArrayLike | None = None,
+    eps: float = 1e-5,
+) -> npt.NDArray[np.float64]:
+    r"""One transformer decoder layer: masked self-attention, cross-attention, feed-forward.
+
+    Post-LN (``norm_first=False``), with :math:`m` the encoder's output (the *memory*):
+
+    .. math::
+        h_1 = \operatorname{LN}_1(x + \operatorname{MHA}(x, x)), \quad
+        h_2 = \operatorname{LN}_2(h_1 + \operatorname{MHA}(h_1, m)), \quad
+        y = \operatorname{LN}_3(h_2 + \operatorname{FFN}(h_2)).
+
+    Pre-LN (``norm_first=True``) normalizes each block's input instead, as in
+    :func:`encoder_layer`. Equal to :class:`torch.nn.TransformerDecoderLayer` in eval mode.
+    The queries of the cross-attention come from the decoder, its keys and values from
+    ``memory``.
+
+    Parameters
+    ----------
+    x
+        Decoder input of shape ``(..., L, d_model)``.
+    memory
+        Encoder output of shape ``(..., S, d_model)``.
+    weights
+        The parameters, named as :func:`layer_weights` returns them for a decoder layer.
+    num_heads
+        The number of heads of both attention blocks.
+    norm_first
+        ``False`` for post-LN, ``True`` for pre-LN.
+    activation
+        ``"relu"`` or ``"gelu"``.
+    mask
+        Optional boolean self-attention mask broadcastable to ``(..., L, L)``, usually causal.
+    memory_mask
+        Optional boolean cross-attention mask broadcastable to ``(..., L, S)``, for example to
+        hide the source's padding.
+    eps
+        The layer norms' :math:`\varepsilon`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the shape of ``x``.
+
+    Raises
+    ------
+    TypeError
+        As :func:`encoder_layer`.
+    ValueError
+        As :func:`encoder_layer`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from conceptref.attention import causal_mask
+    >>> from conceptref.transformer import decoder_layer, layer_weights
+    >>> _ = torch.manual_seed(0)
+    >>> layer = torch.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
+    ...                                          dtype=torch.float64).eval()
+    >>> x = torch.randn(1, 4, 8, dtype=torch.float64)
+    >>> memory = torch.randn(1, 6, 8, dtype=torch.float64)
+    >>> ours = decoder_layer(x, memory, layer_weights(layer), num_heads=2, mask=causal_mask(4))
+    >>> blocked = torch.from_numpy(~causal_mask(4))   # PyTorch: True = may not attend
+    >>> theirs = layer(x, memory, tgt_mask=blocked).detach().numpy()
+    >>> bool(np.allclose(ours, theirs, rtol=0, atol=1e-12))
+    True
+    """
+    _check_layer_options(weights, norm_first, activation)
+    a = _real(x, "x", min_ndim=2)
+    m = _real(memory, "memory", min_ndim=2)
+    heads = as_positive_int(num_heads, "num_heads")
+    if norm_first:
+        n = _norm(weights, "norm1", a, eps)
+        a = a + _attention_block(weights, "self_attn", n, n, heads, mask)
+        a = a + _attention_block(
+            weights, "cross_attn", _norm(weights, "norm2", a, eps), m, heads, memory_mask
+        )
+        return a + _ff_block(weights, _norm(weights, "norm3", a, eps), activation)
+    a = _norm(weights, "norm1", a + _attention_block(weights, "self_attn", a, a, heads, mask), eps)
+    a = _norm(
+        weights,
+        "norm2",
+        a + _attention_block(weights, "cross_attn", a, m, heads, memory_mask),
+        eps,
+    )
+    return _norm(weights, "norm3", a + _ff_block(weights, a, activation), eps)

@@ -1,0 +1,477 @@
+"""conceptref.transformer against PyTorch's transformer modules, on generated inputs and bad input."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from transformers.models.marian.modeling_marian import MarianSinusoidalPositionalEmbedding
+
+from conceptref.attention import causal_mask
+from conceptref.transformer import (
+    decoder_layer,
+    encoder_layer,
+    encoder_layer_parameter_count,
+    feed_forward,
+    layer_norm,
+    layer_weights,
+    multi_head_attention,
+    sinusoidal_positional_encoding,
+)
+
+ATOL = 1e-12
+
+# The eval-mode fast path of nn.MultiheadAttention (and of the layers) handles fully masked rows
+# differently from the documented path; the reference is the documented path.
+torch.backends.mha.set_fastpath_enabled(False)
+
+
+def _mask(rng: np.random.Generator, shape: tuple[int, ...], dead_rows: bool) -> np.ndarray:
+    """A random boolean mask (True = may attend); with dead_rows, some rows may allow no key."""
+    mask = rng.random(shape) < 0.6
+    if not dead_rows:
+        keep = rng.integers(0, shape[-1], size=shape[:-1])
+        np.put_along_axis(mask, keep[..., None], True, axis=-1)
+    return mask
+
+
+@st.composite
+def mha_cases(draw):
+    heads = draw(st.integers(1, 3))
+    d_model = heads * draw(st.integers(1, 3))
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    lq, lk = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    kdim = draw(st.sampled_from([d_model, d_model + 1]))
+    vdim = draw(st.sampled_from([d_model, 2]))
+    bias = draw(st.booleans())
+    mask_kind = draw(st.sampled_from(["none", "shared", "batched", "dead rows", "per head"]))
+    scale = draw(st.sampled_from([1.0, 1e-3, 30.0]))  # tiny and saturating scores
+    seed = draw(st.integers(0, 2**16))
+    return heads, d_model, batch, lq, lk, kdim, vdim, bias, mask_kind, scale, seed
+
+
+def torch_mha(heads, d_model, kdim, vdim, bias, seed):
+    torch.manual_seed(seed)
+    return torch.nn.MultiheadAttention(
+        d_model, heads, bias=bias, kdim=kdim, vdim=vdim, batch_first=True, dtype=torch.float64
+    ).eval()
+
+
+def torch_weights(mha: torch.nn.MultiheadAttention) -> dict[str, np.ndarray | None]:
+    e = mha.embed_dim
+    if mha.in_proj_weight is not None:
+        wq, wk, wv = mha.in_proj_weight.detach().numpy().reshape(3, e, e)
+    else:
+        wq, wk, wv = (
+            w.detach().numpy() for w in (mha.q_proj_weight, mha.k_proj_weight, mha.v_proj_weight)
+        )
+    out = {"w_q": wq.T, "w_k": wk.T, "w_v": wv.T, "w_o": mha.out_proj.weight.detach().numpy().T}
+    if mha.in_proj_bias is not None:
+        bq, bk, bv = mha.in_proj_bias.detach().numpy().reshape(3, e)
+        out |= {"b_q": bq, "b_k": bk, "b_v": bv, "b_o": mha.out_proj.bias.detach().numpy()}
+    return out
+
+
+def run_torch_mha(mha, q, k, v, mask, heads):
+    """Run nn.MultiheadAttention on arrays with any leading batch shape, mask True = may attend."""
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    flat = [
+        torch.tensor(np.broadcast_to(a, (*batch, *a.shape[-2:])).reshape(-1, *a.shape[-2:]))
+        for a in (q, k, v)
+    ]
+    n = flat[0].shape[0]
+    attn_mask = None
+    if mask is not None and mask.ndim == len(batch) + 3:  # one mask per head
+        m = np.broadcast_to(mask, (*batch, heads, q.shape[-2], k.shape[-2]))
+        attn_mask = torch.tensor(~m.reshape(n * heads, *mask.shape[-2:]))
+    elif mask is not None:
+        m = np.broadcast_to(mask, (*batch, q.shape[-2], k.shape[-2])).reshape(n, *mask.shape[-2:])
+        attn_mask = torch.tensor(~m).repeat_interleave(heads, dim=0)  # (N * h, Lq, Lk)
+    out, _ = mha(*flat, attn_mask=attn_mask, need_weights=False)
+    return out.detach().numpy().reshape(*batch, q.shape[-2], -1)
+
+
+@given(case=mha_cases())
+def test_multi_head_attention_equals_torch(case):
+    heads, d_model, batch, lq, lk, kdim, vdim, bias, mask_kind, scale, seed = case
+    rng = np.random.default_rng(seed)
+    q = scale * rng.standard_normal((*batch, lq, d_model))
+    k = scale * rng.standard_normal((*batch, lk, kdim))
+    v = rng.standard_normal((*batch, lk, vdim))
+    mask = {
+        "none": None,
+        "shared": _mask(rng, (lq, lk), dead_rows=False),
+        "batched": _mask(rng, (*batch, lq, lk), dead_rows=False),
+        "dead rows": _mask(rng, (*batch, lq, lk), dead_rows=True),
+        "per head": _mask(rng, (*batch, heads, lq, lk), dead_rows=True),
+    }[mask_kind]
+    mha = torch_mha(heads, d_model, kdim, vdim, bias, seed)
+    with torch.no_grad():
+        for p in mha.parameters():  # nonzero biases, so that every bias is exercised
+            p.normal_()
+    ours = multi_head_attention(q, k, v, num_heads=heads, mask=mask, **torch_weights(mha))
+    theirs = run_torch_mha(mha, q, k, v, mask, heads)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=ATOL * max(1.0, scale**2))
+
+
+def test_fully_masked_query_gets_the_output_bias():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    w = {name: rng.standard_normal((4, 4)) for name in ("w_q", "w_k", "w_v", "w_o")}
+    b_o = rng.standard_normal(4)
+    mask = np.ones((3, 3), dtype=bool)
+    mask[1] = False
+    out = multi_head_attention(x, x, x, num_heads=2, mask=mask, b_o=b_o, **w)
+    np.testing.assert_array_equal(out[1], b_o)
+    assert np.isfinite(out).all()
+
+
+def test_heads_are_column_blocks_of_the_projections():
+    """Head i uses columns i*d_k ... (i+1)*d_k of W_Q, W_K, W_V, and rows of W_O."""
+    from conceptref.attention import scaled_dot_product_attention
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 6))
+    w = {name: rng.standard_normal((6, 6)) for name in ("w_q", "w_k", "w_v", "w_o")}
+    heads = [
+        scaled_dot_product_attention(x @ w["w_q"][:, s], x @ w["w_k"][:, s], x @ w["w_v"][:, s])
+        for s in (slice(0, 2), slice(2, 4), slice(4, 6))
+    ]
+    expected = np.concatenate(heads, axis=-1) @ w["w_o"]
+    np.testing.assert_allclose(multi_head_attention(x, x, x, num_heads=3, **w), expected, atol=ATOL)
+
+
+def test_tensor_inputs_are_accepted():
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, requires_grad=True)
+    w = torch.randn(4, 4, dtype=torch.bfloat16)
+    out = multi_head_attention(x, x, x, num_heads=2, w_q=w, w_k=w, w_v=w, w_o=w)
+    expected = multi_head_attention(
+        x.detach().double().numpy(),
+        x.detach().double().numpy(),
+        x.detach().double().numpy(),
+        num_heads=2,
+        w_q=w.double().numpy(),
+        w_k=w.double().numpy(),
+        w_v=w.double().numpy(),
+        w_o=w.double().numpy(),
+    )
+    np.testing.assert_array_equal(out, expected)
+    half = multi_head_attention(
+        x.half(), x.half(), x.half(), num_heads=1, w_q=w, w_k=w, w_v=w, w_o=w
+    )
+    assert half.dtype == np.float64
+
+
+# ---------------------------------------------------------------- positional encoding
+
+
+@given(n=st.integers(1, 12), d=st.integers(1, 12))
+def test_sinusoidal_encoding_matches_the_formula_and_marian(n, d):
+    pe = sinusoidal_positional_encoding(n, d)
+    assert pe.shape == (n, d)
+    for pos in range(n):
+        for j in range(d):
+            angle = pos / 10000 ** (2 * (j // 2) / d)
+            expected = math.sin(angle) if j % 2 == 0 else math.cos(angle)
+            assert pe[pos, j] == pytest.approx(expected, abs=1e-12)
+    # Marian (transformers) puts the sines first and the cosines after: a column permutation.
+    marian = MarianSinusoidalPositionalEmbedding(n, d).create_weight().numpy()
+    order = np.concatenate([np.arange(0, d, 2), np.arange(1, d, 2)])
+    np.testing.assert_allclose(pe[:, order], marian, atol=1e-6)
+
+
+def test_sinusoidal_relative_positions_are_rotations():
+    """PE(pos + k) is a fixed linear (rotation) map of PE(pos) for each pair of columns."""
+    pe = sinusoidal_positional_encoding(20, 8)
+    k = 3
+    for i in range(4):
+        omega = 1 / 10000 ** (2 * i / 8)
+        c, s = math.cos(k * omega), math.sin(k * omega)
+        rotation = np.array([[c, -s], [s, c]])
+        np.testing.assert_allclose(pe[k:, 2 * i : 2 * i + 2], pe[:-k, 2 * i : 2 * i + 2] @ rotation)
+
+
+# ---------------------------------------------------------------- parameter count
+
+
+@given(
+    heads=st.integers(1, 4),
+    dk=st.integers(1, 4),
+    d_ff=st.integers(1, 20),
+    bias=st.booleans(),
+)
+def test_parameter_count_equals_torch(heads, dk, d_ff, bias):
+    d_model = heads * dk
+    layer = torch.nn.TransformerEncoderLayer(d_model, heads, d_ff, bias=bias, batch_first=True)
+    expected = sum(p.numel() for p in layer.parameters())
+    assert encoder_layer_parameter_count(d_model, heads, d_ff, bias=bias) == expected
+
+
+@pytest.mark.parametrize("heads", [1, 2, 4, 8])
+def test_multi_head_costs_the_same_as_one_head(heads):
+    """FLOPs counted by PyTorch: 2 x (4 n d^2 + 2 n^2 d), whatever the number of heads."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    n, d = 10, 64
+    x = torch.randn(1, n, d)
+    layer = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+    with FlopCounterMode(display=False) as counter:
+        layer(x, x, x, need_weights=True)  # this path runs its attention as counted bmm calls
+    assert counter.get_total_flops() == 2 * (4 * n * d * d + 2 * n * n * d)
+
+
+def test_base_model_feed_forward_holds_two_thirds():
+    total = encoder_layer_parameter_count(512, 8, 2048)
+    feed_forward_params = 2 * 512 * 2048 + 2048 + 512
+    assert total == 3_152_384
+    assert 0.66 < feed_forward_params / total < 0.67
+
+
+# ---------------------------------------------------------------- layers
+
+
+@st.composite
+def layer_cases(draw):
+    heads = draw(st.integers(1, 3))
+    d_model = heads * draw(st.integers(1, 3))
+    return {
+        "heads": heads,
+        "d_model": d_model,
+        "d_ff": draw(st.integers(1, 6)),
+        "batch": draw(st.integers(1, 3)),
+        "length": draw(st.integers(1, 4)),
+        "source": draw(st.integers(1, 4)),
+        "norm_first": draw(st.booleans()),
+        "activation": draw(st.sampled_from(["relu", "gelu"])),
+        "bias": draw(st.booleans()),
+        "eps": draw(st.sampled_from([1e-5, 1e-6, 0.1])),
+        "mask": draw(st.sampled_from(["none", "causal", "random", "dead rows"])),
+        "seed": draw(st.integers(0, 2**16)),
+    }
+
+
+def _randomize(layer: torch.nn.Module) -> None:
+    with torch.no_grad():
+        for p in layer.parameters():  # layer norms and biases away from their 1 / 0 defaults
+            p.normal_()
+
+
+def _layer_mask(case, rng, rows, cols):
+    kind = case["mask"]
+    if kind == "none":
+        return None
+    if kind == "causal":
+        return np.tril(np.ones((rows, cols), dtype=bool))
+    return _mask(rng, (case["batch"], rows, cols), dead_rows=kind == "dead rows")
+
+
+def _torch_mask(mask, case):
+    if mask is None:
+        return None
+    m = torch.from_numpy(~mask)  # PyTorch: True = may not attend
+    return m if m.ndim == 2 else m.repeat_interleave(case["heads"], dim=0)
+
+
+def _torch_layer(cls, case):
+    """A PyTorch encoder or decoder layer for a case, in eval mode, with randomized weights."""
+    torch.manual_seed(case["seed"])
+    layer = cls(
+        case["d_model"],
+        case["heads"],
+        case["d_ff"],
+        dropout=0.0,
+        activation=case["activation"],
+        layer_norm_eps=case["eps"],
+        batch_first=True,
+        norm_first=case["norm_first"],
+        bias=case["bias"],
+        dtype=torch.float64,
+    ).eval()
+    _randomize(layer)
+    return layer
+
+
+@given(case=layer_cases())
+def test_encoder_layer_equals_torch(case):
+    layer = _torch_layer(torch.nn.TransformerEncoderLayer, case)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["batch"], case["length"], case["d_model"]))
+    mask = _layer_mask(case, rng, case["length"], case["length"])
+    ours = encoder_layer(
+        x,
+        layer_weights(layer),
+        num_heads=case["heads"],
+        norm_first=case["norm_first"],
+        activation=case["activation"],
+        mask=mask,
+        eps=case["eps"],
+    )
+    with torch.no_grad():
+        theirs = layer(torch.from_numpy(x), src_mask=_torch_mask(mask, case)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-11)
+
+
+@given(case=layer_cases())
+def test_decoder_layer_equals_torch(case):
+    layer = _torch_layer(torch.nn.TransformerDecoderLayer, case)
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["batch"], case["length"], case["d_model"]))
+    memory = rng.standard_normal((case["batch"], case["source"], case["d_model"]))
+    mask = _layer_mask(case, rng, case["length"], case["length"])
+    memory_mask = None
+    if case["mask"] != "none":
+        memory_mask = _mask(rng, (case["batch"], case["length"], case["source"]), dead_rows=False)
+    ours = decoder_layer(
+        x,
+        memory,
+        layer_weights(layer),
+        num_heads=case["heads"],
+        norm_first=case["norm_first"],
+        activation=case["activation"],
+        mask=mask,
+        memory_mask=memory_mask,
+        eps=case["eps"],
+    )
+    with torch.no_grad():
+        theirs = layer(
+            torch.from_numpy(x),
+            torch.from_numpy(memory),
+            tgt_mask=_torch_mask(mask, case),
+            memory_mask=_torch_mask(memory_mask, case),
+        ).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-11)
+
+
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    eps=st.sampled_from([1e-5, 1e-12, 1.0]),
+    seed=st.integers(0, 2**16),
+    scale=st.sampled_from([0.0, 1e-4, 1.0, 1e4]),
+)
+def test_layer_norm_equals_torch(shape, eps, seed, scale):
+    rng = np.random.default_rng(seed)
+    x = scale * rng.standard_normal(shape)
+    w, b = rng.standard_normal(shape[-1]), rng.standard_normal(shape[-1])
+    expected = torch.nn.functional.layer_norm(
+        torch.from_numpy(x), (shape[-1],), torch.from_numpy(w), torch.from_numpy(b), eps
+    ).numpy()
+    np.testing.assert_allclose(layer_norm(x, w, b, eps=eps), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_causal_decoder_layer_uses_no_future_token():
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerDecoderLayer(8, 2, 16, batch_first=True, dtype=torch.float64)
+    weights = layer_weights(layer)
+    rng = np.random.default_rng(0)
+    x, memory = rng.standard_normal((6, 8)), rng.standard_normal((3, 8))
+    changed = x.copy()
+    changed[4] += 1.0
+    a = decoder_layer(x, memory, weights, num_heads=2, mask=causal_mask(6))
+    b = decoder_layer(changed, memory, weights, num_heads=2, mask=causal_mask(6))
+    np.testing.assert_array_equal(a[:4], b[:4])
+    assert not np.allclose(a[4:], b[4:])
+
+
+# ---------------------------------------------------------------- bad input
+
+EYE = np.eye(4)
+X = np.ones((3, 4))
+GOOD = {"w_q": EYE, "w_k": EYE, "w_v": EYE, "w_o": EYE}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "fragment"),
+    [
+        ({"num_heads": 3}, ValueError, "num_heads = 3 must divide d_model = 4"),
+        ({"num_heads": 0}, ValueError, "num_heads must be at least 1"),
+        ({"num_heads": 2.0}, TypeError, "num_heads must be an integer"),
+        ({"w_q": np.eye(3)}, ValueError, "w_q must have shape (4, 4)"),
+        ({"w_o": np.ones((4, 2))}, ValueError, "w_o must have shape (4, 4)"),
+        ({"b_q": np.ones(3)}, ValueError, "b_q must have shape (4,)"),
+        ({"w_k": np.full((4, 4), np.nan)}, ValueError, "w_k must be finite"),
+        ({"mask": np.ones((3, 3))}, TypeError, "mask must be a boolean array"),
+        ({"mask": np.ones((2, 3, 2), dtype=bool)}, ValueError, "does not broadcast to"),
+        ({"query": np.ones(4)}, ValueError, "query must have at least 2 dimensions"),
+        ({"query": np.ones((0, 4))}, ValueError, "at least one position"),
+        ({"value": np.ones((2, 4))}, ValueError, "the same number of positions Lk"),
+        ({"key": np.ones((2, 3, 4)), "value": np.ones((3, 3, 4))}, ValueError, "do not broadcast"),
+        ({"query": np.array([["a"] * 4] * 3)}, TypeError, "query must be an array of real"),
+    ],
+)
+def test_multi_head_attention_rejects(kwargs, error, fragment):
+    args = {"query": X, "key": X, "value": X, "num_heads": 2, **GOOD, **kwargs}
+    with pytest.raises(error, match=re.escape(fragment)):
+        multi_head_attention(**args)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "fragment"),
+    [
+        ((0, 4), ValueError, "n_positions must be at least 1"),
+        ((3, 0), ValueError, "d_model must be at least 1"),
+        ((3.0, 4), TypeError, "n_positions must be an integer"),
+        ((3, True), TypeError, "d_model must be an integer"),
+    ],
+)
+def test_sinusoidal_rejects(args, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        sinusoidal_positional_encoding(*args)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "fragment"),
+    [
+        ((6, 4, 8), {}, ValueError, "num_heads = 4 must divide d_model = 6"),
+        ((0, 1, 8), {}, ValueError, "d_model must be at least 1"),
+        ((4, 1, 0), {}, ValueError, "dim_feedforward must be at least 1"),
+        ((4, 1, 8), {"bias": 1}, TypeError, "bias must be a bool"),
+        ((4.0, 1, 8), {}, TypeError, "d_model must be an integer"),
+    ],
+)
+def test_parameter_count_rejects(args, kwargs, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        encoder_layer_parameter_count(*args, **kwargs)
+
+
+def test_layers_reject_bad_weights_and_options():
+    layer = torch.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True, dtype=torch.float64)
+    weights = layer_weights(layer)
+    with pytest.raises(ValueError, match=re.escape("weights has no entry 'linear1.weight'")):
+        encoder_layer(X, {k: v for k, v in weights.items() if k != "linear1.weight"}, num_heads=2)
+    with pytest.raises(ValueError, match=re.escape("weights has no entry 'self_attn.w_q'")):
+        encoder_layer(X, {}, num_heads=2)
+    with pytest.raises(TypeError, match="weights must be a mapping"):
+        encoder_layer(X, [1, 2], num_heads=2)
+    with pytest.raises(TypeError, match="norm_first must be a bool"):
+        encoder_layer(X, weights, num_heads=2, norm_first="yes")
+    with pytest.raises(ValueError, match="activation must be one of"):
+        encoder_layer(X, weights, num_heads=2, activation="tanh")
+    with pytest.raises(ValueError, match=re.escape("w_q must have shape (3, 3)")):
+        encoder_layer(np.ones((2, 3)), weights, num_heads=1)
+    with pytest.raises(ValueError, match="eps must be a finite number greater than 0"):
+        encoder_layer(X, weights, num_heads=2, eps=0.0)
+    with pytest.raises(
+        TypeError, match=re.escape("layer must be a torch.nn.TransformerEncoderLayer")
+    ):
+        layer_weights(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="memory must have at least 2 dimensions"):
+        decoder_layer(X, np.ones(4), weights, num_heads=2)
+
+
+def test_feed_forward_and_layer_norm_reject():
+    with pytest.raises(ValueError, match=re.escape("w_1 must have shape (2, d_ff)")):
+        feed_forward(np.ones((1, 2)), np.ones((3, 4)), None, np.ones((4, 2)), None)
+    with pytest.raises(ValueError, match=re.escape("w_2 must have shape (4, 2)")):
+        feed_forward(np.ones((1, 2)), np.ones((2, 4)), None, np.ones((2, 4)), None)
+    with pytest.raises(ValueError, match=re.escape("b_1 must have shape (4,)")):
+        feed_forward(np.ones((1, 2)), np.ones((2, 4)), np.ones(2), np.ones((4, 2)), None)
+    with pytest.raises(ValueError, match=re.escape("weight must have shape (3,)")):
+        layer_norm(np.ones((2, 3)), np.ones(2))
+    with pytest.raises(ValueError, match="x must have at least one feature"):
+        layer_norm(np.ones((2, 0)))
