@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from pytorch_metric_learning.losses import NTXentLoss, SelfSupervisedLoss
@@ -96,6 +96,9 @@ def test_info_nce_equals_pml_self_supervised_loss_and_cross_entropy(pair, temper
 
 @given(pair=view_pairs(), temperature=st.floats(0.05, 5.0))
 def test_gradients_equal_pml(pair, temperature):
+    # The gradient of u / |u| grows like 1 / |u|: near-zero rows amplify rounding (1e-16 / 1e-8)
+    # into differences that say nothing about the loss, so they are left to the value tests.
+    assume(all(bool((z.norm(dim=1) > 1e-3).all()) for z in pair))
     a1, a2 = (z.clone().requires_grad_(True) for z in pair)
     b1, b2 = (z.clone().requires_grad_(True) for z in pair)
     ours = torch.autograd.grad(nt_xent_loss(a1, a2, temperature), (a1, a2), allow_unused=True)

@@ -134,8 +134,8 @@ def nt_xent_loss(z1: TensorLike, z2: TensorLike, temperature: float = 0.07) -> t
         Embeddings of the two views, each of shape ``(N, d)``: tensors of any real dtype
         (``requires_grad`` is kept, so the loss can be minimized), NumPy arrays or lists.
     temperature
-        :math:`\tau > 0`. The default, 0.07, is pytorch-metric-learning's; SimCLR reports 0.1 to
-        0.5 depending on the batch size.
+        :math:`\tau > 0`. The default, 0.07, is pytorch-metric-learning's; SimCLR tunes it
+        together with the batch size.
 
     Returns
     -------
