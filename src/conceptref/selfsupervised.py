@@ -215,11 +215,8 @@ def info_nce_loss(query: TensorLike, key: TensorLike, temperature: float = 0.07)
 
     Raises
     ------
-    TypeError
-        If an input holds booleans or complex numbers, or ``temperature`` is not a real number.
-    ValueError
-        If an input is not two-dimensional or has an empty axis, the shapes differ, an input
-        holds NaN or infinity, or ``temperature`` is not a finite number greater than 0.
+    TypeError, ValueError
+        On the same bad input as :func:`nt_xent_loss` (with ``query`` and ``key`` named).
 
     References
     ----------
