@@ -262,7 +262,7 @@ def harmonic_mean(acc_seen: float, acc_unseen: float) -> float:
     Examples
     --------
     >>> from conceptref.zeroshot import harmonic_mean
-    >>> harmonic_mean(0.9, 0.1)   # the arithmetic mean would say 0.5
+    >>> round(harmonic_mean(0.9, 0.1), 4)   # the arithmetic mean would say 0.5
     0.18
     >>> harmonic_mean(1.0, 0.0)
     0.0
