@@ -9,7 +9,7 @@ description.
 * :func:`cosine_scores` and :func:`zero_shot_predict` score and classify inputs against class
   embeddings by cosine similarity;
 * :func:`per_class_accuracy` and :func:`harmonic_mean` are the evaluation protocol of Xian et
-  al. (2018): accuracy averaged over classes, on seen and on unseen classes separately, and the
+  al. (2019): accuracy averaged over classes, on seen and on unseen classes separately, and the
   harmonic mean :math:`H` of the two;
 * :func:`calibrated_stacking` is the correction of Chao et al. (2016) for the bias towards seen
   classes in the generalized setting;
@@ -167,7 +167,7 @@ def per_class_accuracy(
     classes of :math:`\mathcal Y` that occur in ``y_true``. Predictions may name any class,
     including classes outside :math:`\mathcal Y` (in the generalized setting an unseen sample
     predicted as a seen class is simply wrong). Averaging over classes instead of samples
-    keeps a frequent class from dominating the score (Xian et al., 2018).
+    keeps a frequent class from dominating the score (Xian et al., 2019).
 
     This equals scikit-learn's ``balanced_accuracy_score(y_true[m], y_pred[m])`` with
     ``m = np.isin(y_true, classes)``, which warns "y_pred contains classes not in y_true"
@@ -234,7 +234,7 @@ def per_class_accuracy(
 
 
 def harmonic_mean(acc_seen: float, acc_unseen: float) -> float:
-    r"""Harmonic mean of the seen-class and unseen-class accuracies (Xian et al., 2018).
+    r"""Harmonic mean of the seen-class and unseen-class accuracies (Xian et al., 2019).
 
     .. math:: H = \frac{2\, \mathrm{acc}_s\, \mathrm{acc}_u}{\mathrm{acc}_s + \mathrm{acc}_u},
               \qquad H = 0 \text{ when } \mathrm{acc}_s = 0 \text{ or } \mathrm{acc}_u = 0.
