@@ -489,7 +489,16 @@ def _newton_logistic(
         size = k * (d + 1)
         hessian = np.einsum("iab,ij,il->ajbl", curvature, design, design).reshape(size, size) / n
         hessian += np.diag(lam * mask.reshape(-1))
-        step = np.linalg.lstsq(hessian, gradient.reshape(-1), rcond=None)[0].reshape(k, d + 1)
+        # With several classes, adding one constant to every intercept changes nothing, so the
+        # Hessian is singular along that direction (where the gradient is 0); a tiny ridge
+        # keeps the linear solve well posed without moving the minimum.
+        hessian += np.eye(size) * (1e-10 * np.trace(hessian) / size)
+        # torch's solver follows torch.set_num_threads, NumPy's BLAS may start many threads
+        step = (
+            torch.linalg.solve(torch.from_numpy(hessian), torch.from_numpy(gradient.reshape(-1)))
+            .numpy()
+            .reshape(k, d + 1)
+        )
         slope = float(np.sum(gradient * step))
         t = 1.0
         while True:  # Armijo backtracking; the objective is convex, so a short step decreases it
