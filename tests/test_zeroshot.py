@@ -56,6 +56,13 @@ def test_zero_shot_predict_is_one_nearest_neighbour_with_cosine(pair):
     assert_array_equal(zero_shot_predict(embeddings, classes), knn_oracle(embeddings, classes))
 
 
+@given(embedding_pairs())
+def test_zero_shot_predict_in_float32_like_sklearn(pair):
+    embeddings, classes = (a.astype(np.float32) for a in pair)
+    assume(np.isfinite(embeddings).all() and np.isfinite(classes).all())
+    assert_array_equal(zero_shot_predict(embeddings, classes), knn_oracle(embeddings, classes))
+
+
 @given(embedding_pairs(), st.randoms(use_true_random=False))
 def test_zero_shot_predict_with_any_labels(pair, random):
     embeddings, classes = pair

@@ -110,9 +110,10 @@ def zero_shot_predict(
     ``KNeighborsClassifier(n_neighbors=1, metric="cosine").fit(class_embeddings,
     np.arange(k)).predict(embeddings)``. The distance is computed the way scikit-learn
     computes it (rows scaled to unit norm, a row of norm below :math:`10\epsilon` left as it
-    is, :math:`1 - s` clipped to ``[0, 2]``) and the nearest class is selected with the same
-    call (NumPy's ``argpartition``), so the two agree on exact ties and zero vectors too. A
-    zero input is at distance 1 from every class: all classes tie. Ties are broken as
+    is, :math:`1 - s` clipped to ``[0, 2]``; in float32 when both arguments are float32 NumPy
+    arrays, as scikit-learn does, in float64 otherwise) and the nearest class is selected with
+    the same call (NumPy's ``argpartition``), so the two agree on exact ties and zero vectors
+    too. A zero input is at distance 1 from every class: all classes tie. Ties are broken as
     ``argpartition`` breaks them, which is not always the lowest index; break them yourself
     with ``cosine_scores(...).argmax(axis=1)`` if you need that rule.
 
@@ -148,6 +149,10 @@ def zero_shot_predict(
     [0, 1, 1]
     """
     inputs, classes = _as_pair(embeddings, class_embeddings)
+    if _is_float32(embeddings) and _is_float32(class_embeddings):
+        # scikit-learn computes in float32 when both arrays are float32; so do we, to agree
+        # on near ties (the float32 values are exactly representable, so nothing is lost)
+        inputs, classes = inputs.astype(np.float32), classes.astype(np.float32)
     similarity = _normalize(inputs, "embeddings") @ _normalize(classes, "class_embeddings").T
     distance = np.clip(1.0 - similarity, 0.0, 2.0)  # scikit-learn's cosine_distances
     # The same selection scikit-learn's brute-force neighbour search makes for one neighbour,
@@ -516,7 +521,8 @@ def ridge_fit(
     return coef, t_mean - x_mean @ coef
 
 
-_TINY_NORM = 10 * np.finfo(np.float64).eps
+def _is_float32(value: object) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype == np.float32
 
 
 def _normalize(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.float64]:
@@ -529,7 +535,7 @@ def _normalize(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.flo
         )
     # scikit-learn's rule (``_handle_zeros_in_scale``): a norm below 10 machine epsilons is
     # not divided by, so a (nearly) zero row keeps its tiny entries and scores about 0.
-    norms[norms < _TINY_NORM] = 1.0
+    norms[norms < 10 * np.finfo(matrix.dtype).eps] = 1.0
     normalized: npt.NDArray[np.float64] = matrix / norms[:, None]
     return normalized
 
