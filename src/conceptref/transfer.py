@@ -543,7 +543,7 @@ def make_transfer_tasks(
     *,
     n_features: int = 10,
     n_hidden: int = 6,
-    n_source: int = 2000,
+    n_source: int = 1000,
     n_target: int = 500,
     n_test: int = 2000,
 ) -> TransferTasks:
@@ -583,7 +583,7 @@ def make_transfer_tasks(
     >>> from conceptref.transfer import make_transfer_tasks
     >>> tasks = make_transfer_tasks(0)
     >>> tasks.x_source.shape, sorted(set(tasks.y_target.tolist()))
-    ((2000, 10), [0, 1, 2, 3])
+    ((1000, 10), [0, 1, 2, 3])
     """
     rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
     d = as_positive_int(n_features, "n_features")
