@@ -509,7 +509,10 @@ def _newton_logistic(
             t *= 0.5
         if new_value >= value and t < 1e-10:
             break
+        converged = np.abs(gradient).max() < 1e-8 and value - new_value <= 1e-15 * abs(value)
         theta, value = candidate, new_value
+        if converged:  # at rounding level: Newton's last step only polished the last digits
+            break
     return theta
 
 
