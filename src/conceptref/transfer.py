@@ -1,0 +1,756 @@
+"""Transfer learning in PyTorch: freezing, heads, per-group learning rates and linear probes.
+
+This module is the reference implementation behind the page :doc:`/concepts/transfer-learning`.
+The page separates the regimes of reusing a pre-trained network on a new (target) task:
+
+* *linear probing* (feature extraction): the pre-trained backbone is frozen and only a new
+  linear head is trained; :func:`freeze` freezes parameters *and* BatchNorm's running
+  statistics, and :func:`linear_probe` fits the head as a multinomial logistic regression;
+* *fine-tuning*: the pre-trained weights are updated too, usually with a smaller learning rate
+  than the new head; :func:`parameter_groups` builds the optimizer's per-group learning rates;
+* :func:`replace_head` swaps the task-specific last layer and :func:`count_parameters` counts
+  what will be trained.
+
+:func:`make_transfer_tasks`, :func:`train_classifier` and :func:`accuracy` make and run the
+page's synthetic source and target tasks.
+
+``tests/test_transfer.py`` checks :func:`linear_probe` against scikit-learn's
+``LogisticRegression`` (same objective: L2 penalty on the weights with strength ``1 / C``, the
+intercept not penalized, fitted with L-BFGS), :func:`count_parameters` and
+:func:`parameter_groups` against what PyTorch's optimizers actually update, and :func:`freeze`
+against BatchNorm's running statistics in train mode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from torch import nn
+
+from conceptref._validation import (
+    as_int,
+    as_non_negative_float,
+    as_positive_float,
+    as_positive_int,
+    as_real_array,
+)
+
+__all__ = [
+    "LinearProbe",
+    "TransferTasks",
+    "accuracy",
+    "count_parameters",
+    "freeze",
+    "linear_probe",
+    "make_transfer_tasks",
+    "parameter_groups",
+    "replace_head",
+    "train_classifier",
+    "unfreeze",
+]
+
+_BATCHNORM = nn.modules.batchnorm._BatchNorm
+_HOOK = "_conceptref_frozen_statistics"
+
+
+def freeze(module: nn.Module, *, batchnorm_statistics: bool = True) -> nn.Module:
+    """Stop training a module: no gradients for its parameters, fixed BatchNorm statistics.
+
+    ``requires_grad = False`` alone stops the optimizer from changing the *parameters*, but a
+    BatchNorm layer in train mode still normalizes with the statistics of the current batch and
+    still overwrites its ``running_mean`` and ``running_var`` on every forward pass: the
+    "frozen" backbone changes anyway. With ``batchnorm_statistics=True`` (the default) every
+    BatchNorm layer inside ``module`` is kept in eval mode, even after a later
+    ``model.train()``, so it normalizes with its stored statistics and never updates them.
+    :func:`unfreeze` undoes both.
+
+    Parameters
+    ----------
+    module
+        The module to freeze, in place (for example a pre-trained backbone).
+    batchnorm_statistics
+        Also fix the running statistics of the BatchNorm layers (default ``True``).
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is not a ``torch.nn.Module`` or ``batchnorm_statistics`` not a bool.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transfer import freeze
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    >>> _ = freeze(net).train()          # train mode for the model around it
+    >>> _ = net(torch.randn(8, 3))
+    >>> net[1].running_mean.abs().max().item()   # the statistics did not move
+    0.0
+    """
+    _check_module(module, "module")
+    if not isinstance(batchnorm_statistics, bool):
+        raise TypeError("batchnorm_statistics must be a bool")
+    for parameter in module.parameters():
+        parameter.requires_grad_(False)
+    if batchnorm_statistics:
+        for layer in module.modules():
+            if isinstance(layer, _BATCHNORM) and not hasattr(layer, _HOOK):
+                layer.eval()
+                handle = layer.register_forward_pre_hook(_stay_in_eval)
+                setattr(layer, _HOOK, handle)
+    return module
+
+
+def unfreeze(module: nn.Module) -> nn.Module:
+    """Undo :func:`freeze`: parameters get gradients, BatchNorm follows ``train()`` again.
+
+    BatchNorm layers that :func:`freeze` kept in eval mode are released and take the mode of
+    ``module`` (call ``module.train()`` to update their statistics again).
+
+    Parameters
+    ----------
+    module
+        The module to unfreeze, in place.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is not a ``torch.nn.Module``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transfer import count_parameters, freeze, unfreeze
+    >>> net = torch.nn.Linear(3, 2)
+    >>> count_parameters(freeze(net)), count_parameters(unfreeze(net))
+    (0, 8)
+    """
+    _check_module(module, "module")
+    for parameter in module.parameters():
+        parameter.requires_grad_(True)
+    for layer in module.modules():
+        handle = getattr(layer, _HOOK, None)
+        if handle is not None:
+            handle.remove()
+            delattr(layer, _HOOK)
+            layer.train(module.training)
+    return module
+
+
+def _stay_in_eval(layer: nn.Module, inputs: Any) -> None:
+    layer.training = False
+
+
+def count_parameters(module: nn.Module, *, trainable: bool = True) -> int:
+    """Count the scalar parameters of a module (each shared tensor once).
+
+    Parameters
+    ----------
+    module
+        Any ``torch.nn.Module``.
+    trainable
+        Count only the parameters with ``requires_grad`` (default), or all of them.
+
+    Returns
+    -------
+    int
+        The number of scalars.
+
+    Raises
+    ------
+    TypeError
+        If ``module`` is not a ``torch.nn.Module`` or ``trainable`` not a bool.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transfer import count_parameters
+    >>> count_parameters(torch.nn.Linear(10, 3))   # 10 * 3 weights + 3 biases
+    33
+    """
+    _check_module(module, "module")
+    if not isinstance(trainable, bool):
+        raise TypeError("trainable must be a bool")
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
+
+
+def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Module:
+    """Replace the submodule called ``name`` (the task head) and return the old one.
+
+    Parameters
+    ----------
+    model
+        The network, changed in place.
+    name
+        Dotted name of the submodule, as in ``model.named_modules()`` (``"fc"``, ``"2"``,
+        ``"classifier.1"``).
+    head
+        The new module, or a number of outputs: then a new ``torch.nn.Linear`` with the old
+        head's ``in_features``, dtype and device (the old head must be a ``Linear``).
+
+    Returns
+    -------
+    torch.nn.Module
+        The module that was replaced.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` or ``head`` has the wrong type, or ``head`` is an integer but the old head
+        is not a ``Linear``.
+    ValueError
+        If ``model`` has no submodule ``name``, or ``head`` is an integer below 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transfer import replace_head
+    >>> net = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 10))
+    >>> replace_head(net, "2", 3)
+    Linear(in_features=8, out_features=10, bias=True)
+    >>> net[2]
+    Linear(in_features=8, out_features=3, bias=True)
+    """
+    _check_module(model, "model")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    if not name:
+        raise ValueError("name must be the non-empty dotted name of a submodule of model")
+    modules = dict(model.named_modules())
+    if name not in modules:
+        raise ValueError(f"model has no submodule named {name!r}")
+    old = modules[name]
+    if isinstance(head, bool) or not isinstance(head, nn.Module | int):
+        raise TypeError(f"head must be a torch.nn.Module or an int, got {type(head).__name__}")
+    if not isinstance(head, nn.Module):
+        outputs = as_positive_int(head, "head")
+        if not isinstance(old, nn.Linear):
+            raise TypeError(
+                f"head can be a number of outputs only when the old head is a Linear, got "
+                f"{type(old).__name__}"
+            )
+        head = nn.Linear(
+            old.in_features,
+            outputs,
+            bias=old.bias is not None,
+            dtype=old.weight.dtype,
+            device=old.weight.device,
+        )
+    parent_name, _, child = name.rpartition(".")
+    parent = modules[parent_name]
+    setattr(parent, child, head)
+    replaced: nn.Module = old
+    return replaced
+
+
+def parameter_groups(model: nn.Module, learning_rates: Mapping[str, float]) -> list[dict[str, Any]]:
+    """Optimizer parameter groups with one learning rate per part of a model.
+
+    Each key of ``learning_rates`` is a prefix of parameter names (a submodule's dotted name);
+    a parameter goes to the longest key that is a prefix of its name at a dot boundary, and the
+    empty key ``""`` matches every parameter (the default). Parameters with
+    ``requires_grad = False`` are left out, so a frozen backbone adds nothing; empty groups are
+    dropped. Fine-tuning usually gives the pre-trained backbone a smaller learning rate than the
+    new head; the ``discriminative fine-tuning`` of Howard and Ruder (2018) lowers it layer by
+    layer.
+
+    Parameters
+    ----------
+    model
+        The network.
+    learning_rates
+        Mapping from name prefix to learning rate (a finite number of at least 0).
+
+    Returns
+    -------
+    list of dict
+        ``[{"params": [...], "lr": ..., "name": prefix}, ...]`` in the order of the keys, ready
+        for any ``torch.optim`` optimizer.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a module, ``learning_rates`` not a mapping with string keys, or a
+        rate not a real number.
+    ValueError
+        If a key names no submodule, a rate is negative or not finite, or a trainable parameter
+        matches no key.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transfer import parameter_groups
+    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    >>> groups = parameter_groups(net, {"": 1e-4, "2": 1e-2})   # backbone, head
+    >>> [(g["name"], g["lr"], len(g["params"])) for g in groups]
+    [('', 0.0001, 2), ('2', 0.01, 2)]
+    >>> optimizer = torch.optim.SGD(groups)
+    """
+    _check_module(model, "model")
+    if not isinstance(learning_rates, Mapping):
+        raise TypeError("learning_rates must be a mapping from name prefix to learning rate")
+    names = set(dict(model.named_modules()))
+    rates: dict[str, float] = {}
+    for prefix, rate in learning_rates.items():
+        if not isinstance(prefix, str):
+            raise TypeError(f"learning_rates keys must be strings, got {prefix!r}")
+        if prefix not in names:
+            raise ValueError(f"learning_rates key {prefix!r} names no submodule of model")
+        rates[prefix] = as_non_negative_float(rate, f"learning_rates[{prefix!r}]")
+    members: dict[str, list[nn.Parameter]] = {prefix: [] for prefix in rates}
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        matches = [p for p in rates if p == "" or name == p or name.startswith(p + ".")]
+        if not matches:
+            raise ValueError(f"trainable parameter {name!r} matches no key of learning_rates")
+        members[max(matches, key=len)].append(parameter)
+    return [
+        {"params": members[prefix], "lr": rate, "name": prefix}
+        for prefix, rate in rates.items()
+        if members[prefix]
+    ]
+
+
+@dataclass(frozen=True)
+class LinearProbe:
+    """A fitted linear probe (logistic regression on fixed features), from :func:`linear_probe`.
+
+    With two classes it holds one weight vector (the logit of the second class), as
+    scikit-learn's binary ``LogisticRegression`` does; with more, one row per class.
+    """
+
+    classes: npt.NDArray[np.generic]
+    """The sorted class labels, shape ``(k,)``."""
+
+    coef: npt.NDArray[np.float64]
+    """Weights, shape ``(1, d)`` for two classes, ``(k, d)`` otherwise."""
+
+    intercept: npt.NDArray[np.float64]
+    """Intercepts, shape ``(1,)`` or ``(k,)``."""
+
+    def predict_proba(self, features: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Return class probabilities, shape ``(n, k)``, columns in the order of ``classes``."""
+        x = _as_features(features, "features")
+        if x.shape[1] != self.coef.shape[1]:
+            raise ValueError(
+                f"features must have {self.coef.shape[1]} columns, got shape {x.shape}"
+            )
+        logits = x @ self.coef.T + self.intercept  # (n, 1) or (n, k)
+        if len(self.classes) == 2:
+            logits = np.hstack([np.zeros_like(logits), logits])  # binary: [0, z]
+        logits = logits - logits.max(axis=1, keepdims=True)
+        weights = np.exp(logits)
+        proba: npt.NDArray[np.float64] = weights / weights.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, features: npt.ArrayLike) -> npt.NDArray[np.generic]:
+        """Return the most probable class of each row, shape ``(n,)``."""
+        chosen: npt.NDArray[np.generic] = self.classes[
+            np.argmax(self.predict_proba(features), axis=1)
+        ]
+        return chosen
+
+
+def linear_probe(
+    features: npt.ArrayLike | torch.Tensor,
+    labels: npt.ArrayLike,
+    *,
+    C: float = 1.0,
+    max_iter: int = 100,
+) -> LinearProbe:
+    r"""Fit a logistic-regression head on fixed features, as scikit-learn does.
+
+    .. math:: \min_{W, b}\ \frac{1}{n}\sum_{i=1}^{n} \ell(W x_i + b,\ y_i)
+              + \frac{1}{2Cn} \lVert W \rVert_F^2,
+
+    with :math:`\ell` the softmax cross-entropy (for two classes, the logistic loss of a single
+    logit :math:`w^\top x + b`), the intercept :math:`b` not penalized. This is the objective
+    of scikit-learn's ``LogisticRegression(C=C)`` with its default ``lbfgs`` solver (its sum of
+    losses plus :math:`\lVert W \rVert^2 / (2C)`, divided by :math:`n`), so both find the same
+    unique minimum; it is minimized here in float64 by Newton's method with a backtracking line
+    search, to a gradient below :math:`10^{-13}`.
+
+    Parameters
+    ----------
+    features
+        Features of shape ``(n, d)``, for example a frozen backbone's outputs (array-like or a
+        tensor, detached and read as float64).
+    labels
+        Class labels of shape ``(n,)``: integers or strings, at least two classes.
+    C
+        Inverse regularization strength, a finite number greater than 0.
+    max_iter
+        Maximum number of Newton iterations.
+
+    Returns
+    -------
+    LinearProbe
+        The classes, weights and intercepts, with ``predict_proba`` and ``predict``.
+
+    Raises
+    ------
+    TypeError
+        If ``features`` is not numeric, ``labels`` holds no integers or strings, or ``C`` or
+        ``max_iter`` has the wrong type.
+    ValueError
+        If ``features`` is not a finite non-empty matrix, ``labels`` is not one-dimensional or
+        has another length or a single class, or ``C`` or ``max_iter`` is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.transfer import linear_probe
+    >>> x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> probe = linear_probe(x, [0, 0, 1, 1], C=1.0)
+    >>> probe.predict(x).tolist()
+    [0, 0, 1, 1]
+    >>> np.round(probe.predict_proba([[1.5]]), 4).tolist()   # the midpoint: 50/50
+    [[0.5, 0.5]]
+    """
+    x = _as_features(features, "features")
+    y = np.asarray(labels)
+    if y.dtype.kind not in "iuU":
+        raise TypeError(f"labels must hold integers or strings, got dtype {y.dtype}")
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(
+            f"labels must have shape ({len(x)},), one per row of features, got shape {y.shape}"
+        )
+    classes, codes = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError("labels must hold at least two classes")
+    penalty = 1.0 / as_positive_float(C, "C")
+    iterations = as_positive_int(max_iter, "max_iter")
+
+    k = 1 if len(classes) == 2 else len(classes)
+    weights = _newton_logistic(x, codes.reshape(-1), k, penalty, iterations)  # (k, d + 1)
+    return LinearProbe(
+        classes=classes, coef=weights[:, :-1].copy(), intercept=weights[:, -1].copy()
+    )
+
+
+def _newton_logistic(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.intp],
+    k: int,
+    penalty: float,
+    max_iter: int,
+) -> npt.NDArray[np.float64]:
+    """Minimize the probe's objective by Newton's method with a backtracking line search."""
+    n, d = x.shape
+    design = np.hstack([x, np.ones((n, 1))])  # (n, d + 1): the last column is the intercept
+    onehot = np.eye(max(k, 2))[codes]  # (n, k) or (n, 2)
+    target = onehot[:, 1:] if k == 1 else onehot  # binary: the second class's indicator
+    lam = penalty / n
+    mask = np.ones((k, d + 1))
+    mask[:, -1] = 0.0  # the intercept is not penalized
+
+    def objective(theta: npt.NDArray[np.float64]) -> float:
+        logits = design @ theta.T  # (n, k)
+        if k == 1:
+            loss = np.logaddexp(0.0, logits[:, 0]) - target[:, 0] * logits[:, 0]
+        else:
+            top = logits.max(axis=1, keepdims=True)
+            log_z = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+            loss = log_z - (target * logits).sum(axis=1)
+        return float(loss.mean() + 0.5 * lam * np.sum((theta * mask) ** 2))
+
+    theta = np.zeros((k, d + 1))
+    value = objective(theta)
+    for _ in range(max_iter):
+        logits = design @ theta.T  # (n, k)
+        if k == 1:
+            prob = 0.5 * (1.0 + np.tanh(0.5 * logits))  # the logistic function, overflow-free
+            curvature = (prob * (1.0 - prob))[:, :, None]  # (n, 1, 1)
+        else:
+            prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+            prob /= prob.sum(axis=1, keepdims=True)
+            curvature = np.einsum("ia,ab->iab", prob, np.eye(k)) - np.einsum(
+                "ia,ib->iab", prob, prob
+            )  # (n, k, k)
+        gradient = (prob - target).T @ design / n + lam * theta * mask  # (k, d + 1)
+        if np.abs(gradient).max() < 1e-13:
+            break
+        size = k * (d + 1)
+        hessian = np.einsum("iab,ij,il->ajbl", curvature, design, design).reshape(size, size) / n
+        hessian += np.diag(lam * mask.reshape(-1))
+        # With several classes, adding one constant to every intercept changes nothing, so the
+        # Hessian is singular along that direction (where the gradient is 0); a tiny ridge
+        # keeps the linear solve well posed without moving the minimum.
+        hessian += np.eye(size) * (1e-10 * np.trace(hessian) / size)
+        # torch's solver follows torch.set_num_threads, NumPy's BLAS may start many threads
+        step = (
+            torch.linalg.solve(torch.from_numpy(hessian), torch.from_numpy(gradient.reshape(-1)))
+            .numpy()
+            .reshape(k, d + 1)
+        )
+        slope = float(np.sum(gradient * step))
+        t = 1.0
+        while True:  # Armijo backtracking; the objective is convex, so a short step decreases it
+            candidate = theta - t * step
+            new_value = objective(candidate)
+            if new_value <= value - 1e-4 * t * slope or t < 1e-10:
+                break
+            t *= 0.5
+        if new_value >= value and t < 1e-10:
+            break
+        converged = np.abs(gradient).max() < 1e-8 and value - new_value <= 1e-15 * abs(value)
+        theta, value = candidate, new_value
+        if converged:  # at rounding level: Newton's last step only polished the last digits
+            break
+    return theta
+
+
+@dataclass(frozen=True)
+class TransferTasks:
+    """A synthetic source task, a related and an unrelated one, and a target task.
+
+    Made by :func:`make_transfer_tasks`; every input is float32 of shape ``(n, d)`` and every
+    label array int64 of shape ``(n,)``.
+    """
+
+    x_source: npt.NDArray[np.float32]
+    """Inputs of the source tasks."""
+    y_source: npt.NDArray[np.int64]
+    """Labels of the related source task (computed from the same hidden features as the
+    target)."""
+    y_unrelated: npt.NDArray[np.int64]
+    """Labels of the unrelated source task (computed from other hidden features)."""
+    x_target: npt.NDArray[np.float32]
+    """Pool of labelled target inputs; take the first ``n`` as the few target labels."""
+    y_target: npt.NDArray[np.int64]
+    """Their labels."""
+    x_test: npt.NDArray[np.float32]
+    """Target test inputs."""
+    y_test: npt.NDArray[np.int64]
+    """Their labels."""
+
+
+def make_transfer_tasks(
+    seed: int,
+    *,
+    n_features: int = 10,
+    n_hidden: int = 6,
+    n_source: int = 1000,
+    n_target: int = 500,
+    n_test: int = 2000,
+) -> TransferTasks:
+    r"""Make seeded source and target tasks that share (or do not share) hidden features.
+
+    Inputs are standard normal, :math:`x \in \mathbb R^d`. The hidden features are
+    :math:`h = |A^\top x|` (:math:`A` a random :math:`d \times m` matrix), centred; a task's
+    label is :math:`\arg\max_c (B^\top h)_c` for its own random readout :math:`B`. The related
+    source task (8 classes) and the target task (4 classes) read the *same* :math:`h` through
+    different :math:`B`; the unrelated source task (8 classes) reads features
+    :math:`|A'^\top x|` of another random :math:`A'`. Learning :math:`h` needs many labels, reading
+    it out needs few: the situation where pre-training on the source task pays.
+
+    Parameters
+    ----------
+    seed
+        Seed of NumPy's ``default_rng``.
+    n_features, n_hidden
+        Input dimension :math:`d` and number of hidden features :math:`m`.
+    n_source, n_target, n_test
+        Number of source samples, of target samples in the labelled pool, and of test samples.
+
+    Returns
+    -------
+    TransferTasks
+        The inputs and labels of every task.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If an argument is below its minimum (0 for the seed, 1 otherwise).
+
+    Examples
+    --------
+    >>> from conceptref.transfer import make_transfer_tasks
+    >>> tasks = make_transfer_tasks(0)
+    >>> tasks.x_source.shape, sorted(set(tasks.y_target.tolist()))
+    ((1000, 10), [0, 1, 2, 3])
+    """
+    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
+    d = as_positive_int(n_features, "n_features")
+    m = as_positive_int(n_hidden, "n_hidden")
+    sizes = [as_positive_int(v, name) for v, name in
+             ((n_source, "n_source"), (n_target, "n_target"), (n_test, "n_test"))]  # fmt: skip
+    scale = 2.0 / math.sqrt(d)
+    a_shared, a_other = scale * rng.standard_normal((2, d, m))  # (d, m) each
+    b_source, b_other = rng.standard_normal((2, m, 8))  # (m, 8) each
+    b_target = rng.standard_normal((m, 4))  # (m, 4)
+    x_source, x_target, x_test = (rng.standard_normal((size, d)) for size in sizes)
+
+    labels = _readout_labels
+    return TransferTasks(
+        x_source=x_source.astype(np.float32),
+        y_source=labels(x_source, a_shared, b_source).astype(np.int64),
+        y_unrelated=labels(x_source, a_other, b_other).astype(np.int64),
+        x_target=x_target.astype(np.float32),
+        y_target=labels(x_target, a_shared, b_target).astype(np.int64),
+        x_test=x_test.astype(np.float32),
+        y_test=labels(x_test, a_shared, b_target).astype(np.int64),
+    )
+
+
+def train_classifier(
+    model: nn.Module,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    learning_rates: Mapping[str, float],
+    *,
+    steps: int = 200,
+) -> nn.Module:
+    """Train a classifier with Adam on the full batch, one learning rate per part.
+
+    Cross-entropy on ``(x, y)``, ``steps`` full-batch Adam steps, with the parameter groups of
+    :func:`parameter_groups` (frozen parameters are not trained). The model is left in train
+    mode.
+
+    Parameters
+    ----------
+    model
+        A module mapping float32 inputs ``(n, d)`` to logits ``(n, k)``; trained in place.
+    x
+        Inputs, shape ``(n, d)``.
+    y
+        Integer labels in ``0 … k-1``, shape ``(n,)``.
+    learning_rates
+        As for :func:`parameter_groups`, e.g. ``{"": 1e-2}`` for one rate everywhere.
+    steps
+        Number of optimizer steps.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model`` itself.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``x`` or ``y`` has the wrong shape, ``y`` is negative, or ``learning_rates`` or
+        ``steps`` is invalid.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transfer import accuracy, train_classifier
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Linear(1, 2)
+    >>> x, y = [[-2.0], [-1.0], [1.0], [2.0]], [0, 0, 1, 1]
+    >>> accuracy(train_classifier(net, x, y, {"": 0.1}, steps=50), x, y)
+    1.0
+    """
+    groups = parameter_groups(model, learning_rates)
+    n_steps = as_positive_int(steps, "steps")
+    inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
+    targets = torch.from_numpy(_as_targets(y, len(inputs)))
+    model.train()
+    if not groups:
+        return model
+    optimizer = torch.optim.Adam(groups)
+    for _ in range(n_steps):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(inputs), targets).backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+    return model
+
+
+def accuracy(model: nn.Module, x: npt.ArrayLike, y: npt.ArrayLike) -> float:
+    """Fraction of inputs whose arg-max logit is the label (the model is evaluated in eval mode).
+
+    Parameters
+    ----------
+    model
+        A classifier mapping float32 inputs ``(n, d)`` to logits ``(n, k)``.
+    x
+        Inputs, shape ``(n, d)``.
+    y
+        Integer labels, shape ``(n,)``.
+
+    Returns
+    -------
+    float
+        The accuracy, in ``[0, 1]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`train_classifier`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from conceptref.transfer import accuracy
+    >>> net = torch.nn.Linear(1, 2)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.copy_(torch.tensor([[-1.0], [1.0]])), net.bias.zero_()
+    >>> accuracy(net, [[-1.0], [2.0], [3.0]], [0, 1, 0])
+    0.6667
+    """
+    _check_module(model, "model")
+    inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
+    targets = _as_targets(y, len(inputs))
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        predicted = model(inputs).argmax(dim=1).numpy()
+    model.train(was_training)
+    return round(float(np.mean(predicted == targets)), 4)
+
+
+def _readout_labels(
+    x: npt.NDArray[np.float64], a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.intp]:
+    """Labels ``argmax((|x A| - E|x A|) B)``: a readout of centred hidden features."""
+    hidden = np.abs(x @ a)  # (n, m)
+    mean = math.sqrt(2 / math.pi) * np.linalg.norm(a, axis=0)  # E|z| for z ~ N(0, |a_j|^2)
+    labels: npt.NDArray[np.intp] = np.argmax((hidden - mean) @ b, axis=1)
+    return labels
+
+
+def _check_module(value: object, name: str) -> None:
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+
+
+def _as_features(value: object, name: str) -> npt.NDArray[np.float64]:
+    if isinstance(value, torch.Tensor):
+        if value.is_complex() or value.dtype == torch.bool:
+            raise TypeError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
+        value = value.detach().to(device="cpu", dtype=torch.float64).numpy()
+    array = as_real_array(value, name)  # type: ignore[arg-type]
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"{name} must be a non-empty matrix (n, d), got shape {array.shape}")
+    return array
+
+
+def _as_targets(value: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
+    y = np.asarray(value)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape ({n},), one label per row of x, got {y.shape}")
+    if (y < 0).any():
+        raise ValueError("y must hold class indices of at least 0")
+    return y.astype(np.int64)

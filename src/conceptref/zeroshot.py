@@ -1,0 +1,594 @@
+"""Zero-shot classification through class embeddings, and how to score it, in NumPy.
+
+This module is the reference implementation behind the page :doc:`/concepts/zero-shot-learning`.
+Classic zero-shot learning reaches classes that have no training example through side
+information: each class is described by a vector (its attributes, a word vector, an embedded
+text), a model maps inputs into the same space, and the prediction is the nearest class
+description.
+
+* :func:`cosine_scores` and :func:`zero_shot_predict` score and classify inputs against class
+  embeddings by cosine similarity;
+* :func:`per_class_accuracy` and :func:`harmonic_mean` are the evaluation protocol of Xian et
+  al. (2019): accuracy averaged over classes, on seen and on unseen classes separately, and the
+  harmonic mean :math:`H` of the two;
+* :func:`calibrated_stacking` is the correction of Chao et al. (2016) for the bias towards seen
+  classes in the generalized setting;
+* :func:`make_attribute_data` and :func:`ridge_fit` make the page's synthetic data set and fit
+  its attribute predictor.
+
+``tests/test_zeroshot.py`` checks :func:`zero_shot_predict` against scikit-learn's
+``KNeighborsClassifier(n_neighbors=1, metric="cosine")`` fitted on the class embeddings (ties
+and zero vectors included), :func:`per_class_accuracy` against ``balanced_accuracy_score`` on
+the samples of the chosen classes, and :func:`ridge_fit` against ``sklearn.linear_model.Ridge``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from conceptref._validation import (
+    as_bool_array,
+    as_finite_float,
+    as_int,
+    as_non_negative_float,
+    as_positive_int,
+    as_real_array,
+)
+
+__all__ = [
+    "AttributeData",
+    "calibrated_stacking",
+    "cosine_scores",
+    "harmonic_mean",
+    "make_attribute_data",
+    "per_class_accuracy",
+    "ridge_fit",
+    "zero_shot_predict",
+]
+
+
+def cosine_scores(
+    embeddings: npt.ArrayLike | torch.Tensor, class_embeddings: npt.ArrayLike | torch.Tensor
+) -> npt.NDArray[np.float64]:
+    r"""Cosine similarity between every input embedding and every class embedding.
+
+    .. math:: s_{ic} = \frac{\langle e_i, z_c \rangle}{\lVert e_i \rVert\, \lVert z_c \rVert},
+
+    with :math:`e_i` the embedding of input :math:`i` and :math:`z_c` the embedding of class
+    :math:`c`. A zero vector has no direction; as in scikit-learn's ``cosine_similarity``, a
+    row whose norm is below :math:`10\epsilon \approx 2.2 \times 10^{-15}` is not rescaled, so
+    a zero row scores exactly 0 against everything and a nearly zero row about 0.
+
+    Parameters
+    ----------
+    embeddings
+        Input embeddings of shape ``(n, d)`` (NumPy array, nested lists or a PyTorch tensor of
+        any floating dtype, which is detached and read as float64).
+    class_embeddings
+        Class embeddings of shape ``(k, d)``, one row per class.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape ``(n, k)`` with values in ``[-1, 1]``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If an argument is not two-dimensional, is empty, holds NaN or infinity, if the two
+        disagree in ``d``, or if a row's squared norm overflows float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.zeroshot import cosine_scores
+    >>> np.round(cosine_scores([[1.0, 1.0]], [[1.0, 0.0], [0.0, 2.0], [-1.0, 0.0]]), 4).tolist()
+    [[0.7071, 0.7071, -0.7071]]
+    """
+    inputs, classes = _as_pair(embeddings, class_embeddings)
+    return _normalize(inputs, "embeddings") @ _normalize(classes, "class_embeddings").T
+
+
+def zero_shot_predict(
+    embeddings: npt.ArrayLike | torch.Tensor, class_embeddings: npt.ArrayLike | torch.Tensor
+) -> npt.NDArray[np.intp]:
+    r"""Assign each input to the class embedding of highest cosine similarity.
+
+    .. math:: \hat y_i = \operatorname*{arg\,max}_c \; s_{ic}
+              = \operatorname*{arg\,min}_c \; (1 - s_{ic}),
+
+    with :math:`s_{ic}` the cosine similarity of :func:`cosine_scores`. This is exactly a
+    one-nearest-neighbour classifier with the cosine distance :math:`1 - s` whose "training
+    set" is the class embeddings, one per class: scikit-learn's
+    ``KNeighborsClassifier(n_neighbors=1, metric="cosine").fit(class_embeddings,
+    np.arange(k)).predict(embeddings)``. The distance is computed the way scikit-learn
+    computes it (rows scaled to unit norm, a row of norm below :math:`10\epsilon` left as it
+    is, :math:`1 - s` clipped to ``[0, 2]``; in float32 when both arguments are float32 NumPy
+    arrays, as scikit-learn does, in float64 otherwise) and the nearest class is selected with
+    the same call (NumPy's ``argpartition``), so the two agree on exact ties and zero vectors
+    too. A zero input is at distance 1 from every class: all classes tie. Ties are broken as
+    ``argpartition`` breaks them, which is not always the lowest index; break them yourself
+    with ``cosine_scores(...).argmax(axis=1)`` if you need that rule.
+
+    Parameters
+    ----------
+    embeddings
+        Input embeddings of shape ``(n, d)`` (array-like or a PyTorch tensor).
+    class_embeddings
+        Class embeddings of shape ``(k, d)``, one row per candidate class.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer array of shape ``(n,)``: the row of ``class_embeddings`` chosen for each input.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If an argument is not two-dimensional, is empty, holds NaN or infinity, if the two
+        disagree in ``d``, or if a row's squared norm overflows float64.
+
+    See Also
+    --------
+    calibrated_stacking : lower the scores of seen classes before the arg max.
+
+    Examples
+    --------
+    >>> from conceptref.zeroshot import zero_shot_predict
+    >>> classes = [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]   # two classes, three attributes
+    >>> zero_shot_predict([[0.9, 0.1, 0.8], [0.2, 0.7, 0.9], [-1.0, 0.0, 0.0]], classes).tolist()
+    [0, 1, 1]
+    """
+    inputs, classes = _as_pair(embeddings, class_embeddings)
+    if _is_float32(embeddings) and _is_float32(class_embeddings):
+        # scikit-learn computes in float32 when both arrays are float32; so do we, to agree
+        # on near ties (the float32 values are exactly representable, so nothing is lost)
+        inputs, classes = inputs.astype(np.float32), classes.astype(np.float32)
+    similarity = _normalize(inputs, "embeddings") @ _normalize(classes, "class_embeddings").T
+    distance = np.clip(1.0 - similarity, 0.0, 2.0)  # scikit-learn's cosine_distances
+    # The same selection scikit-learn's brute-force neighbour search makes for one neighbour,
+    # so that exact ties are broken the same way.
+    return np.argpartition(distance, 0, axis=1)[:, 0].astype(np.intp)
+
+
+def per_class_accuracy(
+    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, classes: npt.ArrayLike
+) -> float:
+    r"""Accuracy averaged over classes, on the samples whose true class is in ``classes``.
+
+    .. math:: \mathrm{acc}_{\mathcal Y} = \frac{1}{|\mathcal Y'|} \sum_{c \in \mathcal Y'}
+              \frac{\#\{i : y_i = c,\ \hat y_i = c\}}{\#\{i : y_i = c\}},
+
+    where :math:`\mathcal Y` is ``classes`` and :math:`\mathcal Y' \subseteq \mathcal Y` the
+    classes of :math:`\mathcal Y` that occur in ``y_true``. Predictions may name any class,
+    including classes outside :math:`\mathcal Y` (in the generalized setting an unseen sample
+    predicted as a seen class is simply wrong). Averaging over classes instead of samples
+    keeps a frequent class from dominating the score (Xian et al., 2019).
+
+    This equals scikit-learn's ``balanced_accuracy_score(y_true[m], y_pred[m])`` with
+    ``m = np.isin(y_true, classes)``, which warns "y_pred contains classes not in y_true"
+    whenever a prediction names a class absent from ``y_true[m]`` and then averages over the
+    classes present, as here; this function gives the same number without the warning.
+
+    Parameters
+    ----------
+    y_true
+        True labels of shape ``(n,)``: integers or strings.
+    y_pred
+        Predicted labels of shape ``(n,)``, of the same kind.
+    classes
+        The classes to score, shape ``(m,)`` (for example the seen or the unseen classes).
+        Classes listed here but absent from ``y_true`` are ignored.
+
+    Returns
+    -------
+    float
+        The mean per-class accuracy, in ``[0, 1]``.
+
+    Raises
+    ------
+    TypeError
+        If the labels are not integers or strings, or mix the two.
+    ValueError
+        If an argument is not one-dimensional, ``y_true`` and ``y_pred`` differ in length, or
+        no sample of ``y_true`` belongs to ``classes``.
+
+    References
+    ----------
+    Y. Xian, C. H. Lampert, B. Schiele and Z. Akata, "Zero-shot learning -- a comprehensive
+    evaluation of the good, the bad and the ugly", IEEE TPAMI 41(9), 2019 (arXiv:1707.00600).
+
+    Examples
+    --------
+    >>> from conceptref.zeroshot import per_class_accuracy
+    >>> y_true = [0, 0, 0, 0, 1, 2, 2]
+    >>> y_pred = [0, 0, 0, 1, 0, 2, 0]
+    >>> per_class_accuracy(y_true, y_pred, classes=[0, 1])   # (3/4 + 0/1) / 2
+    0.375
+    >>> per_class_accuracy(y_true, y_pred, classes=[2])
+    0.5
+    """
+    truth = _as_labels(y_true, "y_true")
+    predicted = _as_labels(y_pred, "y_pred")
+    chosen = _as_labels(classes, "classes")
+    if len(truth) != len(predicted):
+        raise ValueError(
+            f"y_true and y_pred must have the same length, got {len(truth)} and {len(predicted)}"
+        )
+    kinds = {_label_kind(truth), _label_kind(predicted)}
+    if len(chosen):
+        kinds.add(_label_kind(chosen))
+    if len(kinds) > 1:
+        raise TypeError("y_true, y_pred and classes must all hold integers or all hold strings")
+    mask = np.isin(truth, chosen)
+    if not mask.any():
+        raise ValueError("no sample of y_true belongs to classes, so there is nothing to score")
+    truth, predicted = truth[mask], predicted[mask]
+    present = np.unique(truth)  # sorted, as in scikit-learn's confusion matrix
+    recalls = np.array([np.mean(predicted[truth == c] == c) for c in present])
+    return float(np.mean(recalls))
+
+
+def harmonic_mean(acc_seen: float, acc_unseen: float) -> float:
+    r"""Harmonic mean of the seen-class and unseen-class accuracies (Xian et al., 2019).
+
+    .. math:: H = \frac{2\, \mathrm{acc}_s\, \mathrm{acc}_u}{\mathrm{acc}_s + \mathrm{acc}_u},
+              \qquad H = 0 \text{ when } \mathrm{acc}_s = 0 \text{ or } \mathrm{acc}_u = 0.
+
+    Unlike the arithmetic mean, :math:`H` stays low when either accuracy is low: a model that
+    always predicts seen classes scores :math:`H = 0` however well it knows them.
+
+    Parameters
+    ----------
+    acc_seen, acc_unseen
+        Accuracies in ``[0, 1]``.
+
+    Returns
+    -------
+    float
+        :math:`H`, in ``[0, 1]``.
+
+    Raises
+    ------
+    TypeError
+        If an accuracy is not a real number.
+    ValueError
+        If an accuracy lies outside ``[0, 1]`` or is NaN.
+
+    Examples
+    --------
+    >>> from conceptref.zeroshot import harmonic_mean
+    >>> round(harmonic_mean(0.9, 0.1), 4)   # the arithmetic mean would say 0.5
+    0.18
+    >>> harmonic_mean(1.0, 0.0)
+    0.0
+    """
+    seen = _as_accuracy(acc_seen, "acc_seen")
+    unseen = _as_accuracy(acc_unseen, "acc_unseen")
+    if seen == 0.0 or unseen == 0.0:
+        return 0.0
+    return 2.0 * seen * unseen / (seen + unseen)
+
+
+def calibrated_stacking(
+    scores: npt.ArrayLike | torch.Tensor, seen_mask: npt.ArrayLike, gamma: float
+) -> npt.NDArray[np.float64]:
+    r"""Subtract a constant from the scores of the seen classes (Chao et al., 2016).
+
+    .. math:: \tilde s_{ic} = s_{ic} - \gamma\, \mathbb 1[c \in \mathcal S],
+              \qquad \hat y_i = \operatorname*{arg\,max}_c \tilde s_{ic},
+
+    with :math:`\mathcal S` the seen classes. A model trained on seen classes scores them
+    higher than it should, so in the generalized setting (seen and unseen classes both
+    candidates) most unseen samples are labelled as some seen class. :math:`\gamma > 0` trades
+    seen accuracy for unseen accuracy; :math:`\gamma = 0` leaves the scores unchanged, and a
+    very large :math:`\gamma` predicts only unseen classes. In practice :math:`\gamma` is chosen
+    on validation data.
+
+    Parameters
+    ----------
+    scores
+        Scores of shape ``(n, k)``: one column per class, higher is more likely (array-like or a
+        PyTorch tensor).
+    seen_mask
+        Boolean array of shape ``(k,)``, ``True`` for the seen classes.
+    gamma
+        The calibration constant :math:`\gamma`, any finite number.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape ``(n, k)``: the calibrated scores.
+
+    Raises
+    ------
+    TypeError
+        If ``scores`` is not numeric, ``seen_mask`` is not boolean or ``gamma`` is not a real
+        number.
+    ValueError
+        If ``scores`` is not two-dimensional or holds NaN or infinity, ``seen_mask`` does not
+        have one entry per column of ``scores``, or ``gamma`` is not finite.
+
+    References
+    ----------
+    W.-L. Chao, S. Changpinyo, B. Gong and F. Sha, "An empirical study and analysis of
+    generalized zero-shot learning for object recognition in the wild", ECCV 2016
+    (arXiv:1605.04253).
+
+    Examples
+    --------
+    >>> from conceptref.zeroshot import calibrated_stacking
+    >>> scores = [[0.9, 0.8], [0.6, 0.5]]   # class 0 seen, class 1 unseen
+    >>> calibrated_stacking(scores, [True, False], gamma=0.2).argmax(axis=1).tolist()
+    [1, 1]
+    >>> calibrated_stacking(scores, [True, False], gamma=0.0).argmax(axis=1).tolist()
+    [0, 0]
+    """
+    values = _as_matrix(scores, "scores")
+    mask = as_bool_array(seen_mask, "seen_mask")
+    if mask.shape != (values.shape[1],):
+        raise ValueError(
+            f"seen_mask must have one entry per column of scores, shape ({values.shape[1]},), "
+            f"got shape {mask.shape}"
+        )
+    shift = as_finite_float(gamma, "gamma")
+    with np.errstate(over="ignore"):
+        calibrated = values - shift * mask.astype(np.float64)  # (n, k)
+    if not np.isfinite(calibrated).all():
+        raise ValueError("scores - gamma overflows float64; use smaller scores or gamma")
+    return calibrated
+
+
+@dataclass(frozen=True)
+class AttributeData:
+    """A synthetic data set whose classes are described by binary attributes.
+
+    Made by :func:`make_attribute_data`. Every array is indexed by sample (``x``, ``y``,
+    ``train``) or by class (``signatures``, ``seen``).
+    """
+
+    x: npt.NDArray[np.float64]
+    """Inputs, shape ``(n, d)``."""
+
+    y: npt.NDArray[np.intp]
+    """Class of each input, shape ``(n,)``, in ``0 … k-1``."""
+
+    signatures: npt.NDArray[np.float64]
+    """Attribute signature of each class, entries ``±1``, shape ``(k, a)``."""
+
+    seen: npt.NDArray[np.bool_]
+    """``True`` for the seen classes, shape ``(k,)``: the first ``k - n_unseen`` classes."""
+
+    train: npt.NDArray[np.bool_]
+    """``True`` for the training samples, shape ``(n,)``: half of each seen class. The other
+    half of each seen class and every sample of an unseen class are test samples."""
+
+
+def make_attribute_data(
+    seed: int,
+    *,
+    n_classes: int = 16,
+    n_unseen: int = 4,
+    n_attributes: int = 12,
+    n_features: int = 40,
+    n_per_class: int = 60,
+    class_noise: float = 1.0,
+    noise: float = 1.0,
+) -> AttributeData:
+    r"""Make a seeded synthetic set of classes described by attributes.
+
+    Each class :math:`c` has a random signature :math:`a_c \in \{-1, 1\}^{A}` and an input of
+    class :math:`c` is
+
+    .. math:: x = W^\top a_c + b_c + \varepsilon, \qquad
+              W_{jk} \sim \mathcal N(0, 1/A),\ b_c \sim \mathcal N(0, \sigma_b^2 I),\
+              \varepsilon \sim \mathcal N(0, \sigma^2 I).
+
+    The attributes are shared by all classes through :math:`W`, so a predictor of the
+    attributes learned on some classes carries over to others. The offset :math:`b_c` is
+    specific to each class: a predictor fitted on the seen classes can learn their offsets by
+    heart, which makes it more confident on seen classes than on unseen ones, the bias that
+    the generalized setting exposes.
+
+    Parameters
+    ----------
+    seed
+        Seed of NumPy's ``default_rng``.
+    n_classes
+        Number of classes :math:`k` (at least 2).
+    n_unseen
+        How many of them (the last ones) are unseen: ``1 <= n_unseen < n_classes``.
+    n_attributes
+        Number of binary attributes :math:`A`.
+    n_features
+        Input dimension :math:`d`.
+    n_per_class
+        Samples per class (at least 2; half of each seen class is for training).
+    class_noise
+        Standard deviation :math:`\sigma_b` of the class offsets.
+    noise
+        Standard deviation :math:`\sigma` of the per-sample noise.
+
+    Returns
+    -------
+    AttributeData
+        Inputs, labels, signatures, the seen-class mask and the training mask.
+
+    Raises
+    ------
+    TypeError
+        If a count or the seed is not an integer, or a noise level not a real number.
+    ValueError
+        If a count is out of range or a noise level is negative or not finite.
+
+    Examples
+    --------
+    >>> from conceptref.zeroshot import make_attribute_data
+    >>> data = make_attribute_data(0)
+    >>> data.x.shape, data.signatures.shape, int(data.seen.sum()), int(data.train.sum())
+    ((960, 40), (16, 12), 12, 360)
+    """
+    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
+    k = as_int(n_classes, "n_classes", minimum=2)
+    unseen = as_positive_int(n_unseen, "n_unseen")
+    if unseen >= k:
+        raise ValueError(f"n_unseen must be smaller than n_classes ({k}), got {unseen}")
+    a = as_positive_int(n_attributes, "n_attributes")
+    d = as_positive_int(n_features, "n_features")
+    per_class = as_int(n_per_class, "n_per_class", minimum=2)
+    sigma_b = as_non_negative_float(class_noise, "class_noise")
+    sigma = as_non_negative_float(noise, "noise")
+
+    signatures = rng.choice([-1.0, 1.0], size=(k, a))  # (k, A)
+    mixing = rng.standard_normal((a, d)) / math.sqrt(a)  # (A, d)
+    offsets = sigma_b * rng.standard_normal((k, d))  # (k, d)
+    y = np.repeat(np.arange(k), per_class)  # (n,)
+    x = signatures[y] @ mixing + offsets[y] + sigma * rng.standard_normal((k * per_class, d))
+    seen = np.arange(k) < k - unseen  # (k,)
+    first_half = np.tile(np.arange(per_class) < per_class // 2, k)  # (n,)
+    return AttributeData(
+        x=x, y=y.astype(np.intp), signatures=signatures, seen=seen, train=seen[y] & first_half
+    )
+
+
+def ridge_fit(
+    x: npt.ArrayLike, targets: npt.ArrayLike, alpha: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    r"""Ridge regression with an unpenalized intercept, in closed form.
+
+    .. math:: \min_{W, b}\ \lVert X W + \mathbf 1 b^\top - T \rVert_F^2
+              + \alpha \lVert W \rVert_F^2
+              \quad\Longrightarrow\quad
+              W = (X_c^\top X_c + \alpha I)^{-1} X_c^\top T_c, \qquad
+              b = \bar t - W^\top \bar x,
+
+    with :math:`X_c, T_c` the column-centred inputs and targets and :math:`\bar x, \bar t` their
+    means. This is the objective of scikit-learn's ``Ridge(alpha, fit_intercept=True)``.
+
+    Parameters
+    ----------
+    x
+        Inputs of shape ``(n, d)``.
+    targets
+        Targets of shape ``(n, m)`` (here: the attribute signature of each sample's class).
+    alpha
+        Penalty :math:`\alpha > 0`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(coef, intercept)`` of shapes ``(d, m)`` and ``(m,)``; predictions are
+        ``x @ coef + intercept``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If ``x`` or ``targets`` is not two-dimensional, empty, or not finite, if they differ in
+        length, or if ``alpha`` is not a finite number greater than 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.zeroshot import ridge_fit
+    >>> coef, intercept = ridge_fit([[0.0], [1.0], [2.0]], [[1.0], [3.0], [5.0]], alpha=1e-9)
+    >>> np.round(coef, 6).tolist(), np.round(intercept, 6).tolist()
+    ([[2.0]], [1.0])
+    """
+    inputs = _as_matrix(x, "x")
+    outputs = _as_matrix(targets, "targets")
+    if len(inputs) != len(outputs):
+        raise ValueError(
+            f"x and targets must have the same number of rows, got {len(inputs)} and {len(outputs)}"
+        )
+    penalty = as_non_negative_float(alpha, "alpha")
+    if penalty == 0.0:
+        raise ValueError(f"alpha must be a finite number greater than 0, got {alpha}")
+    x_mean, t_mean = inputs.mean(axis=0), outputs.mean(axis=0)  # (d,), (m,)
+    xc, tc = inputs - x_mean, outputs - t_mean
+    gram = xc.T @ xc + penalty * np.eye(inputs.shape[1])  # (d, d)
+    coef = np.linalg.solve(gram, xc.T @ tc)  # (d, m)
+    return coef, t_mean - x_mean @ coef
+
+
+def _is_float32(value: object) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype == np.float32
+
+
+def _normalize(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.float64]:
+    """Scale rows to unit norm as scikit-learn's ``normalize`` does."""
+    with np.errstate(over="ignore"):
+        norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))  # (rows,)
+    if not np.isfinite(norms).all():
+        raise ValueError(
+            f"{name} holds a row whose squared norm overflows float64; scale it down first"
+        )
+    # scikit-learn's rule (``_handle_zeros_in_scale``): a norm below 10 machine epsilons is
+    # not divided by, so a (nearly) zero row keeps its tiny entries and scores about 0.
+    norms[norms < 10 * np.finfo(matrix.dtype).eps] = 1.0
+    normalized: npt.NDArray[np.float64] = matrix / norms[:, None]
+    return normalized
+
+
+def _as_matrix(value: object, name: str) -> npt.NDArray[np.float64]:
+    """Return a non-empty finite float64 matrix; tensors are detached and upcast."""
+    if isinstance(value, torch.Tensor):
+        if value.is_complex():
+            raise TypeError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
+        if value.dtype == torch.bool:
+            raise TypeError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
+        value = value.detach().to(device="cpu", dtype=torch.float64).numpy()
+    matrix = as_real_array(value, name)  # type: ignore[arg-type]
+    if matrix.ndim != 2:
+        raise ValueError(f"{name} must be two-dimensional, got shape {matrix.shape}")
+    if matrix.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {matrix.shape}")
+    return matrix
+
+
+def _as_pair(
+    embeddings: object, class_embeddings: object
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    inputs = _as_matrix(embeddings, "embeddings")
+    classes = _as_matrix(class_embeddings, "class_embeddings")
+    if inputs.shape[1] != classes.shape[1]:
+        raise ValueError(
+            f"embeddings and class_embeddings must have the same dimension d, got "
+            f"{inputs.shape[1]} and {classes.shape[1]}"
+        )
+    return inputs, classes
+
+
+def _as_labels(value: npt.ArrayLike, name: str) -> npt.NDArray[np.generic]:
+    labels = np.asarray(value)
+    if labels.dtype.kind == "f":  # floats are accepted when they are whole numbers (or empty)
+        if not np.isfinite(labels).all():
+            raise ValueError(f"{name} must not hold NaN or infinity")
+        if not (labels == np.round(labels)).all():
+            raise TypeError(f"{name} must hold integer or string labels, got non-integer floats")
+    elif labels.dtype.kind not in "iuU":
+        raise TypeError(f"{name} must hold integer or string labels, got dtype {labels.dtype}")
+    if labels.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {labels.shape}")
+    return labels
+
+
+def _label_kind(labels: npt.NDArray[np.generic]) -> str:
+    return "string" if labels.dtype.kind == "U" else "number"
+
+
+def _as_accuracy(value: object, name: str) -> float:
+    accuracy = as_finite_float(value, name)
+    if not 0.0 <= accuracy <= 1.0:
+        raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    return accuracy

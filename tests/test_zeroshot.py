@@ -1,0 +1,236 @@
+"""conceptref.zeroshot against scikit-learn: 1-NN with the cosine metric, balanced accuracy, Ridge."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import Ridge
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.neighbors import KNeighborsClassifier
+
+from conceptref.zeroshot import (
+    calibrated_stacking,
+    cosine_scores,
+    harmonic_mean,
+    make_attribute_data,
+    per_class_accuracy,
+    ridge_fit,
+    zero_shot_predict,
+)
+
+# Small integers (with many zeros) make exact ties, parallel rows and zero vectors common.
+COORDINATE = st.one_of(
+    st.integers(-2, 2).map(float),
+    st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
+)
+
+
+@st.composite
+def embedding_pairs(draw):
+    d = draw(st.integers(1, 4))
+    n = draw(st.integers(1, 5))
+    k = draw(st.integers(1, 5))
+    embeddings = draw(arrays(np.float64, (n, d), elements=COORDINATE))
+    classes = draw(arrays(np.float64, (k, d), elements=COORDINATE))
+    if draw(st.booleans()) and n > 1:  # some inputs equal to, or scaled from, a class row
+        embeddings[0] = classes[draw(st.integers(0, k - 1))] * draw(st.sampled_from([1.0, 3.0]))
+    return embeddings, classes
+
+
+def knn_oracle(embeddings, classes, labels=None):
+    labels = np.arange(len(classes)) if labels is None else labels
+    knn = KNeighborsClassifier(n_neighbors=1, metric="cosine").fit(classes, labels)
+    return knn.predict(embeddings)
+
+
+@given(embedding_pairs())
+def test_zero_shot_predict_is_one_nearest_neighbour_with_cosine(pair):
+    embeddings, classes = pair
+    assert_array_equal(zero_shot_predict(embeddings, classes), knn_oracle(embeddings, classes))
+
+
+@given(embedding_pairs())
+def test_zero_shot_predict_in_float32_like_sklearn(pair):
+    embeddings, classes = (a.astype(np.float32) for a in pair)
+    assume(np.isfinite(embeddings).all() and np.isfinite(classes).all())
+    assert_array_equal(zero_shot_predict(embeddings, classes), knn_oracle(embeddings, classes))
+
+
+@given(embedding_pairs(), st.randoms(use_true_random=False))
+def test_zero_shot_predict_with_any_labels(pair, random):
+    embeddings, classes = pair
+    labels = np.array([random.randint(0, 2) for _ in classes])  # repeated labels allowed
+    chosen = labels[zero_shot_predict(embeddings, classes)]
+    assert_array_equal(chosen, knn_oracle(embeddings, classes, labels))
+
+
+@given(embedding_pairs())
+def test_cosine_scores_match_torch(pair):
+    embeddings, classes = pair
+    rows = np.vstack([embeddings, classes])
+    norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
+    assume(((rows == 0).all(axis=1) | (norms > 1e-14)).all())
+    e, c = torch.from_numpy(embeddings), torch.from_numpy(classes)
+    # torch clamps each norm at eps, which also gives 0 for a zero vector
+    expected = torch.nn.functional.cosine_similarity(
+        e[:, None, :], c[None, :, :], dim=-1, eps=1e-300
+    )
+    assert_allclose(cosine_scores(embeddings, classes), expected.numpy(), atol=1e-12)
+
+
+def test_zero_shot_predict_readable_cases():
+    classes = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]
+    inputs = [[2.0, 0.0], [1.0, 1.0], [0.0, 0.0], [-1.0, 0.0], [0.0, 5.0]]
+    # a 45-degree input is as close to [1, 0] as to [0, 1]; [-1, 0] is at distance 1 from
+    # both [0, 1] and the zero class: scikit-learn's argpartition picks the zero class there.
+    assert zero_shot_predict(inputs, classes).tolist() == [0, 0, 0, 3, 2]
+    assert zero_shot_predict(inputs, classes).tolist() == knn_oracle(inputs, classes).tolist()
+
+
+def test_tensors_with_grad_and_half_precision_are_accepted():
+    e = torch.tensor([[1.0, 0.2], [0.1, 1.0]], requires_grad=True)
+    c = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.bfloat16)
+    assert zero_shot_predict(e, c).tolist() == [0, 1]
+    assert cosine_scores(e.half(), c).dtype == np.float64
+    scores = torch.tensor([[0.5, 0.4]], requires_grad=True)
+    assert calibrated_stacking(scores, np.array([True, False]), 0.2).argmax(1).tolist() == [1]
+
+
+def oracle_per_class(y_true, y_pred, classes):
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    mask = np.isin(y_true, classes)
+    with warnings.catch_warnings():
+        # The generalized setting predicts classes absent from y_true[mask]; scikit-learn
+        # warns and then averages over the classes present, which is the definition here.
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        # and with a single class in y_true and y_pred it warns about the confusion matrix
+        warnings.filterwarnings("ignore", message="A single label was found")
+        return balanced_accuracy_score(y_true[mask], y_pred[mask])
+
+
+@st.composite
+def label_triples(draw):
+    n = draw(st.integers(1, 12))
+    y_true = draw(arrays(np.int64, n, elements=st.integers(0, 5)))
+    y_pred = draw(arrays(np.int64, n, elements=st.integers(0, 5)))
+    classes = draw(st.lists(st.integers(0, 6), min_size=1, max_size=6))
+    classes.append(int(y_true[draw(st.integers(0, n - 1))]))  # at least one class present
+    return y_true, y_pred, np.array(classes)
+
+
+@given(label_triples())
+def test_per_class_accuracy_is_balanced_accuracy_on_the_chosen_classes(triple):
+    y_true, y_pred, classes = triple
+    assert per_class_accuracy(y_true, y_pred, classes) == oracle_per_class(*triple)
+
+
+@given(label_triples())
+def test_per_class_accuracy_with_string_labels(triple):
+    names = np.array(["cat", "dog", "eel", "fox", "gnu", "owl", "yak"])
+    y_true, y_pred, classes = (names[a] for a in triple)
+    got = per_class_accuracy(y_true, y_pred, classes)
+    assert got == oracle_per_class(y_true, y_pred, classes)
+
+
+def test_per_class_accuracy_raises_no_warning_in_the_generalized_setting():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert per_class_accuracy([3, 3, 4], [0, 3, 1], classes=[3, 4]) == 0.25
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_harmonic_mean_against_its_definition(a, b):
+    h = harmonic_mean(a, b)
+    expected = 0.0 if a == 0 or b == 0 else 2 * a * b / (a + b)
+    assert h == expected
+    assert min(a, b) - 1e-12 <= h <= max(a, b) + 1e-12
+    assert h <= (a + b) / 2 + 1e-12
+
+
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)), elements=COORDINATE),
+    st.data(),
+    st.floats(-10, 10),
+)
+def test_calibrated_stacking_lowers_seen_columns_only(scores, data, gamma):
+    seen = data.draw(arrays(np.bool_, scores.shape[1]))
+    out = calibrated_stacking(scores, seen, gamma)
+    assert_array_equal(out[:, ~seen], scores[:, ~seen])
+    assert_allclose(out[:, seen], scores[:, seen] - gamma)
+
+
+def test_a_large_gamma_predicts_only_unseen_classes():
+    scores = np.array([[0.9, 0.1, 0.2], [0.3, 0.8, 0.1]])
+    seen = np.array([True, True, False])
+    assert calibrated_stacking(scores, seen, 10.0).argmax(1).tolist() == [2, 2]
+
+
+@given(
+    st.integers(2, 8).flatmap(
+        lambda n: st.tuples(
+            arrays(np.float64, (n, 3), elements=st.floats(-10, 10)),
+            arrays(np.float64, (n, 2), elements=st.floats(-10, 10)),
+        )
+    ),
+    st.floats(1e-3, 1e3),
+)
+def test_ridge_fit_matches_sklearn_ridge(xt, alpha):
+    x, t = xt
+    coef, intercept = ridge_fit(x, t, alpha)
+    model = Ridge(alpha=alpha, fit_intercept=True, solver="cholesky").fit(x, t)
+    scale = 1 + np.abs(model.coef_).max()
+    assert_allclose(coef.T, model.coef_, atol=1e-8 * scale, rtol=1e-7)
+    assert_allclose(x @ coef + intercept, model.predict(x), atol=1e-7 * (1 + np.abs(t).max()))
+
+
+def test_make_attribute_data_is_seeded_and_split_as_documented():
+    a, b = make_attribute_data(3), make_attribute_data(3)
+    assert_array_equal(a.x, b.x)
+    assert a.seen.tolist() == [True] * 12 + [False] * 4
+    assert not a.train[~a.seen[a.y]].any()  # no unseen-class sample is for training
+    assert a.train.sum() == 12 * 30
+    assert set(np.unique(a.signatures)) == {-1.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "fragment"),
+    [
+        (lambda: zero_shot_predict([1.0, 2.0], [[1.0, 2.0]]), ValueError, "embeddings must be two"),
+        (lambda: zero_shot_predict([[1.0]], [[1.0, 2.0]]), ValueError, "same dimension d"),
+        (lambda: zero_shot_predict(np.zeros((0, 2)), [[1.0, 2.0]]), ValueError, "not be empty"),
+        (lambda: zero_shot_predict([[np.nan]], [[1.0]]), ValueError, "finite"),
+        (lambda: zero_shot_predict([["a"]], [[1.0]]), TypeError, "real numbers"),
+        (lambda: zero_shot_predict([[1.0]], [[True]]), TypeError, "real numbers"),
+        (lambda: zero_shot_predict([[1e200]], [[1.0]]), ValueError, "overflows"),
+        (lambda: cosine_scores([[1.0]], torch.tensor([[1j]])), TypeError, "class_embeddings"),
+        (lambda: per_class_accuracy([0, 1], [0], [0]), ValueError, "same length"),
+        (lambda: per_class_accuracy([0, 1], [0, 1], [5]), ValueError, "no sample of y_true"),
+        (lambda: per_class_accuracy([[0]], [[0]], [0]), ValueError, "one-dimensional"),
+        (lambda: per_class_accuracy([0.5], [0.5], [0.5]), TypeError, "non-integer"),
+        (lambda: per_class_accuracy([np.nan], [0.0], [0]), ValueError, "NaN"),
+        (lambda: per_class_accuracy([True], [True], [True]), TypeError, "y_true must hold"),
+        (lambda: per_class_accuracy(["a"], [0], ["a"]), TypeError, "all hold strings"),
+        (lambda: harmonic_mean(1.5, 0.5), ValueError, "acc_seen must lie in [0, 1]"),
+        (lambda: harmonic_mean(0.5, float("nan")), ValueError, "acc_unseen must be finite"),
+        (lambda: harmonic_mean("0.5", 0.5), TypeError, "acc_seen must be a real number"),
+        (lambda: calibrated_stacking([[1.0, 2.0]], [1, 0], 0.1), TypeError, "seen_mask"),
+        (lambda: calibrated_stacking([[1.0, 2.0]], [True], 0.1), ValueError, "one entry per"),
+        (lambda: calibrated_stacking([[1.0]], [True], np.inf), ValueError, "gamma must be"),
+        (lambda: calibrated_stacking([[-1e308]], [True], 1e308), ValueError, "overflows"),
+        (lambda: ridge_fit([[1.0]], [[1.0], [2.0]], 1.0), ValueError, "same number of rows"),
+        (lambda: ridge_fit([[1.0]], [[1.0]], 0.0), ValueError, "alpha must be"),
+        (lambda: make_attribute_data(0, n_unseen=16), ValueError, "n_unseen must be smaller"),
+        (lambda: make_attribute_data(0, noise=-1.0), ValueError, "noise must be"),
+        (lambda: make_attribute_data(1.5), TypeError, "seed must be an integer"),
+    ],
+)
+def test_bad_input(call, error, fragment):
+    with pytest.raises(error, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        call()
