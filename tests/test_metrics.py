@@ -671,6 +671,7 @@ BAD_INPUT = [
     bad(average_precision, [0, 1], [0.1, 0.2], method="11point", error=ValueError, match="method must be one of 'step', 'voc11', 'voc', 'coco101', got '11point'"),
     bad(average_precision, [0, 0], [0.1, 0.2], method="voc", error=ValueError, match="at least one positive"),
     bad(MAP, {"boxes": []}, [targ()], error=TypeError, match="predictions must be a sequence (list or tuple) of per-image dicts, got dict"),
+    bad(MAP, b"images", [targ()], error=TypeError, match="predictions must be a sequence (list or tuple) of per-image dicts, got bytes"),
     bad(MAP, [pred()], "targets", error=TypeError, match="targets must be a sequence (list or tuple) of per-image dicts, got str"),
     bad(MAP, [pred(), [1, 2]], [targ(), targ()], error=TypeError, match="predictions[1] must be a dict"),
     bad(MAP, [pred(), pred()], [targ()], error=ValueError, match="got 2 predictions and 1 targets"),
@@ -730,6 +731,8 @@ def test_tensors_with_grad_and_half_precision_are_accepted():
         [1, 0, 1], [0.9, 0.1, 0.5]
     )
     assert precision_recall_curve(labels, scores)[2].size == 3
+    listed = [torch.tensor(v, dtype=torch.bfloat16, requires_grad=True) for v in (0.5, 0.25)]
+    assert average_precision([1, 0], listed) == 1.0  # a list of tensors, each converted
     predictions, targets = synthetic_set(3, grid=True, decimals=1)
     expected_map = mean_average_precision(predictions, targets).map
     half = [
