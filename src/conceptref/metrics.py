@@ -435,8 +435,8 @@ def mean_average_precision(
         if labels are not integers, or if ``max_detections`` is not an integer.
     ValueError
         If the two lists differ in length, a key is missing or unknown, boxes do not have shape
-        ``(N, 4)``, the arrays of an image differ in length, a box, score or area is NaN or
-        infinite, a box has ``x2 < x1`` or ``y2 < y1``, an area is negative, ``"iscrowd"``
+        ``(N, 4)``, the arrays of an image differ in length, a box or score is NaN or
+        infinite, a box has ``x2 < x1`` or ``y2 < y1``, an area is NaN or negative, ``"iscrowd"``
         holds anything but 0 and 1, a label does not fit in int64, a threshold lies outside
         ``(0, 1]``, or ``max_detections`` is less than 1. Messages name the image, as in
         ``predictions[3]['boxes']: x2 < x1 in box 5``.
