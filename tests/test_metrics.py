@@ -689,6 +689,7 @@ BAD_INPUT = [
     bad(MAP, [pred(scores=[[0.5, 0.5]])], [targ()], error=ValueError, match="predictions[0]['scores'] must be one-dimensional"),
     bad(MAP, [pred(scores=["a", "b"])], [targ()], error=TypeError, match="predictions[0]['scores'] must be an array of real numbers"),
     bad(MAP, [pred(labels=[1.0, 2.0])], [targ()], error=TypeError, match="predictions[0]['labels'] must be an array of integers, got dtype float64"),
+    bad(MAP, [pred(labels=torch.tensor([1.0, 2.0], requires_grad=True))], [targ()], error=TypeError, match="predictions[0]['labels'] must be an array of integers, got dtype float32"),
     bad(MAP, [pred()], [targ(labels=[True])], error=TypeError, match="targets[0]['labels'] must be an array of integers, got dtype bool"),
     bad(MAP, [pred()], [targ(labels=[[1]])], error=ValueError, match="targets[0]['labels'] must be one-dimensional"),
     bad(MAP, [pred()], [targ()], iou_thresholds=[0.5, 0.0], error=ValueError, match="iou_thresholds must lie in (0, 1], got 0.0 at index 1"),

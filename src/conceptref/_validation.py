@@ -449,6 +449,7 @@ def check_labels(
 
 def _check_int64_range(value: object, array: npt.NDArray[Any], name: str) -> None:
     """Raise ValueError if ``value`` holds an integer that int64 cannot hold."""
+    value = as_numpy(value)  # a tensor holds no Python integers (nor does it convert to objects)
     if array.dtype.kind == "u" and array.size and array.max() > _INT64.max:
         raise ValueError(
             f"{name} holds {array.max()}, beyond the int64 range (at most {_INT64.max})"

@@ -976,7 +976,8 @@ def _binary_inputs(
     labels: npt.ArrayLike, scores: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Check binary ``labels`` and ``scores``; return them as float64 arrays of 0/1 and scores."""
-    truth = check_binary(labels, "labels", ndim=1, axes="(n,)")
+    # The type and shape of both first, then the values, so that the first fault is reported.
+    truth = check_array(labels, "labels", ndim=1, axes="(n,)", finite=False, allow_bool=True)
     score = check_array(scores, "scores", ndim=1, axes="(n,)")
     if truth.shape != score.shape:
         raise ValueError(
@@ -984,7 +985,7 @@ def _binary_inputs(
         )
     if truth.size == 0:
         raise ValueError("labels and scores must not be empty")
-    positive = truth.astype(np.float64)
+    positive = check_binary(truth, "labels").astype(np.float64)
     if not positive.any():
         raise ValueError("labels must hold at least one positive (1): recall would be 0/0")
     return positive, score
