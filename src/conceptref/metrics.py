@@ -870,7 +870,7 @@ def _flatten(images: Sequence[Mapping[str, npt.ArrayLike]], name: str, *, scored
             scores.append(_as_vector(image["scores"], f"{where}['scores']"))
             _check_length(where, n, "scores", len(scores[-1]))
         if "area" in image:
-            # Not finite: an infinite area is simply "large".
+            # NaN is outside the interval; an infinite area is inside, simply "large".
             area = _as_vector(image["area"], f"{where}['area']", interval=Interval(0, None))
             _check_length(where, n, "area", len(area))
             areas.append(area)
