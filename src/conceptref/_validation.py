@@ -13,8 +13,11 @@ constraints, a rule is *declared* by the caller, not re-coded:
   :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
 * :func:`check_labels`: class labels (integers, strings, booleans, finite floats), integers
   beyond the range of int64 rejected instead of wrapped or rounded;
+* :func:`check_binary`: a 0/1 array (booleans, or numbers 0 and 1);
+* :func:`check_boxes` and :func:`find_bad_box`: ``(N, 4)`` corner boxes ``(x1, y1, x2, y2)``
+  with finite coordinates, ``x1 <= x2`` and ``y1 <= y2``;
 * :func:`as_numpy`: PyTorch tensors become NumPy arrays (detached, on the CPU, float16 and
-  bfloat16 upcast), so every array check accepts them.
+  bfloat16 upcast), so every array check accepts them, and so does a list or tuple of them.
 
 The older helpers (:func:`as_real_array`, :func:`as_int`, :func:`as_positive_float`, …) keep
 their names, behaviour and messages, and are written on top of these.
@@ -166,9 +169,21 @@ def as_numpy(value: object) -> Any:
 
 
 def _asarray(value: object, name: str) -> npt.NDArray[Any]:
-    """``np.asarray`` of a tensor, array or nested sequence; a ragged one is a ValueError."""
+    """``np.asarray`` of a tensor, array or nested sequence; a ragged one is a ValueError.
+
+    The items of a list or tuple go through :func:`as_numpy` too, so a list of tensors that
+    require grad (or of bfloat16 tensors) is accepted like one tensor.
+    """
+    value = as_numpy(value)
+    torch = sys.modules.get("torch")
+    if (
+        torch is not None
+        and isinstance(value, list | tuple)
+        and any(isinstance(item, torch.Tensor) for item in value)
+    ):
+        value = [as_numpy(item) for item in value]
     try:
-        return np.asarray(as_numpy(value))
+        return np.asarray(value)
     except ValueError:  # ragged nested sequences
         raise ValueError(
             f"{name} must be a rectangular array of numbers (nested sequences of equal "
@@ -208,6 +223,9 @@ def check_array(
     non_empty: bool = False,
     finite: bool = True,
     allow_neg_inf: bool = False,
+    allow_bool: bool = False,
+    empty_any_dtype: bool = False,
+    interval: Interval | None = None,
 ) -> npt.NDArray[np.float64]:
     """Return ``value`` as a float64 array that follows the declared rules.
 
@@ -225,6 +243,14 @@ def check_array(
         Reject an array with no entries.
     finite
         Reject NaN and infinity; with ``allow_neg_inf``, ``-inf`` is allowed (masked scores).
+    allow_bool
+        Accept booleans, as 0 and 1.
+    empty_any_dtype
+        Accept an empty one-dimensional array of any dtype (an empty list, which NumPy makes
+        float64, or an empty tensor of another dtype) as an empty float64 array.
+    interval
+        Every entry must lie in this :class:`Interval` (NaN never does); the message names the
+        first entry outside and its index.
 
     Raises
     ------
@@ -234,7 +260,10 @@ def check_array(
         If the sequence is ragged, or a declared rule fails; the message names ``name``.
     """
     array = _asarray(value, name)
-    check_real_dtype(array, name)
+    if empty_any_dtype and array.ndim == 1 and array.size == 0:
+        return np.empty(0)
+    if not (allow_bool and array.dtype == np.bool_):
+        check_real_dtype(array, name)
     _check_shape(array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=non_empty)
     array = array.astype(np.float64, copy=False)
     if finite:
@@ -242,13 +271,41 @@ def check_array(
         if bad.any():
             what = "NaN or +inf" if allow_neg_inf else "NaN or infinity"
             raise ValueError(f"{name} must be finite, but it holds {what}")
+    if interval is not None:
+        _check_in_interval(array, name, interval)
     return array
 
 
+def _check_in_interval(array: npt.NDArray[np.float64], name: str, interval: Interval) -> None:
+    """Raise ValueError naming the first entry of ``array`` outside ``interval`` (NaN is)."""
+    inside = np.ones(array.shape, dtype=np.bool_)
+    left = interval.closed in ("both", "left")
+    right = interval.closed in ("both", "right")
+    if interval.low is not None:
+        inside &= array >= interval.low if left else array > interval.low
+    if interval.high is not None:
+        inside &= array <= interval.high if right else array < interval.high
+    inside &= ~np.isnan(array)
+    if not inside.all():
+        index = np.unravel_index(int(np.argmin(inside)), array.shape)
+        where = index[0] if array.ndim == 1 else index
+        rule = interval.describe()
+        verb = "lie" if rule.startswith("in ") else "be"
+        raise ValueError(f"{name} must {verb} {rule}, got {array[index]} at index {where}")
+
+
 def check_int_array(
-    value: object, name: str, *, ndim: int | None = None, axes: str | None = None
+    value: object,
+    name: str,
+    *,
+    ndim: int | None = None,
+    axes: str | None = None,
+    empty_any_dtype: bool = False,
 ) -> npt.NDArray[np.int64]:
     """Return ``value`` as an int64 array; booleans, floats and integers beyond int64 are rejected.
+
+    With ``empty_any_dtype``, an empty one-dimensional array of any dtype (an empty list, which
+    NumPy makes float64) is accepted as an empty int64 array.
 
     Raises
     ------
@@ -259,6 +316,8 @@ def check_int_array(
         int64 cannot hold (an unsigned value of 2**63 or more would otherwise wrap around).
     """
     array = _asarray(value, name)
+    if empty_any_dtype and array.ndim == 1 and array.size == 0:
+        return np.empty(0, np.int64)
     _check_int64_range(value, array, name)
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must be an array of integers, got dtype {array.dtype}")
@@ -272,6 +331,87 @@ def check_bool_array(value: object, name: str) -> npt.NDArray[np.bool_]:
     if array.dtype != np.bool_:
         raise TypeError(f"{name} must be a boolean array, got dtype {array.dtype}")
     return array
+
+
+def check_binary(
+    value: object,
+    name: str,
+    *,
+    ndim: int | None = None,
+    axes: str | None = None,
+    empty_any_dtype: bool = False,
+) -> npt.NDArray[np.bool_]:
+    """Return a 0/1 array (booleans, or real numbers equal to 0 or 1) as a boolean array.
+
+    ``ndim``, ``axes`` and ``empty_any_dtype`` are those of :func:`check_array`.
+
+    Raises
+    ------
+    TypeError
+        If the values are neither booleans nor real numbers.
+    ValueError
+        If the sequence is ragged, has the wrong number of axes, or holds anything other than
+        0 and 1 (NaN included): ``"{name} must hold only 0 and 1, got 2"``.
+    """
+    array = check_array(
+        value,
+        name,
+        ndim=ndim,
+        axes=axes,
+        finite=False,
+        allow_bool=True,
+        empty_any_dtype=empty_any_dtype,
+    )
+    wrong = (array != 0) & (array != 1)
+    if wrong.any():
+        raise ValueError(f"{name} must hold only 0 and 1, got {array[wrong][0]:.17g}")
+    return np.asarray(array == 1, dtype=np.bool_)
+
+
+def check_boxes(value: object, name: str, *, check_values: bool = True) -> npt.NDArray[np.float64]:
+    """Return corner boxes ``(x1, y1, x2, y2)`` as a float64 array of shape ``(N, 4)``.
+
+    An empty list (or any empty one-dimensional array) gives shape ``(0, 4)``. With
+    ``check_values`` (the default), every box must be valid in the sense of :func:`find_bad_box`;
+    without it, only the type and shape are checked (a caller that checks many arrays at once
+    calls :func:`find_bad_box` on their concatenation).
+
+    Raises
+    ------
+    TypeError
+        If the values are not real numbers.
+    ValueError
+        If the sequence is ragged, the shape is not ``(N, 4)`` (``"{name} must have shape
+        (N, 4), got shape (2, 3)"``) or a box is not valid (``"{name}: x2 < x1 in box 5"``).
+    """
+    array = check_array(value, name, finite=False, empty_any_dtype=True)
+    if array.ndim == 1 and array.size == 0:
+        return np.empty((0, 4))
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (N, 4), got shape {array.shape}")
+    if check_values:
+        problem = find_bad_box(array)
+        if problem is not None:
+            raise ValueError(f"{name}: {problem[1]} in box {problem[0]}")
+    return array
+
+
+def find_bad_box(boxes: npt.NDArray[np.float64]) -> tuple[int, str] | None:
+    """Return the first row of ``(N, 4)`` ``boxes`` that is not a valid box, and its fault.
+
+    A valid box has finite coordinates, ``x1 <= x2`` and ``y1 <= y2``; the fault is one of
+    ``"NaN or infinity"``, ``"x2 < x1"`` and ``"y2 < y1"``. ``None`` if every box is valid.
+    """
+    finite = np.isfinite(boxes).all(axis=1)
+    if not finite.all():
+        return int(np.argmin(finite)), "NaN or infinity"
+    for bad, what in (
+        (boxes[:, 2] < boxes[:, 0], "x2 < x1"),
+        (boxes[:, 3] < boxes[:, 1], "y2 < y1"),
+    ):
+        if bad.any():
+            return int(np.argmax(bad)), what
+    return None
 
 
 def check_labels(
@@ -309,6 +449,7 @@ def check_labels(
 
 def _check_int64_range(value: object, array: npt.NDArray[Any], name: str) -> None:
     """Raise ValueError if ``value`` holds an integer that int64 cannot hold."""
+    value = as_numpy(value)  # a tensor holds no Python integers (nor does it convert to objects)
     if array.dtype.kind == "u" and array.size and array.max() > _INT64.max:
         raise ValueError(
             f"{name} holds {array.max()}, beyond the int64 range (at most {_INT64.max})"
@@ -331,15 +472,18 @@ def check_real_dtype(array: npt.NDArray[np.generic], name: str) -> None:
         raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
 
 
-def check_sequence(value: object, name: str) -> Sequence[Any]:
-    """Return ``value`` if it is a list, tuple or other sequence of arrays, not one array."""
+def check_sequence(value: object, name: str, *, what: str = "arrays") -> Sequence[Any]:
+    """Return ``value`` if it is a list, tuple or other sequence of ``what``, not one array.
+
+    An array, a tensor, a string and a bytes object are single values, not sequences.
+    """
     torch = sys.modules.get("torch")
-    single = isinstance(value, np.ndarray | str) or (
+    single = isinstance(value, np.ndarray | str | bytes) or (
         torch is not None and isinstance(value, torch.Tensor)
     )
     if single or not isinstance(value, Sequence):
         raise TypeError(
-            f"{name} must be a sequence (list or tuple) of arrays, got {type(value).__name__}"
+            f"{name} must be a sequence (list or tuple) of {what}, got {type(value).__name__}"
         )
     return value
 

@@ -25,7 +25,16 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from conceptref._validation import as_positive_int, as_real_array, check_real_dtype
+from conceptref._validation import (
+    Interval,
+    check_array,
+    check_binary,
+    check_boxes,
+    check_int,
+    check_int_array,
+    check_sequence,
+    find_bad_box,
+)
 
 __all__ = [
     "STATS_NAMES",
@@ -88,10 +97,10 @@ def iou(boxes1: npt.ArrayLike, boxes2: npt.ArrayLike) -> npt.NDArray[np.float64]
     >>> iou([[0, 0, 2, 2]], [[1, 1, 3, 3], [0, 0, 2, 2], [5, 5, 5, 5]]).round(4).tolist()
     [[0.1429, 1.0, 0.0]]
     """
-    a = _as_boxes(boxes1, "boxes1")
-    b = _as_boxes(boxes2, "boxes2")
+    a = check_boxes(boxes1, "boxes1", check_values=False)
+    b = check_boxes(boxes2, "boxes2", check_values=False)
     for boxes, name in ((a, "boxes1"), (b, "boxes2")):
-        _check_boxes(boxes, name)
+        check_boxes(boxes, name)
     scale = _box_scale(a, b)
     return _iou(a * scale, b * scale)
 
@@ -426,8 +435,8 @@ def mean_average_precision(
         if labels are not integers, or if ``max_detections`` is not an integer.
     ValueError
         If the two lists differ in length, a key is missing or unknown, boxes do not have shape
-        ``(N, 4)``, the arrays of an image differ in length, a box, score or area is NaN or
-        infinite, a box has ``x2 < x1`` or ``y2 < y1``, an area is negative, ``"iscrowd"``
+        ``(N, 4)``, the arrays of an image differ in length, a box or score is NaN or
+        infinite, a box has ``x2 < x1`` or ``y2 < y1``, an area is NaN or negative, ``"iscrowd"``
         holds anything but 0 and 1, a label does not fit in int64, a threshold lies outside
         ``(0, 1]``, or ``max_detections`` is less than 1. Messages name the image, as in
         ``predictions[3]['boxes']: x2 < x1 in box 5``.
@@ -525,9 +534,9 @@ def _evaluate(
 ) -> MAPResult:
     """Validate, rank, match (by loops if ``spec``, else vectorized) and summarize."""
     thresholds = _as_iou_thresholds(iou_thresholds)
-    top = as_positive_int(max_detections, "max_detections")
-    _check_image_list(predictions, "predictions")
-    _check_image_list(targets, "targets")
+    top = check_int(max_detections, "max_detections", Interval(1, None))
+    check_sequence(predictions, "predictions", what="per-image dicts")
+    check_sequence(targets, "targets", what="per-image dicts")
     if len(predictions) != len(targets):
         raise ValueError(
             "predictions and targets must hold one dict per image each, got "
@@ -827,14 +836,6 @@ def _accumulate(
     return precision, np.nan_to_num(recall)
 
 
-def _check_image_list(images: object, name: str) -> None:
-    """Raise :class:`TypeError` unless ``images`` is a list (or tuple) of per-image dicts."""
-    if isinstance(images, str | bytes | Mapping) or not isinstance(images, Sequence):
-        raise TypeError(
-            f"{name} must be a list with one dict per image, got {type(images).__name__}"
-        )
-
-
 _PREDICTION_KEYS = ("boxes", "scores", "labels")
 _TARGET_KEYS = ("boxes", "labels")
 _OPTIONAL_TARGET_KEYS = ("iscrowd", "area")
@@ -857,32 +858,30 @@ def _flatten(images: Sequence[Mapping[str, npt.ArrayLike]], name: str, *, scored
                 raise ValueError(
                     f"{where} has the unknown key {key!r}; the keys are {', '.join(allowed)}"
                 )
-        boxes.append(_as_boxes(image["boxes"], f"{where}['boxes']"))
+        boxes.append(check_boxes(image["boxes"], f"{where}['boxes']", check_values=False))
         n = len(boxes[-1])
-        labels.append(_as_labels(image["labels"], f"{where}['labels']"))
+        labels.append(
+            check_int_array(
+                image["labels"], f"{where}['labels']", ndim=1, axes="(N,)", empty_any_dtype=True
+            )
+        )
         _check_length(where, n, "labels", len(labels[-1]))
         if scored:
             scores.append(_as_vector(image["scores"], f"{where}['scores']"))
             _check_length(where, n, "scores", len(scores[-1]))
         if "area" in image:
-            area = _as_vector(image["area"], f"{where}['area']")
+            # NaN is outside the interval; an infinite area is inside, simply "large".
+            area = _as_vector(image["area"], f"{where}['area']", interval=Interval(0, None))
             _check_length(where, n, "area", len(area))
-            if not (area >= 0).all():  # NaN included
-                bad = int(np.argmin(area >= 0))
-                raise ValueError(
-                    f"{where}['area'] must hold finite areas of at least 0, got {area[bad]} "
-                    f"for box {bad}"
-                )
             areas.append(area)
         else:
             areas.append(np.full(n, np.nan))  # the box's area, filled in below
         if "iscrowd" in image:
-            crowd = _as_vector(image["iscrowd"], f"{where}['iscrowd']", allow_bool=True)
+            crowd = check_binary(
+                image["iscrowd"], f"{where}['iscrowd']", ndim=1, axes="(N,)", empty_any_dtype=True
+            )
             _check_length(where, n, "iscrowd", len(crowd))
-            if not ((crowd == 0) | (crowd == 1)).all():
-                bad = int(np.argmin((crowd == 0) | (crowd == 1)))
-                raise ValueError(f"{where}['iscrowd'] must hold 0 or 1, got {crowd[bad]}")
-            crowds.append(crowd == 1)
+            crowds.append(crowd)
         else:
             crowds.append(np.zeros(n, np.bool_))
     counts = np.array([len(b) for b in boxes], dtype=np.int64)
@@ -896,7 +895,7 @@ def _flatten(images: Sequence[Mapping[str, npt.ArrayLike]], name: str, *, scored
     )
     # Checking the values of all images at once is much faster than image by image.
     starts = np.cumsum(counts) - counts
-    problem = _box_problem(stacked.boxes)
+    problem = find_bad_box(stacked.boxes)
     if problem is not None:
         row, what = problem
         i = int(stacked.image[row])
@@ -924,97 +923,13 @@ def _box_area(boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return np.where((width > 0) & (height > 0), width * height, 0.0)
 
 
-def _to_numpy(value: object) -> object:
-    """Return a tensor as a NumPy array (detached, on the CPU, half upcast); else ``value``.
-
-    Torch is not imported: a tensor is recognized by its methods.
-    """
-    detach = getattr(value, "detach", None)
-    if callable(detach) and hasattr(value, "is_floating_point") and hasattr(value, "numpy"):
-        tensor = detach().cpu()
-        if tensor.is_floating_point() and tensor.element_size() < 4:  # float16, bfloat16
-            tensor = tensor.float()
-        return tensor.numpy()
-    return value
-
-
-def _as_array(value: object, name: str) -> npt.NDArray[np.generic]:
-    """Return ``value`` as a NumPy array, with a clear error for ragged lists and bad types."""
-    value = _to_numpy(value)
-    if isinstance(value, list | tuple):
-        value = [_to_numpy(v) for v in value]
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{name} must be a rectangular array of numbers: {error}") from None
-    if array.dtype == object:
-        raise TypeError(
-            f"{name} must be an array of numbers, got objects (ragged lists, or integers "
-            "beyond 64 bits?)"
-        )
-    return array
-
-
-def _as_boxes(value: object, name: str) -> npt.NDArray[np.float64]:
-    """Return ``value`` as float64 boxes of shape ``(N, 4)`` (an empty list gives ``(0, 4)``)."""
-    array = _as_array(value, name)
-    if array.size == 0 and array.ndim == 1:
-        return np.empty((0, 4))
-    if array.dtype.kind not in "iuf":  # the quick test; check_real_dtype words the error
-        check_real_dtype(array, name)
-    if array.ndim != 2 or array.shape[1] != 4:
-        raise ValueError(f"{name} must have shape (N, 4), got shape {array.shape}")
-    return array.astype(np.float64, copy=False)
-
-
-def _as_vector(value: object, name: str, *, allow_bool: bool = False) -> npt.NDArray[np.float64]:
-    """Return ``value`` as a one-dimensional float64 array (values are checked later)."""
-    array = _as_array(value, name)
-    if array.size == 0 and array.ndim == 1:
-        return np.empty(0)
-    if array.dtype.kind not in ("iufb" if allow_bool else "iuf"):
-        check_real_dtype(array, name)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (N,), got shape {array.shape}")
-    return array.astype(np.float64)
-
-
-_INT64_MAX = np.iinfo(np.int64).max
-
-
-def _as_labels(value: object, name: str) -> npt.NDArray[np.int64]:
-    """Return ``value`` as a one-dimensional int64 array of class labels."""
-    array = _as_array(value, name)
-    if array.size == 0 and array.ndim == 1:
-        return np.empty(0, np.int64)
-    if array.dtype.kind not in "iu":  # booleans (kind "b") are not labels
-        raise TypeError(f"{name} must be an array of integer class labels, got dtype {array.dtype}")
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (N,), got shape {array.shape}")
-    if array.dtype.kind == "u" and array.size and array.max() > _INT64_MAX:
-        raise ValueError(f"{name} must fit in int64, got the label {array.max()}")
-    return array.astype(np.int64, copy=False)
-
-
-def _box_problem(boxes: npt.NDArray[np.float64]) -> tuple[int, str] | None:
-    """Return the first row of ``boxes`` that is not a valid box and what is wrong with it."""
-    finite = np.isfinite(boxes).all(axis=1)
-    if not finite.all():
-        return int(np.argmin(finite)), "NaN or infinity"
-    for bad, what in (
-        (boxes[:, 2] < boxes[:, 0], "x2 < x1"),
-        (boxes[:, 3] < boxes[:, 1], "y2 < y1"),
-    ):
-        if bad.any():
-            return int(np.argmax(bad)), what
-    return None
-
-
-def _check_boxes(boxes: npt.NDArray[np.float64], name: str) -> None:
-    """Raise :class:`ValueError` naming the first invalid box in ``boxes``."""
-    problem = _box_problem(boxes)
-    if problem is not None:
-        raise ValueError(f"{name}: {problem[1]} in box {problem[0]}")
+def _as_vector(
+    value: object, name: str, *, interval: Interval | None = None
+) -> npt.NDArray[np.float64]:
+    """Return one value per box as a float64 array of shape ``(N,)``; finiteness is not checked."""
+    return check_array(
+        value, name, ndim=1, axes="(N,)", finite=False, empty_any_dtype=True, interval=interval
+    )
 
 
 # Coordinates up to this size keep widths, heights and areas finite in float64.
@@ -1061,24 +976,16 @@ def _binary_inputs(
     labels: npt.ArrayLike, scores: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Check binary ``labels`` and ``scores``; return them as float64 arrays of 0/1 and scores."""
-    truth = _as_array(labels, "labels")
-    if truth.dtype != np.bool_:
-        check_real_dtype(truth, "labels")
-    if truth.ndim != 1:
-        raise ValueError(f"labels must be one-dimensional (n,), got shape {truth.shape}")
-    score = as_real_array(_as_array(scores, "scores"), "scores")
-    if score.ndim != 1:
-        raise ValueError(f"scores must be one-dimensional (n,), got shape {score.shape}")
+    # The type and shape of both first, then the values, so that the first fault is reported.
+    truth = check_array(labels, "labels", ndim=1, axes="(n,)", finite=False, allow_bool=True)
+    score = check_array(scores, "scores", ndim=1, axes="(n,)")
     if truth.shape != score.shape:
         raise ValueError(
             f"labels and scores must have the same length, got {truth.size} and {score.size}"
         )
     if truth.size == 0:
         raise ValueError("labels and scores must not be empty")
-    positive = truth.astype(np.float64)
-    wrong = (positive != 0) & (positive != 1)
-    if wrong.any():
-        raise ValueError(f"labels must hold only 0 and 1, got {truth[np.argmax(wrong)].item()!r}")
+    positive = check_binary(truth, "labels").astype(np.float64)
     if not positive.any():
         raise ValueError("labels must hold at least one positive (1): recall would be 0/0")
     return positive, score
@@ -1106,13 +1013,6 @@ def _as_iou_thresholds(value: npt.ArrayLike | None) -> npt.NDArray[np.float64]:
     """Return the IoU thresholds as a float64 vector in ``(0, 1]``; ``None`` gives COCO's."""
     if value is None:
         return _COCO_IOU_THRESHOLDS.copy()
-    thresholds = as_real_array(_as_array(value, "iou_thresholds"), "iou_thresholds")
-    if thresholds.ndim != 1 or thresholds.size == 0:
-        raise ValueError(
-            f"iou_thresholds must be a non-empty one-dimensional array, got shape "
-            f"{thresholds.shape}"
-        )
-    outside = (thresholds <= 0) | (thresholds > 1)
-    if outside.any():
-        raise ValueError(f"iou_thresholds must lie in (0, 1], got {thresholds[np.argmax(outside)]}")
-    return thresholds
+    return check_array(
+        value, "iou_thresholds", ndim=1, non_empty=True, interval=Interval(0, 1, "right")
+    )
