@@ -167,7 +167,8 @@ def test_script_draws_a_figure(path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     import matplotlib.pyplot as plt
 
     figure = load(path.stem)
-    monkeypatch.setattr(figure, "data", lambda: data(path.stem))  # computed once per run
+    values = data(path.stem)  # computed once per run, before draw() is pointed at it
+    monkeypatch.setattr(figure, "data", lambda: values)
     figure.draw()
     try:
         axes = plt.gcf().get_axes()

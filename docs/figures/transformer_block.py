@@ -35,28 +35,39 @@ def residual(ax, x, y_from, y_to):
     )
 
 
-fig, ax = plt.subplots(figsize=(8, 6))
-post = [
-    ("multi-head self-attention", "attn"),
-    ("add (residual)", "add"),
-    ("layer norm", "norm"),
-    ("feed-forward (d_ff)", "ffn"),
-    ("add (residual)", "add"),
-    ("layer norm", "norm"),
-]
-pre = [
-    ("layer norm", "norm"),
-    ("multi-head self-attention", "attn"),
-    ("add (residual)", "add"),
-    ("layer norm", "norm"),
-    ("feed-forward (d_ff)", "ffn"),
-    ("add (residual)", "add"),
-]
-column(ax, 0, "post-LN (Vaswani et al.)", post)
-column(ax, 4, "pre-LN (GPT-2 and most since)", pre)
-for x, pairs in ((0, [(0.3, 1), (2.9, 4)]), (4, [(0.3, 2), (3.1, 5)])):
-    for start, add_index in pairs:
-        residual(ax, x, start, 0.5 + 0.85 * add_index)
-ax.set_xlim(-1.8, 6)
-ax.set_ylim(0, 6.3)
-ax.axis("off")
+def data() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The sub-layers of a post-LN and of a pre-LN encoder layer, bottom-up: (label, kind)."""
+    post = [
+        ("multi-head self-attention", "attn"),
+        ("add (residual)", "add"),
+        ("layer norm", "norm"),
+        ("feed-forward (d_ff)", "ffn"),
+        ("add (residual)", "add"),
+        ("layer norm", "norm"),
+    ]
+    pre = [
+        ("layer norm", "norm"),
+        ("multi-head self-attention", "attn"),
+        ("add (residual)", "add"),
+        ("layer norm", "norm"),
+        ("feed-forward (d_ff)", "ffn"),
+        ("add (residual)", "add"),
+    ]
+    return post, pre
+
+
+def draw() -> None:
+    post, pre = data()
+    _, ax = plt.subplots(figsize=(8, 6))
+    column(ax, 0, "post-LN (Vaswani et al.)", post)
+    column(ax, 4, "pre-LN (GPT-2 and most since)", pre)
+    for x, pairs in ((0, [(0.3, 1), (2.9, 4)]), (4, [(0.3, 2), (3.1, 5)])):
+        for start, add_index in pairs:
+            residual(ax, x, start, 0.5 + 0.85 * add_index)
+    ax.set_xlim(-1.8, 6)
+    ax.set_ylim(0, 6.3)
+    ax.axis("off")
+
+
+if __name__ == "__main__":
+    draw()
