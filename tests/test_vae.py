@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from conceptref.vae import (
     AutoencoderFit,
+    _Adam,
     bernoulli_elbo,
     beta_of_mean_mse,
     decode_prior_samples,
@@ -169,6 +170,35 @@ def test_demonstration_helpers_run_and_give_shapes():
         samples = decode_prior_samples(fit, 10, seed=1)
         assert samples.shape == (10, 2)
         assert 0.0 <= fraction_near_modes(samples) <= 1.0
+
+
+@given(
+    shapes=st.lists(hnp.array_shapes(max_dims=2, max_side=3), min_size=1, max_size=3),
+    lr=st.floats(1e-4, 0.5),
+    steps=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_written_out_adam_equals_torch_optim_adam(shapes, lr, steps, seed):
+    # the training helpers use _Adam; torch.optim.Adam on the same loss must take the same steps
+    generator = torch.Generator().manual_seed(seed)
+    start = [torch.randn(shape, generator=generator) for shape in shapes]
+    targets = [torch.randn(shape, generator=generator) for shape in shapes]
+
+    def loss(params):
+        return sum(
+            ((p - t) ** 4 + torch.sin(p)).sum() for p, t in zip(params, targets, strict=True)
+        )
+
+    ours = [p.clone().requires_grad_() for p in start]
+    theirs = [p.clone().requires_grad_() for p in start]
+    adam, reference = _Adam(ours, lr), torch.optim.Adam(theirs, lr=lr)
+    for _ in range(steps):
+        adam.step(loss(ours))
+        reference.zero_grad()
+        loss(theirs).backward()
+        reference.step()
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from conceptref._validation import (
     as_positive_int,
     as_real_array,
 )
-from conceptref.vae import _as_float64
+from conceptref.vae import _Adam, _as_float64
 
 __all__ = [
     "ToyDenoiser",
@@ -808,17 +808,14 @@ def train_toy_ddpm(
         torch.nn.SiLU(),
         torch.nn.Linear(width, 2),
     )
-    optimizer = torch.optim.Adam(net.parameters(), lr=rate)
+    optimizer = _Adam(list(net.parameters()), rate)
     for _ in range(n_steps):
         x0 = x[torch.randint(0, x.shape[0], (batch,))]
         t = torch.randint(0, size, (batch,))
         eps = torch.randn_like(x0)
         xt = ab[t].sqrt()[:, None] * x0 + (1 - ab[t]).sqrt()[:, None] * eps  # q(x_t | x_0)
         prediction = net(torch.cat([xt, t[:, None].float() / size], dim=1))
-        loss = ((prediction - eps) ** 2).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        optimizer.step(((prediction - eps) ** 2).mean())
     return ToyDenoiser(net.eval(), a)
 
 

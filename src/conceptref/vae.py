@@ -452,6 +452,31 @@ def _mlp(n_in: int, n_out: int, hidden: int) -> torch.nn.Sequential:
     )
 
 
+class _Adam:
+    """Adam on a list of tensors, step for step what :class:`torch.optim.Adam` does on the CPU.
+
+    Written out because the first ``torch.optim`` step imports ``torch._dynamo`` (seconds).
+    """
+
+    def __init__(self, params: list[torch.Tensor], lr: float) -> None:
+        self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, 0.9, 0.999, 1e-8
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, loss: torch.Tensor) -> None:
+        """Take one step down the gradient of ``loss``."""
+        grads = torch.autograd.grad(loss, self.params)
+        self.t += 1
+        step_size = self.lr / (1 - self.beta1**self.t)
+        root = (1 - self.beta2**self.t) ** 0.5
+        with torch.no_grad():
+            for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
+                m.lerp_(g, 1 - self.beta1)
+                v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
+                p.addcdiv_(m, (v.sqrt() / root).add_(self.eps), value=-step_size)
+
+
 @dataclass(frozen=True)
 class AutoencoderFit:
     """A trained encoder and decoder (see :func:`train_autoencoder`).
@@ -549,7 +574,7 @@ def train_autoencoder(
     x = torch.as_tensor(x_np, dtype=torch.float32)
     encoder = _mlp(x.shape[1], 2 * d if variational else d, width)
     decoder = _mlp(d, x.shape[1], width)
-    optimizer = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=rate)
+    optimizer = _Adam([*encoder.parameters(), *decoder.parameters()], rate)
     for _ in range(n_steps):
         h = encoder(x)
         if variational:
@@ -559,10 +584,7 @@ def train_autoencoder(
         else:
             z, kl = h, torch.zeros(())
         reconstruction = ((decoder(z) - x) ** 2).sum(dim=1) / (2 * s**2)
-        loss = (reconstruction + b * kl).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        optimizer.step((reconstruction + b * kl).mean())
     return AutoencoderFit(encoder.eval(), decoder.eval(), bool(variational), d)
 
 
