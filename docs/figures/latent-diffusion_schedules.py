@@ -5,17 +5,29 @@ import numpy as np
 
 from conceptref.diffusion import alphas_cumprod, beta_schedule, signal_to_noise
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-steps = np.arange(1000)
-for kind, label in (
-    ("linear", "linear (DDPM)"),
-    ("scaled_linear", "scaled_linear (Stable Diffusion)"),
-    ("cosine", "cosine"),
-):
-    a = alphas_cumprod(beta_schedule(kind, 1000))
-    left.plot(steps, np.sqrt(a), label=label)
-    right.semilogy(steps, signal_to_noise(a), label=label)
-left.set(xlabel="timestep t", ylabel=r"$\sqrt{\bar\alpha_t}$ (signal kept)")
-right.set(xlabel="timestep t", ylabel=r"SNR $= \bar\alpha_t / (1 - \bar\alpha_t)$")
-left.legend(fontsize=8)
-right.grid(True, which="major", alpha=0.3)
+KINDS = {
+    "linear": "linear (DDPM)",
+    "scaled_linear": "scaled_linear (Stable Diffusion)",
+    "cosine": "cosine",
+}
+
+
+def data() -> dict[str, np.ndarray]:
+    """The cumulative products of the three schedules, by kind."""
+    return {kind: alphas_cumprod(beta_schedule(kind, 1000)) for kind in KINDS}
+
+
+def draw() -> None:
+    _, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    steps = np.arange(1000)
+    for kind, a in data().items():
+        left.plot(steps, np.sqrt(a), label=KINDS[kind])
+        right.semilogy(steps, signal_to_noise(a), label=KINDS[kind])
+    left.set(xlabel="timestep t", ylabel=r"$\sqrt{\bar\alpha_t}$ (signal kept)")
+    right.set(xlabel="timestep t", ylabel=r"SNR $= \bar\alpha_t / (1 - \bar\alpha_t)$")
+    left.legend(fontsize=8)
+    right.grid(True, which="major", alpha=0.3)
+
+
+if __name__ == "__main__":
+    draw()
