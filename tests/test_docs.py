@@ -180,6 +180,8 @@ def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("_build"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)  # conf.py reads the doctest flags there
+    for script in (docs / "figures").glob("*.py"):  # Sphinx reads every page, and draws its
+        script.write_text("import matplotlib.pyplot as plt\n\nplt.plot([0, 1])\n")  # figures
     page = docs / "concepts" / "query-key-value.md"
     text = page.read_text(encoding="utf-8")
     right = "[[0.6652, 0.09, 0.2447], [0.1554, 0.4223, 0.4223], [0.2741, 0.2741, 0.4519]]"
