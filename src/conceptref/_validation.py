@@ -9,7 +9,8 @@ constraints, a rule is *declared* by the caller, not re-coded:
 * :func:`check_int` and :func:`check_real`: a scalar in an :class:`Interval` (bounds, each end
   open or closed), ``bool`` always rejected; :func:`check_probability` is ``check_real`` on
   ``[0, 1]`` or ``[0, 1)``;
-* :func:`check_array`: a real array with its ``ndim``, shape, non-emptiness and finiteness;
+* :func:`check_array`: a real array with its ``ndim`` or exact shape, non-emptiness and
+  finiteness;
   :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
 * :func:`check_labels`: class labels (integers, strings, booleans, finite floats), integers
   beyond the range of int64 rejected instead of wrapped or rounded;
@@ -199,8 +200,9 @@ def _check_shape(
     min_ndim: int,
     axes: str | None,
     non_empty: bool,
+    shape: tuple[int, ...] | None = None,
 ) -> None:
-    """Raise ValueError unless ``array`` has the declared number of axes and is non-empty."""
+    """Raise ValueError unless ``array`` has the declared axes (or shape) and is non-empty."""
     if ndim is not None and array.ndim != ndim:
         words = _NDIM_WORDS.get(ndim, f"{ndim}-dimensional")
         label = f" {axes}" if axes else ""
@@ -209,6 +211,8 @@ def _check_shape(
         raise ValueError(
             f"{name} must have at least {min_ndim} dimensions, got shape {array.shape}"
         )
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got shape {array.shape}")
     if non_empty and array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
 
@@ -219,6 +223,7 @@ def check_array(
     *,
     ndim: int | None = None,
     min_ndim: int = 0,
+    shape: tuple[int, ...] | None = None,
     axes: str | None = None,
     non_empty: bool = False,
     finite: bool = True,
@@ -237,6 +242,9 @@ def check_array(
         The argument's name, for the messages.
     ndim, min_ndim
         The exact number of axes, or the least number.
+    shape
+        The exact shape, such as ``(d_model,)`` for a bias (checked after ``ndim`` and
+        ``min_ndim``).
     axes
         Names of the axes for the message, such as ``"(R, M)"``.
     non_empty
@@ -264,7 +272,9 @@ def check_array(
         return np.empty(0)
     if not (allow_bool and array.dtype == np.bool_):
         check_real_dtype(array, name)
-    _check_shape(array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=non_empty)
+    _check_shape(
+        array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=non_empty, shape=shape
+    )
     array = array.astype(np.float64, copy=False)
     if finite:
         bad = np.isnan(array) | (np.isposinf(array) if allow_neg_inf else np.isinf(array))
@@ -299,13 +309,16 @@ def check_int_array(
     name: str,
     *,
     ndim: int | None = None,
+    min_ndim: int = 0,
     axes: str | None = None,
     empty_any_dtype: bool = False,
 ) -> npt.NDArray[np.int64]:
     """Return ``value`` as an int64 array; booleans, floats and integers beyond int64 are rejected.
 
-    With ``empty_any_dtype``, an empty one-dimensional array of any dtype (an empty list, which
-    NumPy makes float64) is accepted as an empty int64 array.
+    ``ndim``, ``min_ndim`` and ``axes`` are those of :func:`check_array`. With
+    ``empty_any_dtype``, an empty array of any dtype (an empty list, which NumPy makes float64)
+    is accepted as an empty int64 array: a one-dimensional one when ``ndim`` is given, one of
+    any shape (``min_ndim`` still applies) when it is not.
 
     Raises
     ------
@@ -316,12 +329,12 @@ def check_int_array(
         int64 cannot hold (an unsigned value of 2**63 or more would otherwise wrap around).
     """
     array = _asarray(value, name)
-    if empty_any_dtype and array.ndim == 1 and array.size == 0:
-        return np.empty(0, np.int64)
+    if empty_any_dtype and array.size == 0 and (array.ndim == 1 or ndim is None):
+        array = np.empty(array.shape, np.int64)
     _check_int64_range(value, array, name)
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must be an array of integers, got dtype {array.dtype}")
-    _check_shape(array, name, ndim=ndim, min_ndim=0, axes=axes, non_empty=False)
+    _check_shape(array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=False)
     return array.astype(np.int64, copy=False)
 
 
