@@ -10,7 +10,7 @@ constraints, a rule is *declared* by the caller, not re-coded:
   open or closed), ``bool`` always rejected; :func:`check_probability` is ``check_real`` on
   ``[0, 1]`` or ``[0, 1)``;
 * :func:`check_array`: a real array with its ``ndim`` or exact shape, non-emptiness and
-  finiteness;
+  finiteness; :func:`check_same_shape` for two arrays that go together;
   :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
 * :func:`check_labels`: class labels (integers, strings, booleans, finite floats), integers
   beyond the range of int64 rejected instead of wrapped or rounded;
@@ -302,6 +302,21 @@ def _check_in_interval(array: npt.NDArray[np.float64], name: str, interval: Inte
         rule = interval.describe()
         verb = "lie" if rule.startswith("in ") else "be"
         raise ValueError(f"{name} must {verb} {rule}, got {array[index]} at index {where}")
+
+
+def check_same_shape(
+    first: npt.NDArray[Any], second: npt.NDArray[Any], names: tuple[str, str]
+) -> None:
+    """Raise ValueError unless two checked arrays have the same shape.
+
+    ``names`` are the two arguments' names: ``"mu and logvar must have the same shape, got (2,)
+    and (1,)"``.
+    """
+    if first.shape != second.shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape, got {first.shape} and "
+            f"{second.shape}"
+        )
 
 
 def check_int_array(
