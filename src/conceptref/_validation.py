@@ -17,6 +17,7 @@ constraints, a rule is *declared* by the caller, not re-coded:
 * :func:`check_binary`: a 0/1 array (booleans, or numbers 0 and 1);
 * :func:`check_boxes` and :func:`find_bad_box`: ``(N, 4)`` corner boxes ``(x1, y1, x2, y2)``
   with finite coordinates, ``x1 <= x2`` and ``y1 <= y2``;
+* :func:`check_module`: a ``torch.nn.Module``;
 * :func:`as_numpy`: PyTorch tensors become NumPy arrays (detached, on the CPU, float16 and
   bfloat16 upcast), so every array check accepts them, and so does a list or tuple of them.
 
@@ -513,6 +514,17 @@ def check_sequence(value: object, name: str, *, what: str = "arrays") -> Sequenc
         raise TypeError(
             f"{name} must be a sequence (list or tuple) of {what}, got {type(value).__name__}"
         )
+    return value
+
+
+def check_module(value: object, name: str) -> Any:
+    """Return ``value`` if it is a ``torch.nn.Module``; anything else is a TypeError.
+
+    torch is not imported here: without torch imported, nothing is a module.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
     return value
 
 
