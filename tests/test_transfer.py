@@ -175,7 +175,7 @@ def test_parameter_groups_give_each_parameter_its_learning_rate(lr_body, lr_head
         (
             lambda: linear_probe([0.0, 1.0], [0, 1]),
             ValueError,
-            "features must be two-dimensional (n, d)",
+            "features must be two-dimensional",
         ),
         (lambda: linear_probe([[0.0], [1.0]], [0, 1], C=0.0), ValueError, "C must be"),
         (lambda: linear_probe([[0.0], [1.0]], [0, 1], max_iter=0), ValueError, "max_iter"),
