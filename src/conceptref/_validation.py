@@ -17,7 +17,8 @@ constraints, a rule is *declared* by the caller, not re-coded:
 * :func:`check_binary`: a 0/1 array (booleans, or numbers 0 and 1);
 * :func:`check_boxes` and :func:`find_bad_box`: ``(N, 4)`` corner boxes ``(x1, y1, x2, y2)``
   with finite coordinates, ``x1 <= x2`` and ``y1 <= y2``;
-* :func:`check_module`: a ``torch.nn.Module``;
+* :func:`check_tensor`: a real tensor kept as it is (dtype and autograd graph), for losses
+  written in PyTorch; :func:`check_module`: a ``torch.nn.Module``;
 * :func:`as_numpy`: PyTorch tensors become NumPy arrays (detached, on the CPU, float16 and
   bfloat16 upcast), so every array check accepts them, and so does a list or tuple of them.
 
@@ -32,15 +33,27 @@ import numbers
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import torch
 
 T = TypeVar("T")
 Closed = Literal["both", "left", "right", "neither"]
 
 _INT64 = np.iinfo(np.int64)
+
+
+class Shaped(Protocol):
+    """Anything with a ``shape``: a NumPy array or a PyTorch tensor."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+
 _NDIM_WORDS = {1: "one-dimensional", 2: "two-dimensional", 3: "three-dimensional"}
 
 
@@ -305,19 +318,55 @@ def _check_in_interval(array: npt.NDArray[np.float64], name: str, interval: Inte
         raise ValueError(f"{name} must {verb} {rule}, got {array[index]} at index {where}")
 
 
-def check_same_shape(
-    first: npt.NDArray[Any], second: npt.NDArray[Any], names: tuple[str, str]
-) -> None:
-    """Raise ValueError unless two checked arrays have the same shape.
+def check_same_shape(first: Shaped, second: Shaped, names: tuple[str, str]) -> None:
+    """Raise ValueError unless two checked arrays (or tensors) have the same shape.
 
     ``names`` are the two arguments' names: ``"mu and logvar must have the same shape, got (2,)
     and (1,)"``.
     """
-    if first.shape != second.shape:
+    if tuple(first.shape) != tuple(second.shape):
         raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape, got {first.shape} and "
-            f"{second.shape}"
+            f"{names[0]} and {names[1]} must have the same shape, got {tuple(first.shape)} and "
+            f"{tuple(second.shape)}"
         )
+
+
+def check_tensor(
+    value: object, name: str, *, ndim: int | None = None, non_empty: bool = False
+) -> torch.Tensor:
+    """Return ``value`` as a finite real tensor, keeping a tensor's dtype and autograd graph.
+
+    For losses written in PyTorch, whose gradient must reach the caller's tensors: a tensor is
+    returned as it is (not detached, not upcast); an array or nested sequence becomes a tensor.
+    ``ndim`` is the exact number of axes; ``non_empty`` rejects an axis of length 0.
+
+    Raises
+    ------
+    TypeError
+        If the values are not real numbers (booleans, complex numbers, strings).
+    ValueError
+        If the sequence is ragged, has the wrong number of axes or an empty axis, or holds NaN
+        or infinity: ``"{name} must not have an empty axis, got shape (1, 0, 2)"``.
+    """
+    import torch  # the caller has imported it already: this costs nothing
+
+    if isinstance(value, torch.Tensor):
+        tensor = value
+        if tensor.dtype == torch.bool or tensor.is_complex():
+            raise TypeError(f"{name} must be an array of real numbers, got dtype {tensor.dtype}")
+    else:
+        array = _asarray(value, name)
+        check_real_dtype(array, name)
+        tensor = torch.as_tensor(array)
+    shape = tuple(tensor.shape)
+    if ndim is not None and tensor.ndim != ndim:
+        words = _NDIM_WORDS.get(ndim, f"{ndim}-dimensional")
+        raise ValueError(f"{name} must be {words}, got shape {shape}")
+    if non_empty and 0 in shape:
+        raise ValueError(f"{name} must not have an empty axis, got shape {shape}")
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor.detach()).all()):
+        raise ValueError(f"{name} must be finite, but it holds NaN or infinity")
+    return tensor
 
 
 def check_int_array(
