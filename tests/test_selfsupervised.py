@@ -290,15 +290,27 @@ Z = [[1.0, 0.0], [0.0, 1.0]]
     ("kwargs", "error", "match"),
     [
         ({"z1": [[True, False]], "z2": [[True, False]]}, TypeError, "z1 must be an array of real"),
-        ({"z1": torch.ones(2, 2, dtype=torch.bool)}, TypeError, "z1 must hold real numbers"),
-        ({"z2": torch.ones(2, 2, dtype=torch.complex64)}, TypeError, "z2 must hold real numbers"),
+        (
+            {"z1": torch.ones(2, 2, dtype=torch.bool)},
+            TypeError,
+            "z1 must be an array of real numbers",
+        ),
+        (
+            {"z2": torch.ones(2, 2, dtype=torch.complex64)},
+            TypeError,
+            "z2 must be an array of real numbers",
+        ),
         ({"z1": [["a", "b"], ["c", "d"]]}, TypeError, "z1 must be an array of real numbers"),
         ({"z1": [[1.0, 2.0], [3.0]]}, ValueError, "z1 must be a rectangular array"),
-        ({"z1": [1.0, 0.0]}, ValueError, r"z1 must have 2 dimensions, got shape \(2,\)"),
-        ({"z2": torch.ones(2, 2, 1)}, ValueError, "z2 must have 2 dimensions"),
+        ({"z1": [1.0, 0.0]}, ValueError, r"z1 must be two-dimensional, got shape \(2,\)"),
+        ({"z2": torch.ones(2, 2, 1)}, ValueError, "z2 must be two-dimensional"),
         ({"z1": np.ones((0, 2)), "z2": np.ones((0, 2))}, ValueError, "z1 must not have an empty"),
         ({"z1": np.ones((2, 0)), "z2": np.ones((2, 0))}, ValueError, "z1 must not have an empty"),
-        ({"z2": [[1.0, 0.0]]}, ValueError, r"z1 and z2 must have the same shape \(N, d\)"),
+        (
+            {"z2": [[1.0, 0.0]]},
+            ValueError,
+            r"z1 and z2 must have the same shape, got \(2, 2\) and \(1, 2\)",
+        ),
         ({"z1": [[math.nan, 0.0], [0.0, 1.0]]}, ValueError, "z1 must be finite"),
         ({"z2": torch.tensor([[math.inf, 0.0], [0.0, 1.0]])}, ValueError, "z2 must be finite"),
         ({"temperature": 0.0}, ValueError, "temperature must be a finite number greater than 0"),
@@ -317,7 +329,7 @@ def test_nt_xent_rejects_bad_input(kwargs, error, match):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"query": [1.0, 0.0]}, ValueError, "query must have 2 dimensions"),
+        ({"query": [1.0, 0.0]}, ValueError, "query must be two-dimensional"),
         ({"key": [[1.0, 0.0]]}, ValueError, "query and key must have the same shape"),
         ({"key": [[math.nan, 0.0], [0.0, 1.0]]}, ValueError, "key must be finite"),
         ({"temperature": 0}, ValueError, "temperature must be a finite number greater than 0"),
@@ -335,18 +347,26 @@ X = torch.zeros(1, 4, 2)
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"x": torch.zeros(4, 2)}, ValueError, r"x must have 3 dimensions, got shape \(4, 2\)"),
+        ({"x": torch.zeros(4, 2)}, ValueError, r"x must be three-dimensional, got shape \(4, 2\)"),
         ({"x": torch.zeros(1, 0, 2)}, ValueError, "x must not have an empty axis"),
-        ({"x": torch.zeros(1, 4, 2, dtype=torch.bool)}, TypeError, "x must hold real numbers"),
+        (
+            {"x": torch.zeros(1, 4, 2, dtype=torch.bool)},
+            TypeError,
+            "x must be an array of real numbers",
+        ),
         ({"x": torch.full((1, 4, 2), math.nan)}, ValueError, "x must be finite"),
         ({"mask_ratio": 1.5}, ValueError, r"mask_ratio must lie in \[0, 1\], got 1.5"),
         ({"mask_ratio": -0.25}, ValueError, r"mask_ratio must lie in \[0, 1\]"),
         ({"mask_ratio": math.nan}, ValueError, "mask_ratio must be finite"),
         ({"mask_ratio": "0.5"}, TypeError, "mask_ratio must be a real number"),
         ({"noise": torch.rand(1, 5)}, ValueError, r"noise must have shape \(B, L\) = \(1, 4\)"),
-        ({"noise": torch.rand(4)}, ValueError, "noise must have 2 dimensions"),
+        ({"noise": torch.rand(4)}, ValueError, "noise must be two-dimensional"),
         ({"noise": torch.tensor([[0.1, math.nan, 0.2, 0.3]])}, ValueError, "noise must be finite"),
-        ({"noise": torch.ones(1, 4, dtype=torch.bool)}, TypeError, "noise must hold real numbers"),
+        (
+            {"noise": torch.ones(1, 4, dtype=torch.bool)},
+            TypeError,
+            "noise must be an array of real numbers",
+        ),
     ],
 )
 def test_random_masking_rejects_bad_input(kwargs, error, match):

@@ -172,7 +172,11 @@ def test_parameter_groups_give_each_parameter_its_learning_rate(lr_body, lr_head
         (lambda: linear_probe([[0.0], [1.0]], [0, 1, 1]), ValueError, "labels must have shape"),
         (lambda: linear_probe([[0.0], [1.0]], [0.5, 1.0]), TypeError, "integers or strings"),
         (lambda: linear_probe([[np.nan], [1.0]], [0, 1]), ValueError, "finite"),
-        (lambda: linear_probe([0.0, 1.0], [0, 1]), ValueError, "non-empty matrix"),
+        (
+            lambda: linear_probe([0.0, 1.0], [0, 1]),
+            ValueError,
+            "features must be two-dimensional",
+        ),
         (lambda: linear_probe([[0.0], [1.0]], [0, 1], C=0.0), ValueError, "C must be"),
         (lambda: linear_probe([[0.0], [1.0]], [0, 1], max_iter=0), ValueError, "max_iter"),
         (
@@ -180,7 +184,11 @@ def test_parameter_groups_give_each_parameter_its_learning_rate(lr_body, lr_head
             ValueError,
             "1 columns",
         ),
-        (lambda: accuracy(nn.Linear(1, 2), [[0.0]], [0.5]), TypeError, "integer class"),
+        (
+            lambda: accuracy(nn.Linear(1, 2), [[0.0]], [0.5]),
+            TypeError,
+            "y must be an array of integers",
+        ),
         (lambda: accuracy(nn.Linear(1, 2), [[0.0]], [0, 1]), ValueError, "one label per row"),
         (lambda: accuracy(nn.Linear(1, 2), [[0.0]], [-1]), ValueError, "at least 0"),
         (lambda: make_transfer_tasks(-1), ValueError, "seed must be at least 0"),

@@ -9,13 +9,16 @@ constraints, a rule is *declared* by the caller, not re-coded:
 * :func:`check_int` and :func:`check_real`: a scalar in an :class:`Interval` (bounds, each end
   open or closed), ``bool`` always rejected; :func:`check_probability` is ``check_real`` on
   ``[0, 1]`` or ``[0, 1)``;
-* :func:`check_array`: a real array with its ``ndim``, shape, non-emptiness and finiteness;
+* :func:`check_array`: a real array with its ``ndim`` or exact shape, non-emptiness and
+  finiteness; :func:`check_same_shape` for two arrays that go together;
   :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
 * :func:`check_labels`: class labels (integers, strings, booleans, finite floats), integers
   beyond the range of int64 rejected instead of wrapped or rounded;
 * :func:`check_binary`: a 0/1 array (booleans, or numbers 0 and 1);
 * :func:`check_boxes` and :func:`find_bad_box`: ``(N, 4)`` corner boxes ``(x1, y1, x2, y2)``
   with finite coordinates, ``x1 <= x2`` and ``y1 <= y2``;
+* :func:`check_tensor`: a real tensor kept as it is (dtype and autograd graph), for losses
+  written in PyTorch; :func:`check_module`: a ``torch.nn.Module``;
 * :func:`as_numpy`: PyTorch tensors become NumPy arrays (detached, on the CPU, float16 and
   bfloat16 upcast), so every array check accepts them, and so does a list or tuple of them.
 
@@ -30,15 +33,27 @@ import numbers
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import torch
 
 T = TypeVar("T")
 Closed = Literal["both", "left", "right", "neither"]
 
 _INT64 = np.iinfo(np.int64)
+
+
+class Shaped(Protocol):
+    """Anything with a ``shape``: a NumPy array or a PyTorch tensor."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+
 _NDIM_WORDS = {1: "one-dimensional", 2: "two-dimensional", 3: "three-dimensional"}
 
 
@@ -199,8 +214,9 @@ def _check_shape(
     min_ndim: int,
     axes: str | None,
     non_empty: bool,
+    shape: tuple[int, ...] | None = None,
 ) -> None:
-    """Raise ValueError unless ``array`` has the declared number of axes and is non-empty."""
+    """Raise ValueError unless ``array`` has the declared axes (or shape) and is non-empty."""
     if ndim is not None and array.ndim != ndim:
         words = _NDIM_WORDS.get(ndim, f"{ndim}-dimensional")
         label = f" {axes}" if axes else ""
@@ -209,6 +225,8 @@ def _check_shape(
         raise ValueError(
             f"{name} must have at least {min_ndim} dimensions, got shape {array.shape}"
         )
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got shape {array.shape}")
     if non_empty and array.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
 
@@ -219,6 +237,7 @@ def check_array(
     *,
     ndim: int | None = None,
     min_ndim: int = 0,
+    shape: tuple[int, ...] | None = None,
     axes: str | None = None,
     non_empty: bool = False,
     finite: bool = True,
@@ -237,6 +256,9 @@ def check_array(
         The argument's name, for the messages.
     ndim, min_ndim
         The exact number of axes, or the least number.
+    shape
+        The exact shape, such as ``(d_model,)`` for a bias (checked after ``ndim`` and
+        ``min_ndim``).
     axes
         Names of the axes for the message, such as ``"(R, M)"``.
     non_empty
@@ -264,7 +286,9 @@ def check_array(
         return np.empty(0)
     if not (allow_bool and array.dtype == np.bool_):
         check_real_dtype(array, name)
-    _check_shape(array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=non_empty)
+    _check_shape(
+        array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=non_empty, shape=shape
+    )
     array = array.astype(np.float64, copy=False)
     if finite:
         bad = np.isnan(array) | (np.isposinf(array) if allow_neg_inf else np.isinf(array))
@@ -294,18 +318,72 @@ def _check_in_interval(array: npt.NDArray[np.float64], name: str, interval: Inte
         raise ValueError(f"{name} must {verb} {rule}, got {array[index]} at index {where}")
 
 
+def check_same_shape(first: Shaped, second: Shaped, names: tuple[str, str]) -> None:
+    """Raise ValueError unless two checked arrays (or tensors) have the same shape.
+
+    ``names`` are the two arguments' names: ``"mu and logvar must have the same shape, got (2,)
+    and (1,)"``.
+    """
+    if tuple(first.shape) != tuple(second.shape):
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape, got {tuple(first.shape)} and "
+            f"{tuple(second.shape)}"
+        )
+
+
+def check_tensor(
+    value: object, name: str, *, ndim: int | None = None, non_empty: bool = False
+) -> torch.Tensor:
+    """Return ``value`` as a finite real tensor, keeping a tensor's dtype and autograd graph.
+
+    For losses written in PyTorch, whose gradient must reach the caller's tensors: a tensor is
+    returned as it is (not detached, not upcast); an array or nested sequence becomes a tensor.
+    ``ndim`` is the exact number of axes; ``non_empty`` rejects an axis of length 0.
+
+    Raises
+    ------
+    TypeError
+        If the values are not real numbers (booleans, complex numbers, strings).
+    ValueError
+        If the sequence is ragged, has the wrong number of axes or an empty axis, or holds NaN
+        or infinity: ``"{name} must not have an empty axis, got shape (1, 0, 2)"``.
+    """
+    import torch  # the caller has imported it already: this costs nothing
+
+    if isinstance(value, torch.Tensor):
+        tensor = value
+        if tensor.dtype == torch.bool or tensor.is_complex():
+            raise TypeError(f"{name} must be an array of real numbers, got dtype {tensor.dtype}")
+    else:
+        array = _asarray(value, name)
+        check_real_dtype(array, name)
+        tensor = torch.as_tensor(array)
+    shape = tuple(tensor.shape)
+    if ndim is not None and tensor.ndim != ndim:
+        words = _NDIM_WORDS.get(ndim, f"{ndim}-dimensional")
+        raise ValueError(f"{name} must be {words}, got shape {shape}")
+    if non_empty and 0 in shape:
+        raise ValueError(f"{name} must not have an empty axis, got shape {shape}")
+    if tensor.is_floating_point() and not bool(torch.isfinite(tensor.detach()).all()):
+        raise ValueError(f"{name} must be finite, but it holds NaN or infinity")
+    return tensor
+
+
 def check_int_array(
     value: object,
     name: str,
     *,
     ndim: int | None = None,
+    min_ndim: int = 0,
     axes: str | None = None,
     empty_any_dtype: bool = False,
 ) -> npt.NDArray[np.int64]:
     """Return ``value`` as an int64 array; booleans, floats and integers beyond int64 are rejected.
 
-    With ``empty_any_dtype``, an empty one-dimensional array of any dtype (an empty list, which
-    NumPy makes float64) is accepted as an empty int64 array.
+    ``ndim``, ``min_ndim`` and ``axes`` are those of :func:`check_array`. With
+    ``empty_any_dtype``, an empty array of any dtype (an empty list, which NumPy makes float64)
+    is accepted as an empty int64 array: a one-dimensional one when ``ndim`` is given, one of
+    any shape (``min_ndim`` still applies) when it is not.
 
     Raises
     ------
@@ -316,12 +394,12 @@ def check_int_array(
         int64 cannot hold (an unsigned value of 2**63 or more would otherwise wrap around).
     """
     array = _asarray(value, name)
-    if empty_any_dtype and array.ndim == 1 and array.size == 0:
-        return np.empty(0, np.int64)
+    if empty_any_dtype and array.size == 0 and (array.ndim == 1 or ndim is None):
+        array = np.empty(array.shape, np.int64)
     _check_int64_range(value, array, name)
     if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must be an array of integers, got dtype {array.dtype}")
-    _check_shape(array, name, ndim=ndim, min_ndim=0, axes=axes, non_empty=False)
+    _check_shape(array, name, ndim=ndim, min_ndim=min_ndim, axes=axes, non_empty=False)
     return array.astype(np.int64, copy=False)
 
 
@@ -485,6 +563,17 @@ def check_sequence(value: object, name: str, *, what: str = "arrays") -> Sequenc
         raise TypeError(
             f"{name} must be a sequence (list or tuple) of {what}, got {type(value).__name__}"
         )
+    return value
+
+
+def check_module(value: object, name: str) -> Any:
+    """Return ``value`` if it is a ``torch.nn.Module``; anything else is a TypeError.
+
+    torch is not imported here: without torch imported, nothing is a module.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
     return value
 
 

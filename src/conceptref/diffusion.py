@@ -23,12 +23,16 @@ import numpy.typing as npt
 import torch
 
 from conceptref._validation import (
+    Interval,
     as_finite_float,
     as_int,
     as_positive_int,
-    as_real_array,
+    check_array,
+    check_int_array,
+    check_probability,
+    check_same_shape,
 )
-from conceptref.vae import _Adam, _as_float64
+from conceptref.vae import _Adam
 
 __all__ = [
     "ToyDenoiser",
@@ -52,13 +56,6 @@ PredictionType = Literal["epsilon", "sample", "v_prediction"]
 # Defaults of beta_start/beta_end per kind: DDPM's (Ho et al. 2020) and Stable Diffusion's.
 _DEFAULT_RANGE = {"linear": (1e-4, 0.02), "scaled_linear": (0.00085, 0.012)}
 _MAX_BETA = 0.999  # the cosine schedule's clipping (Nichol & Dhariwal 2021)
-
-
-def _check_betas_range(value: object, name: str) -> float:
-    result = as_finite_float(value, name)
-    if not 0 <= result < 1:
-        raise ValueError(f"{name} must lie in [0, 1), got {value}")
-    return result
 
 
 def beta_schedule(
@@ -133,20 +130,19 @@ def beta_schedule(
     if kind not in _DEFAULT_RANGE:
         raise ValueError(f"kind must be 'linear', 'scaled_linear' or 'cosine', got {kind!r}")
     default_start, default_end = _DEFAULT_RANGE[kind]
-    start = _check_betas_range(default_start if beta_start is None else beta_start, "beta_start")
-    end = _check_betas_range(default_end if beta_end is None else beta_end, "beta_end")
+    start = check_probability(
+        default_start if beta_start is None else beta_start, "beta_start", closed="left"
+    )
+    end = check_probability(
+        default_end if beta_end is None else beta_end, "beta_end", closed="left"
+    )
     if kind == "linear":
         return np.linspace(start, end, steps, dtype=np.float64)
     return np.linspace(math.sqrt(start), math.sqrt(end), steps, dtype=np.float64) ** 2
 
 
 def _as_betas(betas: object) -> npt.NDArray[np.float64]:
-    b = _as_float64(betas, "betas", min_ndim=1)
-    if b.ndim != 1 or b.size == 0:
-        raise ValueError(f"betas must be one-dimensional and non-empty, got shape {b.shape}")
-    if ((b < 0) | (b >= 1)).any():
-        raise ValueError("betas must lie in [0, 1)")
-    return b
+    return check_array(betas, "betas", ndim=1, non_empty=True, interval=Interval(0, 1, "left"))
 
 
 def alphas_cumprod(betas: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -180,12 +176,9 @@ def alphas_cumprod(betas: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 
 def _as_alphas_cumprod(value: object) -> npt.NDArray[np.float64]:
-    a = _as_float64(value, "alphas_cumprod", min_ndim=1)
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"alphas_cumprod must be one-dimensional and non-empty, got {a.shape}")
-    if ((a <= 0) | (a > 1)).any():
-        raise ValueError("alphas_cumprod must lie in (0, 1]")
-    return a
+    return check_array(
+        value, "alphas_cumprod", ndim=1, non_empty=True, interval=Interval(0, 1, "right")
+    )
 
 
 def signal_to_noise(alphas_cumprod: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -218,11 +211,7 @@ def signal_to_noise(alphas_cumprod: npt.ArrayLike) -> npt.NDArray[np.float64]:
 
 
 def _timesteps(t: object, size: int, n: int) -> npt.NDArray[np.int64]:
-    if isinstance(t, torch.Tensor):
-        t = t.detach().cpu().numpy()
-    arr = np.asarray(t)
-    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"t must hold integers, got dtype {arr.dtype}")
+    arr = check_int_array(t, "t")
     arr = arr.reshape(-1) if arr.ndim <= 1 else arr
     if arr.ndim != 1 or (arr.size != n and arr.size != 1):
         raise ValueError(f"t must hold one timestep per sample ({n}) or a single one")
@@ -267,10 +256,9 @@ def q_sample(
     >>> q_sample([[1.0], [1.0]], [0, 1], [[1.0], [1.0]], [0.64, 0.36]).tolist()
     [[1.4], [1.4]]
     """
-    x = _as_float64(x0, "x0", min_ndim=1)
-    e = _as_float64(noise, "noise", min_ndim=1)
-    if x.shape != e.shape:
-        raise ValueError(f"x0 and noise must have the same shape, got {x.shape} and {e.shape}")
+    x = check_array(x0, "x0", min_ndim=1)
+    e = check_array(noise, "noise", min_ndim=1)
+    check_same_shape(x, e, ("x0", "noise"))
     a = _as_alphas_cumprod(alphas_cumprod)
     steps = _timesteps(t, a.size, x.shape[0])
     shape = (x.shape[0],) + (1,) * (x.ndim - 1)
@@ -374,15 +362,12 @@ def _step_inputs(
     t: object,
     a: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64] | None, int]:
-    out = _as_float64(model_output, "model_output")
-    x = _as_float64(sample, "sample")
-    if out.shape != x.shape:
-        raise ValueError(
-            f"model_output and sample must have the same shape, got {out.shape} and {x.shape}"
-        )
+    out = check_array(model_output, "model_output")
+    x = check_array(sample, "sample")
+    check_same_shape(out, x, ("model_output", "sample"))
     e = None
     if noise is not None:
-        e = _as_float64(noise, "noise")
+        e = check_array(noise, "noise")
         if e.shape != x.shape:
             raise ValueError(f"noise must have the shape of sample {x.shape}, got {e.shape}")
     step = as_int(t, "t", minimum=0)
@@ -609,12 +594,9 @@ def classifier_free_guidance(
     >>> classifier_free_guidance([0.0, 1.0], [1.0, 1.0], 7.5).tolist()
     [7.5, 1.0]
     """
-    u = _as_float64(eps_uncond, "eps_uncond")
-    c = _as_float64(eps_cond, "eps_cond")
-    if u.shape != c.shape:
-        raise ValueError(
-            f"eps_uncond and eps_cond must have the same shape, got {u.shape} and {c.shape}"
-        )
+    u = check_array(eps_uncond, "eps_uncond")
+    c = check_array(eps_cond, "eps_cond")
+    check_same_shape(u, c, ("eps_uncond", "eps_cond"))
     s = as_finite_float(guidance_scale, "guidance_scale")
     return np.asarray(u + s * (c - u), dtype=np.float64)
 
@@ -697,7 +679,7 @@ def latent_scale_factor(latents: npt.ArrayLike) -> float:
     >>> round(latent_scale_factor([-1.0, 1.0, -1.0, 1.0]) ** -2, 4)   # unbiased variance 4/3
     1.3333
     """
-    z = _as_float64(latents, "latents").reshape(-1)
+    z = check_array(latents, "latents").reshape(-1)
     if z.size < 2:
         raise ValueError("latents must hold at least two numbers")
     peak = float(np.max(np.abs(z)))
@@ -787,7 +769,7 @@ def train_toy_ddpm(
     >>> model.predict_noise(ring_of_gaussians(3), 5).shape
     (3, 2)
     """
-    x_np = as_real_array(_as_float64(data, "data", min_ndim=2), "data")
+    x_np = check_array(data, "data", min_ndim=2)
     if x_np.ndim != 2 or x_np.shape[1] != 2 or x_np.shape[0] == 0:
         raise ValueError(f"data must have shape (n, 2) with n >= 1, got {x_np.shape}")
     a = _as_alphas_cumprod(alphas_cumprod)

@@ -25,10 +25,16 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from conceptref._validation import as_int, as_non_negative_float, as_positive_float, as_positive_int
+from conceptref._validation import (
+    as_int,
+    as_positive_float,
+    as_positive_int,
+    check_array,
+    check_int_array,
+    check_probability,
+)
 from conceptref.attention import causal_mask
 from conceptref.regularization import Adam
-from conceptref.transformer import _real, _untorch
 
 __all__ = [
     "IGNORE_INDEX",
@@ -48,30 +54,6 @@ IGNORE_INDEX = -100
 
 MASK_KINDS = ("bidirectional", "causal", "prefix", "encoder-decoder")
 """The kinds of :func:`attention_mask`."""
-
-
-def _int_array(value: Any, name: str, *, min_ndim: int = 1) -> npt.NDArray[np.int64]:
-    """Return ``value`` as an int64 array; booleans and floats are a :class:`TypeError`."""
-    try:
-        array = np.asarray(_untorch(value))
-    except ValueError as error:  # ragged nested sequences
-        raise ValueError(f"{name} must be a rectangular array of integers: {error}") from None
-    if array.size == 0 and array.dtype == np.float64:  # an empty list
-        array = array.astype(np.int64)
-    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must be an array of integers, got dtype {array.dtype}")
-    if array.ndim < min_ndim:
-        raise ValueError(
-            f"{name} must have at least {min_ndim} dimensions, got shape {array.shape}"
-        )
-    return array.astype(np.int64, copy=False)
-
-
-def _probability(value: object, name: str) -> float:
-    p = as_non_negative_float(value, name)
-    if p > 1:
-        raise ValueError(f"{name} must lie in [0, 1], got {value}")
-    return p
 
 
 def _cross_entropy(
@@ -101,10 +83,10 @@ def _cross_entropy(
 def _logits_and_labels(
     logits: npt.ArrayLike, labels: npt.ArrayLike, labels_name: str
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    scores = _real(logits, "logits", min_ndim=2)
+    scores = check_array(logits, "logits", min_ndim=2)
     if scores.shape[-1] == 0:
         raise ValueError(f"logits must have a vocabulary axis of size >= 1, got {scores.shape}")
-    targets = _int_array(labels, labels_name)
+    targets = check_int_array(labels, labels_name, min_ndim=1, empty_any_dtype=True)
     if targets.shape != scores.shape[:-1]:
         raise ValueError(
             f"{labels_name} must have the shape of logits without its last (vocabulary) axis: "
@@ -279,7 +261,7 @@ def mask_tokens(
     Four positions were selected: two became ``[MASK]``, 4 became the random token 7, and 6 was
     kept but must still be predicted.
     """
-    ids = _int_array(tokens, "tokens", min_ndim=0)
+    ids = check_int_array(tokens, "tokens", empty_any_dtype=True)
     vocab = as_positive_int(vocab_size, "vocab_size")
     mask_id = as_int(mask_token, "mask_token", minimum=0)
     if mask_id >= vocab:
@@ -289,9 +271,9 @@ def mask_tokens(
     special = [as_int(t, "special_tokens", minimum=0) for t in special_tokens]
     if ids.size and (ids.min() < 0 or ids.max() >= vocab):
         raise ValueError(f"tokens must lie in the vocabulary 0 … {vocab - 1}")
-    p = _probability(mask_prob, "mask_prob")
-    p_mask = _probability(mask_replace_prob, "mask_replace_prob")
-    p_random = _probability(random_replace_prob, "random_replace_prob")
+    p = check_probability(mask_prob, "mask_prob", what="a probability")
+    p_mask = check_probability(mask_replace_prob, "mask_replace_prob", what="a probability")
+    p_random = check_probability(random_replace_prob, "random_replace_prob", what="a probability")
     if p_mask + p_random > 1 + 1e-12:
         raise ValueError(
             f"mask_replace_prob + random_replace_prob must be at most 1, got {p_mask} + {p_random}"
@@ -355,7 +337,7 @@ def shift_right(tokens: npt.ArrayLike, start_token: int, pad_token: int) -> npt.
     >>> shift_right([[5, -100, -100]], start_token=2, pad_token=1).tolist()
     [[2, 5, 1]]
     """
-    ids = _int_array(tokens, "tokens")
+    ids = check_int_array(tokens, "tokens", min_ndim=1, empty_any_dtype=True)
     if ids.shape[-1] == 0:
         raise ValueError(f"tokens must hold at least one position, got shape {ids.shape}")
     start = as_int(start_token, "start_token", minimum=0)
@@ -497,14 +479,16 @@ def greedy_decode(
     """
     if not callable(next_token_logits):
         raise TypeError("next_token_logits must be callable: tokens -> logits of the next token")
-    sequence = _int_array(prompt, "prompt")
+    sequence = check_int_array(prompt, "prompt", min_ndim=1, empty_any_dtype=True)
     if sequence.ndim != 1 or sequence.size == 0:
         raise ValueError(f"prompt must be a non-empty 1-D array of ids, got shape {sequence.shape}")
     steps = as_positive_int(max_new_tokens, "max_new_tokens")
     eos = None if eos_token is None else as_int(eos_token, "eos_token", minimum=0)
     out = [int(t) for t in sequence]
     for _ in range(steps):
-        logits = _real(next_token_logits(np.array(out, dtype=np.int64)), "the returned logits")
+        logits = check_array(
+            next_token_logits(np.array(out, dtype=np.int64)), "the returned logits"
+        )
         if logits.ndim != 1 or logits.size == 0:
             raise ValueError(
                 f"next_token_logits must return a 1-D array (vocab,), got shape {logits.shape}"

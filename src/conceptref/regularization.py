@@ -38,6 +38,7 @@ from conceptref._validation import (
     as_real_array,
     check_bool,
     check_each,
+    check_module,
     check_real,
     check_sequence,
 )
@@ -508,8 +509,7 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[s
     [(2, 0.01), (4, 0.0)]
     >>> optimizer = torch.optim.AdamW(groups, lr=1e-3)
     """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model, "model")
     decay = as_non_negative_float(weight_decay, "weight_decay")
     norm_layers = _norm_layer_types()
     exempt: set[int] = set()

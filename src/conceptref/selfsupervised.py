@@ -33,7 +33,8 @@ from conceptref._validation import (
     as_int,
     as_positive_float,
     as_positive_int,
-    check_real_dtype,
+    check_same_shape,
+    check_tensor,
 )
 
 __all__ = [
@@ -52,41 +53,11 @@ __all__ = [
 TensorLike = torch.Tensor | npt.ArrayLike
 
 
-def _as_tensor(value: TensorLike, name: str, *, ndim: int) -> torch.Tensor:
-    """Return ``value`` as a finite tensor with ``ndim`` dimensions, keeping its dtype and graph.
-
-    Booleans and complex numbers are a :class:`TypeError`; a wrong number of dimensions, an empty
-    axis or NaN/infinity a :class:`ValueError`. NumPy arrays and nested lists become tensors.
-    """
-    if isinstance(value, torch.Tensor):
-        tensor = value
-        if tensor.dtype == torch.bool or tensor.is_complex():
-            raise TypeError(f"{name} must hold real numbers, got dtype {tensor.dtype}")
-    else:
-        try:
-            array = np.asarray(value)
-        except ValueError as error:  # ragged nested sequences
-            raise ValueError(f"{name} must be a rectangular array of numbers: {error}") from None
-        check_real_dtype(array, name)
-        tensor = torch.as_tensor(array)
-    if tensor.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(tensor.shape)}")
-    if 0 in tensor.shape:
-        raise ValueError(f"{name} must not have an empty axis, got shape {tuple(tensor.shape)}")
-    if tensor.is_floating_point() and not bool(torch.isfinite(tensor.detach()).all()):
-        raise ValueError(f"{name} must be finite, but it holds NaN or infinity")
-    return tensor
-
-
 def _pair(z1: TensorLike, z2: TensorLike, names: tuple[str, str]) -> tuple[torch.Tensor, ...]:
     """Validate two batches of embeddings of one shape ``(N, d)`` and return them in float64."""
-    a = _as_tensor(z1, names[0], ndim=2)
-    b = _as_tensor(z2, names[1], ndim=2)
-    if a.shape != b.shape:
-        raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape (N, d), "
-            f"got {tuple(a.shape)} and {tuple(b.shape)}"
-        )
+    a = check_tensor(z1, names[0], ndim=2, non_empty=True)
+    b = check_tensor(z2, names[1], ndim=2, non_empty=True)
+    check_same_shape(a, b, names)
     return a.to(torch.float64), b.to(torch.float64)
 
 
@@ -320,7 +291,7 @@ def random_masking(
     >>> mask.tolist(), ids_restore.tolist()
     ([[1.0, 0.0, 1.0, 0.0]], [[2, 0, 3, 1]])
     """
-    tokens = _as_tensor(x, "x", ndim=3)
+    tokens = check_tensor(x, "x", ndim=3, non_empty=True)
     ratio = as_finite_float(mask_ratio, "mask_ratio")
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"mask_ratio must lie in [0, 1], got {mask_ratio}")
@@ -328,7 +299,7 @@ def random_masking(
     if noise is None:
         scores = torch.rand(batch, length, generator=generator, device=tokens.device)
     else:
-        scores = _as_tensor(noise, "noise", ndim=2).detach()
+        scores = check_tensor(noise, "noise", ndim=2, non_empty=True).detach()
         if tuple(scores.shape) != (batch, length):
             raise ValueError(
                 f"noise must have shape (B, L) = {(batch, length)}, got {tuple(scores.shape)}"
@@ -650,7 +621,7 @@ def nearest_centroid_probe(
     >>> nearest_centroid_probe(h, [0, 0, 0, 1, 1, 1], per_class=1)
     1.0
     """
-    h = _as_tensor(features, "features", ndim=2).detach().to(torch.float64)
+    h = check_tensor(features, "features", ndim=2, non_empty=True).detach().to(torch.float64)
     if normalize:
         h = F.normalize(h, dim=1)
     y = torch.as_tensor(np.asarray(labels))

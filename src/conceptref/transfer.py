@@ -38,7 +38,9 @@ from conceptref._validation import (
     as_non_negative_float,
     as_positive_float,
     as_positive_int,
-    as_real_array,
+    check_array,
+    check_int_array,
+    check_module,
 )
 
 __all__ = [
@@ -97,7 +99,7 @@ def freeze(module: nn.Module, *, batchnorm_statistics: bool = True) -> nn.Module
     >>> net[1].running_mean.abs().max().item()   # the statistics did not move
     0.0
     """
-    _check_module(module, "module")
+    check_module(module, "module")
     if not isinstance(batchnorm_statistics, bool):
         raise TypeError("batchnorm_statistics must be a bool")
     for parameter in module.parameters():
@@ -140,7 +142,7 @@ def unfreeze(module: nn.Module) -> nn.Module:
     >>> count_parameters(freeze(net)), count_parameters(unfreeze(net))
     (0, 8)
     """
-    _check_module(module, "module")
+    check_module(module, "module")
     for parameter in module.parameters():
         parameter.requires_grad_(True)
     for layer in module.modules():
@@ -183,7 +185,7 @@ def count_parameters(module: nn.Module, *, trainable: bool = True) -> int:
     >>> count_parameters(torch.nn.Linear(10, 3))   # 10 * 3 weights + 3 biases
     33
     """
-    _check_module(module, "module")
+    check_module(module, "module")
     if not isinstance(trainable, bool):
         raise TypeError("trainable must be a bool")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
@@ -226,7 +228,7 @@ def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Modul
     >>> net[2]
     Linear(in_features=8, out_features=3, bias=True)
     """
-    _check_module(model, "model")
+    check_module(model, "model")
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     if not name:
@@ -301,7 +303,7 @@ def parameter_groups(model: nn.Module, learning_rates: Mapping[str, float]) -> l
     [('', 0.0001, 2), ('2', 0.01, 2)]
     >>> optimizer = torch.optim.SGD(groups)
     """
-    _check_module(model, "model")
+    check_module(model, "model")
     if not isinstance(learning_rates, Mapping):
         raise TypeError("learning_rates must be a mapping from name prefix to learning rate")
     names = set(dict(model.named_modules()))
@@ -708,7 +710,7 @@ def accuracy(model: nn.Module, x: npt.ArrayLike, y: npt.ArrayLike) -> float:
     >>> accuracy(net, [[-1.0], [2.0], [3.0]], [0, 1, 0])
     0.6667
     """
-    _check_module(model, "model")
+    check_module(model, "model")
     inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
     targets = _as_targets(y, len(inputs))
     was_training = model.training
@@ -729,26 +731,12 @@ def _readout_labels(
     return labels
 
 
-def _check_module(value: object, name: str) -> None:
-    if not isinstance(value, nn.Module):
-        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
-
-
 def _as_features(value: object, name: str) -> npt.NDArray[np.float64]:
-    if isinstance(value, torch.Tensor):
-        if value.is_complex() or value.dtype == torch.bool:
-            raise TypeError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
-        value = value.detach().to(device="cpu", dtype=torch.float64).numpy()
-    array = as_real_array(value, name)  # type: ignore[arg-type]
-    if array.ndim != 2 or array.size == 0:
-        raise ValueError(f"{name} must be a non-empty matrix (n, d), got shape {array.shape}")
-    return array
+    return check_array(value, name, ndim=2, axes="(n, d)", non_empty=True)
 
 
 def _as_targets(value: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
-    y = np.asarray(value)
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"y must hold integer class indices, got dtype {y.dtype}")
+    y = check_int_array(value, "y")
     if y.shape != (n,):
         raise ValueError(f"y must have shape ({n},), one label per row of x, got {y.shape}")
     if (y < 0).any():

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from conceptref._validation import as_bool_array, as_positive_float, as_positive_int, as_real_array
+from conceptref._validation import as_positive_float, as_positive_int, check_array, check_bool_array
 from conceptref.attention import scaled_dot_product_attention
 
 __all__ = [
@@ -47,25 +47,6 @@ __all__ = [
 ]
 
 ACTIVATIONS = ("relu", "gelu")
-
-
-def _untorch(value: Any) -> Any:
-    """Return a NumPy view of a tensor (detached; floating tensors upcast to float64)."""
-    if isinstance(value, torch.Tensor):
-        tensor = value.detach().cpu()
-        if tensor.is_floating_point():
-            tensor = tensor.to(torch.float64)
-        return tensor.numpy()
-    return value
-
-
-def _real(value: Any, name: str, *, min_ndim: int = 0) -> npt.NDArray[np.float64]:
-    return as_real_array(_untorch(value), name, min_ndim=min_ndim)
-
-
-def _shape(array: npt.NDArray[np.float64], expected: tuple[int, ...], name: str) -> None:
-    if array.shape != expected:
-        raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
 
 
 def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
@@ -155,9 +136,9 @@ def multi_head_attention(
     >>> np.round(out, 4).tolist()
     [[0.6698, 0.3302], [0.3302, 0.6698]]
     """
-    q_in = _real(query, "query", min_ndim=2)
-    k_in = _real(key, "key", min_ndim=2)
-    v_in = _real(value, "value", min_ndim=2)
+    q_in = check_array(query, "query", min_ndim=2)
+    k_in = check_array(key, "key", min_ndim=2)
+    v_in = check_array(value, "value", min_ndim=2)
     heads = as_positive_int(num_heads, "num_heads")
     d_model = q_in.shape[-1]
     if d_model == 0:
@@ -180,27 +161,22 @@ def multi_head_attention(
             "the leading (batch) dimensions of query, key and value do not broadcast: "
             f"{q_in.shape}, {k_in.shape}, {v_in.shape}"
         ) from None
-    wq = _real(w_q, "w_q", min_ndim=2)
-    wk = _real(w_k, "w_k", min_ndim=2)
-    wv = _real(w_v, "w_v", min_ndim=2)
-    wo = _real(w_o, "w_o", min_ndim=2)
-    _shape(wq, (d_model, d_model), "w_q")
-    _shape(wk, (k_in.shape[-1], d_model), "w_k")
-    _shape(wv, (v_in.shape[-1], d_model), "w_v")
-    _shape(wo, (d_model, d_model), "w_o")
+    wq = check_array(w_q, "w_q", min_ndim=2, shape=(d_model, d_model))
+    wk = check_array(w_k, "w_k", min_ndim=2, shape=(k_in.shape[-1], d_model))
+    wv = check_array(w_v, "w_v", min_ndim=2, shape=(v_in.shape[-1], d_model))
+    wo = check_array(w_o, "w_o", min_ndim=2, shape=(d_model, d_model))
     biases = []
     for bias, name in ((b_q, "b_q"), (b_k, "b_k"), (b_v, "b_v"), (b_o, "b_o")):
         if bias is None:
             biases.append(np.zeros(d_model))
         else:
-            b = _real(bias, name)
-            _shape(b, (d_model,), name)
+            b = check_array(bias, name, shape=(d_model,))
             biases.append(b)
     lq, lk = q_in.shape[-2], k_in.shape[-2]
     allowed: npt.NDArray[np.bool_] | None = None
     dead: npt.NDArray[np.bool_] | None = None
     if mask is not None:
-        allowed = as_bool_array(_untorch(mask), "mask")
+        allowed = check_bool_array(mask, "mask")
         target = (*batch, lq, lk)
         per_head = (*batch, heads, lq, lk)
         if _broadcasts(allowed.shape, target):
@@ -381,7 +357,7 @@ def layer_norm(
     >>> [round(v, 4) for v in layer_norm([1.0, 2.0, 3.0]).tolist()]
     [-1.2247, 0.0, 1.2247]
     """
-    a = _real(x, "x", min_ndim=1)
+    a = check_array(x, "x", min_ndim=1)
     d = a.shape[-1]
     if d == 0:
         raise ValueError(f"x must have at least one feature, got shape {a.shape}")
@@ -390,12 +366,10 @@ def layer_norm(
     var = ((a - mean) ** 2).mean(axis=-1, keepdims=True)
     out = (a - mean) / np.sqrt(var + epsilon)
     if weight is not None:
-        w = _real(weight, "weight")
-        _shape(w, (d,), "weight")
+        w = check_array(weight, "weight", shape=(d,))
         out = out * w
     if bias is not None:
-        b = _real(bias, "bias")
-        _shape(b, (d,), "bias")
+        b = check_array(bias, "bias", shape=(d,))
         out = out + b
     return np.asarray(out, dtype=np.float64)
 
@@ -445,26 +419,23 @@ def feed_forward(
     >>> feed_forward(x, np.eye(2), None, np.ones((2, 2)), None).tolist()
     [[1.0, 1.0]]
     """
-    a = _real(x, "x", min_ndim=1)
+    a = check_array(x, "x", min_ndim=1)
     d_model = a.shape[-1]
-    w1 = _real(w_1, "w_1", min_ndim=2)
+    w1 = check_array(w_1, "w_1", min_ndim=2)
     if w1.ndim != 2 or w1.shape[0] != d_model:
         raise ValueError(f"w_1 must have shape ({d_model}, d_ff), got {w1.shape}")
     d_ff = w1.shape[1]
-    w2 = _real(w_2, "w_2", min_ndim=2)
-    _shape(w2, (d_ff, d_model), "w_2")
+    w2 = check_array(w_2, "w_2", min_ndim=2, shape=(d_ff, d_model))
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
     hidden = a @ w1
     if b_1 is not None:
-        b1 = _real(b_1, "b_1")
-        _shape(b1, (d_ff,), "b_1")
+        b1 = check_array(b_1, "b_1", shape=(d_ff,))
         hidden = hidden + b1
     hidden = _activate(hidden, activation)
     out = hidden @ w2
     if b_2 is not None:
-        b2 = _real(b_2, "b_2")
-        _shape(b2, (d_model,), "b_2")
+        b2 = check_array(b_2, "b_2", shape=(d_model,))
         out = out + b2
     return np.asarray(out, dtype=np.float64)
 
@@ -683,7 +654,7 @@ def encoder_layer(
     True
     """
     _check_layer_options(weights, norm_first, activation)
-    a = _real(x, "x", min_ndim=2)
+    a = check_array(x, "x", min_ndim=2)
     heads = as_positive_int(num_heads, "num_heads")
     if norm_first:
         n = _norm(weights, "norm1", a, eps)
@@ -771,8 +742,8 @@ def decoder_layer(
     True
     """
     _check_layer_options(weights, norm_first, activation)
-    a = _real(x, "x", min_ndim=2)
-    m = _real(memory, "memory", min_ndim=2)
+    a = check_array(x, "x", min_ndim=2)
+    m = check_array(memory, "memory", min_ndim=2)
     heads = as_positive_int(num_heads, "num_heads")
     if norm_first:
         n = _norm(weights, "norm1", a, eps)

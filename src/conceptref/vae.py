@@ -27,7 +27,8 @@ from conceptref._validation import (
     as_non_negative_float,
     as_positive_float,
     as_positive_int,
-    as_real_array,
+    check_array,
+    check_same_shape,
 )
 
 __all__ = [
@@ -44,24 +45,6 @@ __all__ = [
 ]
 
 _LOGVAR_LIMIT = 700.0  # exp(700) is finite in float64; exp(710) is not
-
-
-def _as_float64(value: object, name: str, *, min_ndim: int = 0) -> npt.NDArray[np.float64]:
-    """Return ``value`` (array-like or tensor) as a finite float64 array.
-
-    Tensors are detached and moved to the CPU first, and every floating dtype (including float16
-    and bfloat16, which NumPy cannot read directly) is upcast to float64.
-    """
-    if isinstance(value, torch.Tensor):
-        if value.is_complex() or value.dtype == torch.bool:
-            raise TypeError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
-        value = value.detach().to("cpu", torch.float64).numpy()
-    return as_real_array(value, name, min_ndim=min_ndim)  # type: ignore[arg-type]
-
-
-def _same_shape(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], names: str) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"{names} must have the same shape, got {a.shape} and {b.shape}")
 
 
 def _check_logvar(logvar: npt.NDArray[np.float64]) -> None:
@@ -113,9 +96,9 @@ def gaussian_kl(mu: npt.ArrayLike, logvar: npt.ArrayLike) -> npt.NDArray[np.floa
     >>> round(float(gaussian_kl([1.0], [0.0])), 4)      # shifted by one standard deviation
     0.5
     """
-    m = _as_float64(mu, "mu", min_ndim=1)
-    lv = _as_float64(logvar, "logvar", min_ndim=1)
-    _same_shape(m, lv, "mu and logvar")
+    m = check_array(mu, "mu", min_ndim=1)
+    lv = check_array(logvar, "logvar", min_ndim=1)
+    check_same_shape(m, lv, ("mu", "logvar"))
     _check_logvar(lv)
     # expm1(lv) - lv = e^lv - 1 - lv without cancellation when lv is near 0
     return np.asarray(0.5 * np.sum(m**2 + np.expm1(lv) - lv, axis=-1), dtype=np.float64)
@@ -160,9 +143,9 @@ def reparameterize(
     >>> reparameterize([1.0], [math.log(4.0)], [0.5]).tolist()   # 1 + 2 * 0.5
     [2.0]
     """
-    m = _as_float64(mu, "mu")
-    lv = _as_float64(logvar, "logvar")
-    e = _as_float64(eps, "eps")
+    m = check_array(mu, "mu")
+    lv = check_array(logvar, "logvar")
+    e = check_array(eps, "eps")
     _check_logvar(lv)
     try:
         np.broadcast_shapes(m.shape, lv.shape, e.shape)
@@ -226,12 +209,12 @@ def gaussian_elbo(
     >>> round(gaussian_elbo(x, x, [[0.0]], [[0.0]], sigma=1.0), 4)  # 2 * -log(2 pi) / 2
     -1.8379
     """
-    xs = _as_float64(x, "x", min_ndim=1)
-    xm = _as_float64(x_mean, "x_mean", min_ndim=1)
-    _same_shape(xs, xm, "x and x_mean")
+    xs = check_array(x, "x", min_ndim=1)
+    xm = check_array(x_mean, "x_mean", min_ndim=1)
+    check_same_shape(xs, xm, ("x", "x_mean"))
     if isinstance(sigma, bool | np.bool_):
         raise TypeError("sigma must be a real number or array, got bool")
-    s = _as_float64(sigma, "sigma")
+    s = check_array(sigma, "sigma")
     if (s <= 0).any():
         raise ValueError("sigma must be greater than 0")
     try:
@@ -294,9 +277,9 @@ def bernoulli_elbo(
     >>> round(bernoulli_elbo([[1.0, 0.0]], [[0.0, 0.0]], [[0.0]], [[0.0]]), 4)  # 2 log(1/2)
     -1.3863
     """
-    xs = _as_float64(x, "x", min_ndim=1)
-    lg = _as_float64(logits, "logits", min_ndim=1)
-    _same_shape(xs, lg, "x and logits")
+    xs = check_array(x, "x", min_ndim=1)
+    lg = check_array(logits, "logits", min_ndim=1)
+    check_same_shape(xs, lg, ("x", "logits"))
     if ((xs < 0) | (xs > 1)).any():
         raise ValueError("x must lie in [0, 1] (Bernoulli targets)")
     b = as_non_negative_float(beta, "beta")
@@ -433,7 +416,7 @@ def fraction_near_modes(
     >>> fraction_near_modes(ring_of_gaussians(1000)) > 0.98
     True
     """
-    p = _as_float64(points, "points", min_ndim=2)
+    p = check_array(points, "points", min_ndim=2)
     if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
         raise ValueError(f"points must have shape (n, 2) with n >= 1, got {p.shape}")
     centres = _ring_centres(as_positive_int(modes, "modes"), as_positive_float(radius, "radius"))
@@ -501,7 +484,7 @@ class AutoencoderFit:
 
     def codes(self, data: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Return the deterministic codes of ``data``: the AE's code or the VAE's mean ``mu``."""
-        x = torch.as_tensor(_as_float64(data, "data", min_ndim=2), dtype=torch.float32)
+        x = torch.as_tensor(check_array(data, "data", min_ndim=2), dtype=torch.float32)
         with torch.no_grad():
             h = self.encoder(x)
         return np.asarray(h[:, : self.latent_dim].double().numpy(), dtype=np.float64)
@@ -561,7 +544,7 @@ def train_autoencoder(
     >>> fit.codes(ring_of_gaussians(3)).shape
     (3, 2)
     """
-    x_np = _as_float64(data, "data", min_ndim=2)
+    x_np = check_array(data, "data", min_ndim=2)
     if x_np.ndim != 2 or x_np.shape[0] == 0:
         raise ValueError(f"data must have shape (n, features) with n >= 1, got {x_np.shape}")
     d = as_positive_int(latent_dim, "latent_dim")

@@ -37,7 +37,9 @@ from conceptref._validation import (
     as_int,
     as_non_negative_float,
     as_positive_int,
-    as_real_array,
+    check_array,
+    check_labels,
+    check_probability,
 )
 
 __all__ = [
@@ -272,8 +274,8 @@ def harmonic_mean(acc_seen: float, acc_unseen: float) -> float:
     >>> harmonic_mean(1.0, 0.0)
     0.0
     """
-    seen = _as_accuracy(acc_seen, "acc_seen")
-    unseen = _as_accuracy(acc_unseen, "acc_unseen")
+    seen = check_probability(acc_seen, "acc_seen", what="an accuracy")
+    unseen = check_probability(acc_unseen, "acc_unseen", what="an accuracy")
     if seen == 0.0 or unseen == 0.0:
         return 0.0
     return 2.0 * seen * unseen / (seen + unseen)
@@ -542,18 +544,7 @@ def _normalize(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.flo
 
 def _as_matrix(value: object, name: str) -> npt.NDArray[np.float64]:
     """Return a non-empty finite float64 matrix; tensors are detached and upcast."""
-    if isinstance(value, torch.Tensor):
-        if value.is_complex():
-            raise TypeError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
-        if value.dtype == torch.bool:
-            raise TypeError(f"{name} must be an array of real numbers, got dtype {value.dtype}")
-        value = value.detach().to(device="cpu", dtype=torch.float64).numpy()
-    matrix = as_real_array(value, name)  # type: ignore[arg-type]
-    if matrix.ndim != 2:
-        raise ValueError(f"{name} must be two-dimensional, got shape {matrix.shape}")
-    if matrix.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {matrix.shape}")
-    return matrix
+    return check_array(value, name, ndim=2, non_empty=True)
 
 
 def _as_pair(
@@ -569,26 +560,16 @@ def _as_pair(
     return inputs, classes
 
 
-def _as_labels(value: npt.ArrayLike, name: str) -> npt.NDArray[np.generic]:
-    labels = np.asarray(value)
+def _as_labels(value: object, name: str) -> npt.NDArray[np.generic]:
+    """Return integer or string labels; floats only when they are whole numbers."""
+    labels = check_labels(value, name)
     if labels.dtype.kind == "f":  # floats are accepted when they are whole numbers (or empty)
-        if not np.isfinite(labels).all():
-            raise ValueError(f"{name} must not hold NaN or infinity")
         if not (labels == np.round(labels)).all():
             raise TypeError(f"{name} must hold integer or string labels, got non-integer floats")
     elif labels.dtype.kind not in "iuU":
         raise TypeError(f"{name} must hold integer or string labels, got dtype {labels.dtype}")
-    if labels.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {labels.shape}")
     return labels
 
 
 def _label_kind(labels: npt.NDArray[np.generic]) -> str:
     return "string" if labels.dtype.kind == "U" else "number"
-
-
-def _as_accuracy(value: object, name: str) -> float:
-    accuracy = as_finite_float(value, name)
-    if not 0.0 <= accuracy <= 1.0:
-        raise ValueError(f"{name} must lie in [0, 1], got {value}")
-    return accuracy
