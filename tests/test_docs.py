@@ -180,6 +180,7 @@ def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
     docs = tmp_path / "docs"
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("_build"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)  # conf.py reads the doctest flags there
+    (tmp_path / "src").symlink_to(ROOT / "src")  # pages include code from src/ (literalinclude)
     for script in (docs / "figures").glob("*.py"):  # Sphinx reads every page, and draws its
         script.write_text("import matplotlib.pyplot as plt\n\nplt.plot([0, 1])\n")  # figures
     page = docs / "concepts" / "query-key-value.md"
@@ -191,6 +192,8 @@ def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
     result = sphinx_doctest(docs, tmp_path / "out", str(page))
     report = result.stdout + result.stderr
     assert result.returncode != 0, report
+    # The build fails on the wrong value alone: its only warning is the doctest failure's.
+    assert not re.search(r"WARNING: (?!\*{20})", report), report
     summary = (tmp_path / "out" / "output.txt").read_text(encoding="utf-8")
     assert re.search(r"^\s*1 failures? in tests$", summary, re.MULTILINE), summary
     assert "0.6653" in report, report
