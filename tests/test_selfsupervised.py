@@ -316,6 +316,7 @@ Z = [[1.0, 0.0], [0.0, 1.0]]
         ({"temperature": 0.0}, ValueError, "temperature must be a finite number greater than 0"),
         ({"temperature": -0.1}, ValueError, "temperature must be a finite number greater than 0"),
         ({"temperature": math.inf}, ValueError, "temperature must be a finite number greater"),
+        ({"temperature": 1e-309}, ValueError, "1 / temperature overflows float64"),
         ({"temperature": True}, TypeError, "temperature must be a real number"),
         ({"temperature": torch.tensor(0.5)}, TypeError, "temperature must be a real number"),
     ],

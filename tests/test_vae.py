@@ -204,6 +204,17 @@ def test_written_out_adam_equals_torch_optim_adam(shapes, lr, steps, seed):
 @pytest.mark.parametrize(
     ("call", "error", "fragment"),
     [
+        (lambda: gaussian_kl([1e200], [0.0]), ValueError, "KL divergence overflows"),
+        (
+            lambda: gaussian_elbo([[0.0], [1.0]], [[0.0], [0.0]], [[0.0]] * 3, [[0.0]] * 3),
+            ValueError,
+            "one code per sample",
+        ),
+        (
+            lambda: gaussian_elbo([[1.0]], [[0.0]], [[0.0]], [[0.0]], sigma=1e-200),
+            ValueError,
+            "ELBO overflows",
+        ),
         (lambda: gaussian_kl([0.0, 1.0], [0.0]), ValueError, "same shape"),
         (lambda: gaussian_kl(0.0, 0.0), ValueError, "at least 1 dimensions"),
         (lambda: gaussian_kl([np.nan], [0.0]), ValueError, "mu must be finite"),

@@ -325,6 +325,11 @@ def sampling_timesteps(
         raise ValueError(f"spacing must be 'leading', 'trailing' or 'linspace', got {spacing!r}")
     if steps.max() >= big_t:
         raise ValueError(f"steps_offset {offset} pushes a timestep past {big_t - 1}")
+    if len(steps) != n or steps.min() < 0:  # diffusers' float arange can add a step at -1
+        raise ValueError(
+            f"trailing spacing gives no {n} distinct timesteps in 0 ... {big_t - 1} "
+            f"(rounding adds a timestep -1 for T = {big_t}, n = {n}); use another spacing"
+        )
     return np.asarray(steps, dtype=np.int64)
 
 

@@ -143,7 +143,7 @@ def nt_xent_loss(z1: TensorLike, z2: TensorLike, temperature: float = 0.07) -> t
     >>> round(float(nt_xent_loss(z1, z1[::-1], temperature=0.5)), 4)
     2.2395
     """
-    tau = as_positive_float(temperature, "temperature")
+    tau = _as_temperature(temperature)
     a, b = _pair(z1, z2, ("z1", "z2"))
     n = a.shape[0]
     z = F.normalize(torch.cat([a, b]), dim=1)  # (2N, d), unit rows (zero rows stay zero)
@@ -166,7 +166,9 @@ def info_nce_loss(query: TensorLike, key: TensorLike, temperature: float = 0.07)
     with cosine similarity: a cross-entropy over :math:`N` candidates whose right answer is on
     the diagonal, so :math:`\log N - \mathcal{L}` is the InfoNCE lower bound on the mutual
     information between the two views. It equals
-    ``F.cross_entropy(sim(query, key) / temperature, torch.arange(N))`` and
+    ``F.cross_entropy(sim(query, key) / temperature, torch.arange(N))`` as long as no
+    probability underflows to 0 (like :func:`nt_xent_loss`, each term is capped near 708, as
+    the oracle caps it), and
     pytorch-metric-learning's ``SelfSupervisedLoss(NTXentLoss(temperature), symmetric=False)``.
     Unlike :func:`nt_xent_loss` it has :math:`N - 1` negatives per anchor (the other keys), not
     :math:`2(N - 1)`, and one direction only.
@@ -207,7 +209,7 @@ def info_nce_loss(query: TensorLike, key: TensorLike, temperature: float = 0.07)
     >>> round(-math.log(math.e / (math.e + 1)), 6)
     0.313262
     """
-    tau = as_positive_float(temperature, "temperature")
+    tau = _as_temperature(temperature)
     q, k = _pair(query, key, ("query", "key"))
     n = q.shape[0]
     sim = F.normalize(q, dim=1) @ F.normalize(k, dim=1).T / tau  # (N, N)
@@ -546,7 +548,7 @@ def contrastive_pretrain(
     """
     n_steps = as_positive_int(steps, "steps")
     n_batch = as_positive_int(batch_size, "batch_size")
-    tau = as_positive_float(temperature, "temperature")
+    tau = _as_temperature(temperature)
     rate = as_positive_float(lr, "lr")
     out = 8
     encoder = tiny_encoder(x.shape[1], out=out, seed=seed)
@@ -643,3 +645,13 @@ def nearest_centroid_probe(
     centroids = torch.stack([h[train & (y == c)].mean(dim=0) for c in classes.tolist()])
     predicted = classes[torch.cdist(h[~train], centroids).argmin(dim=1)]
     return float((predicted == y[~train]).double().mean())
+
+
+def _as_temperature(value: object) -> float:
+    """Return a temperature greater than 0 whose inverse (the similarity scale) is finite."""
+    tau = as_positive_float(value, "temperature")
+    if not math.isfinite(1.0 / tau):
+        raise ValueError(
+            f"temperature must be at least 1e-300 (1 / temperature overflows), got {tau}"
+        )
+    return tau

@@ -101,7 +101,11 @@ def gaussian_kl(mu: npt.ArrayLike, logvar: npt.ArrayLike) -> npt.NDArray[np.floa
     check_same_shape(m, lv, ("mu", "logvar"))
     _check_logvar(lv)
     # expm1(lv) - lv = e^lv - 1 - lv without cancellation when lv is near 0
-    return np.asarray(0.5 * np.sum(m**2 + np.expm1(lv) - lv, axis=-1), dtype=np.float64)
+    with np.errstate(over="ignore"):
+        kl = np.asarray(0.5 * np.sum(m**2 + np.expm1(lv) - lv, axis=-1), dtype=np.float64)
+    if not np.isfinite(kl).all():
+        raise ValueError("the KL divergence overflows float64: mu or logvar is too large")
+    return kl
 
 
 def reparameterize(
@@ -225,10 +229,11 @@ def gaussian_elbo(
         raise ValueError(f"sigma {s.shape} must broadcast to the shape of x {xs.shape}")
     b = as_non_negative_float(beta, "beta")
     kl = gaussian_kl(mu, logvar)
-    log_lik = np.broadcast_to(
-        -((xs - xm) ** 2) / (2 * s**2) - np.log(s) - 0.5 * math.log(2 * math.pi), xs.shape
-    )
-    return float(log_lik.sum() - b * kl.sum())
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked in _elbo
+        log_lik = np.broadcast_to(
+            -((xs - xm) ** 2) / (2 * s**2) - np.log(s) - 0.5 * math.log(2 * math.pi), xs.shape
+        )
+    return _elbo(log_lik, kl, b, xs.shape)
 
 
 def bernoulli_elbo(
@@ -286,7 +291,7 @@ def bernoulli_elbo(
     kl = gaussian_kl(mu, logvar)
     # log sigmoid(l) = -softplus(-l); x log p + (1 - x) log(1 - p) = x l - softplus(l)
     log_lik = xs * lg - np.logaddexp(0.0, lg)
-    return float(log_lik.sum() - b * kl.sum())
+    return _elbo(log_lik, kl, b, xs.shape)
 
 
 def beta_of_mean_mse(num_features: int, *, sigma: float = 1.0) -> float:
@@ -332,6 +337,25 @@ def beta_of_mean_mse(num_features: int, *, sigma: float = 1.0) -> float:
 
 # --------------------------------------------------------------------------------------------
 # The demonstration: a plain AE and a VAE on a ring of Gaussians.
+
+
+def _elbo(
+    log_lik: npt.NDArray[np.float64],
+    kl: npt.NDArray[np.float64],
+    beta: float,
+    x_shape: tuple[int, ...],
+) -> float:
+    """Sum the log-likelihood and subtract beta times the KL, after checking they pair up."""
+    if kl.shape != x_shape[: kl.ndim]:
+        raise ValueError(
+            f"mu and logvar hold {kl.shape} codes, but x holds {x_shape[: kl.ndim]} samples: "
+            "one code per sample"
+        )
+    penalty = 0.0 if beta == 0 else beta * float(kl.sum())  # beta = 0 ignores even an inf KL
+    value = float(log_lik.sum()) - penalty
+    if not math.isfinite(value):
+        raise ValueError("the ELBO overflows float64 for these inputs")
+    return value
 
 
 def _ring_centres(modes: int, radius: float) -> npt.NDArray[np.float64]:
