@@ -651,7 +651,5 @@ def _as_temperature(value: object) -> float:
     """Return a temperature greater than 0 whose inverse (the similarity scale) is finite."""
     tau = as_positive_float(value, "temperature")
     if not math.isfinite(1.0 / tau):
-        raise ValueError(
-            f"temperature must be at least 1e-300 (1 / temperature overflows), got {tau}"
-        )
+        raise ValueError(f"temperature is too small: 1 / temperature overflows float64, got {tau}")
     return tau
