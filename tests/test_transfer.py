@@ -7,10 +7,11 @@ import copy
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
@@ -43,7 +44,10 @@ def probe_problems(draw):
 def test_linear_probe_matches_sklearn_logistic_regression(problem):
     x, y, c = problem
     probe = linear_probe(x, y, C=c)
-    oracle = LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x, y)
+    try:
+        oracle = LogisticRegression(C=c, tol=1e-10, max_iter=10_000).fit(x, y)
+    except ConvergenceWarning:  # raised as an error here; lbfgs stopped short of the minimum
+        assume(False)  # so there is no reference to compare with (rare: flat, tied data)
     # The objective is strictly convex, so both reach the same minimum; 1e-5 leaves room for
     # the two solvers' stopping rules.
     assert_allclose(probe.predict_proba(x), oracle.predict_proba(x), atol=1e-5)
