@@ -5,13 +5,16 @@ message that names the argument and the rule, instead of a silent wrong number o
 or PyTorch error. In the spirit of scikit-learn's ``check_scalar`` and its ``Interval``
 constraints, a rule is *declared* by the caller, not re-coded:
 
-* :func:`check_bool`: a ``bool``;
+* :func:`check_bool`: a ``bool``; :func:`check_option`: one of listed strings;
+  :func:`check_seed`: a seed (a non-negative integer); :func:`check_keys`: a dict with
+  required and optional keys, none unknown;
 * :func:`check_int` and :func:`check_real`: a scalar in an :class:`Interval` (bounds, each end
   open or closed), ``bool`` always rejected; :func:`check_probability` is ``check_real`` on
   ``[0, 1]`` or ``[0, 1)``;
 * :func:`check_array`: a real array with its ``ndim`` or exact shape, non-emptiness and
   finiteness; :func:`check_same_shape` for two arrays that go together;
-  :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
+  :func:`check_dims_agree` for sizes of several arguments that must agree;
+  :func:`check_size` before allocating a large array; :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
 * :func:`check_labels`: class labels (integers, strings, booleans, finite floats), integers
   beyond the range of int64 rejected instead of wrapped or rounded;
 * :func:`check_binary`: a 0/1 array (booleans, or numbers 0 and 1);
@@ -31,7 +34,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -162,6 +165,108 @@ def check_probability(
 ) -> float:
     """Return ``value`` as a ``float`` in ``[0, 1]`` (or the half-open range ``closed`` names)."""
     return check_real(value, name, Interval(0, 1, closed), what=what)
+
+
+def check_option(value: object, name: str, options: Sequence[str]) -> str:
+    """Return ``value`` if it is one of the strings ``options``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a string: ``"{name} must be one of 'a', 'b', got int"``.
+    ValueError
+        If it is a string not listed: ``"{name} must be one of 'a', 'b', got 'c'"``.
+    """
+    listed = ", ".join(repr(option) for option in options)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {listed}, got {type(value).__name__}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+SEED_MAX = 2**63 - 1  # the largest seed that both NumPy and torch.Generator.manual_seed accept
+
+
+def check_seed(value: object, name: str = "seed") -> int:
+    """Return ``value`` as a seed: an integer in ``0 … 2**63 - 1`` (``bool`` is rejected).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (``True`` and ``1.5`` are not seeds).
+    ValueError
+        If it is negative or too large for a random generator.
+    """
+    return check_int(value, name, Interval(0, SEED_MAX), high_name="2**63 - 1")
+
+
+def check_keys(
+    value: object,
+    name: str,
+    *,
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Return a mapping whose keys are all ``required`` ones and any of the ``optional`` ones.
+
+    An unknown key (a misspelt ``"linear1.bais"``) is an error, not a key silently ignored.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a mapping, or a key is not a string.
+    ValueError
+        If a required key is missing or a key is unknown; the message names both lists.
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict, got {type(value).__name__}")
+    for key in value:
+        if not isinstance(key, str):
+            raise TypeError(f"{name} must have string keys, got {type(key).__name__} {key!r}")
+    missing = [key for key in required if key not in value]
+    if missing:
+        raise ValueError(f"{name} lacks the key(s) {', '.join(map(repr, missing))}")
+    known = set(required) | set(optional)
+    unknown = sorted(key for key in value if key not in known)
+    if unknown:
+        allowed = ", ".join(repr(key) for key in (*required, *optional))
+        raise ValueError(
+            f"{name} has unknown key(s) {', '.join(map(repr, unknown))}; allowed: {allowed}"
+        )
+    return dict(value)
+
+
+def check_size(
+    sizes: Sequence[tuple[str, int]], *, limit: int = 2**31, what: str = "elements"
+) -> None:
+    """Raise ValueError before allocating an array of ``prod(size)`` entries beyond ``limit``.
+
+    ``sizes`` pairs each factor with its argument's name, so that the message names them:
+    ``"n = 10**9 gives an (n, n) mask of 10**18 elements, more than 2**31"``.
+    """
+    total = 1
+    for _, size in sizes:
+        total *= size
+    if total > limit:
+        names = " x ".join(f"{label} = {size}" for label, size in sizes)
+        raise ValueError(
+            f"{names} would need {total} {what}, more than the {limit} this helper allocates"
+        )
+
+
+def check_dims_agree(dims: Sequence[tuple[str, int]], *, what: str = "sizes") -> int:
+    """Raise ValueError unless every named size in ``dims`` is the same; return it.
+
+    ``dims`` pairs a description with a size: ``[("query.shape[-1]", 4), ("key.shape[-1]",
+    3)]`` gives ``"query.shape[-1] and key.shape[-1] must agree, got 4 and 3"``.
+    """
+    values = [size for _, size in dims]
+    if len(set(values)) > 1:
+        labels = ", ".join(label for label, _ in dims[:-1]) + f" and {dims[-1][0]}"
+        got = ", ".join(str(v) for v in values[:-1]) + f" and {values[-1]}"
+        raise ValueError(f"{labels} must agree ({what}), got {got}")
+    return values[0]
 
 
 # --- arrays -----------------------------------------------------------------------------------
