@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,9 +79,15 @@ def bib_entries(path: Path) -> dict[str, dict[str, str]]:
     return {key: dict(entry.fields) for key, entry in parse_file(path).entries.items()}
 
 
-def page(stem: str, builds_on: tuple[str, ...] = (), *names: str) -> cm.Page:
+def page(stem: str, builds_on: tuple[str, ...] = (), *names: str, summary: str = "S.") -> cm.Page:
     terms = tuple(cm.Term(n, (f"{n} 용어",), "A definition.", stem) for n in names)
-    return cm.Page(stem, stem.title(), builds_on, terms)
+    return cm.Page(stem, stem.title(), builds_on, terms, summary)
+
+
+def confused(page: cm.Page, others: Mapping[str, tuple[str, ...]]) -> cm.Page:
+    """The page with `confused_with` set on the terms named in `others`."""
+    terms = tuple(replace(t, confused_with=others.get(t.en, ())) for t in page.terms)
+    return replace(page, terms=terms)
 
 
 # --- The front matter ------------------------------------------------------------------------
@@ -93,7 +100,10 @@ def test_every_concept_page_is_in_the_map():
     assert all(p.title for p in PAGES.values()), "a concept page has no level-1 title"
 
 
-FRONT = "---\nbuilds_on: []\nterms:\n  - en: weight decay\n    ko: [가중치 감쇠]\n    def: Shrink.\n---\n"
+FRONT = (
+    "---\nsummary: >-\n  Decay,\n  explained.\nbuilds_on: []\nterms:\n  - en: weight decay\n"
+    "    ko: [가중치 감쇠]\n    def: Shrink.\n    confused_with: [L2  regularization]\n---\n"
+)
 
 
 def hand_kept_tables(texts: Mapping[str, str]) -> list[str]:
@@ -131,11 +141,16 @@ def test_the_map_and_the_terms_keep_the_contract():
         (FRONT.replace("ko: [가중치 감쇠]", "ko: [weight decay]"), "needs Korean names"),
         (FRONT.replace("    def: Shrink.\n", ""), "needs a definition"),
         (FRONT.replace("en: weight decay", "english: weight decay"), "needs an English name"),
+        (FRONT.replace("[L2  regularization]", "{a: b}"), "`confused_with` must be a list"),
+        (FRONT.replace(">-\n  Decay,\n  explained.", "[a, b]"), "`summary` must be text"),
         ("# No front matter\n", "needs `builds_on` and `terms`"),
     ],
 )
 def test_a_broken_front_matter_is_rejected(front, message):
-    assert cm.parse_page("wd", FRONT + "# Title\n").terms[0].ko == ("가중치 감쇠",)
+    wd = cm.parse_page("wd", FRONT + "# Title\n")
+    assert wd.terms[0].ko == ("가중치 감쇠",)
+    assert wd.terms[0].confused_with == ("L2 regularization",)
+    assert wd.summary == "Decay, explained."
     with pytest.raises(cm.FrontMatterError, match=re.escape(message)):
         cm.parse_page("wd", front + "# Title\n")
 
@@ -153,6 +168,65 @@ def test_planted_map_errors_are_found():
     assert len(twice) == 2  # the English and the Korean name
     with pytest.raises(ValueError, match="cycle: a -> c -> b -> a"):
         cm.reading_order({"a": page("a", ("c",)), "b": page("b", ("a",)), "c": page("c", ("b",))})
+
+
+SUMMARY_RULE = "(one or two sentences for the landing page's table)"
+NAME_RULE = "(name a term's English name)"
+
+
+def test_a_page_without_a_summary_is_found():
+    assert all(p.summary for p in PAGES.values())
+    front = FRONT.replace("summary: >-\n  Decay,\n  explained.\n", "")
+    no_summary = cm.parse_page("wd", front.replace("L2  regularization", "weight decay 용어"))
+    assert no_summary.summary == ""
+    unknown = "'weight decay' is confused with 'weight decay 용어', which is no term"
+    assert cm.problems({"wd": no_summary}) == [
+        f"concepts/wd.md has no `summary` in its front matter {SUMMARY_RULE}",
+        f"concepts/wd.md: {unknown} {NAME_RULE}",
+    ]
+
+
+def test_an_unknown_confused_with_name_is_found():
+    pages = {
+        "a": confused(page("a", (), "pre-LN", "post-LN"), {"pre-LN": ("post-ln", "pre-LN", "LN")}),
+        "b": confused(page("b", (), "head"), {"head": ("post-LN 용어",)}),
+    }
+    assert cm.problems(pages) == [
+        "concepts/a.md: 'pre-LN' is confused with itself",
+        f"concepts/a.md: 'pre-LN' is confused with 'LN', which is no term {NAME_RULE}",
+        f"concepts/b.md: 'head' is confused with 'post-LN 용어', which is no term {NAME_RULE}",
+    ]
+
+
+def test_a_confusion_goes_both_ways():
+    pages = {
+        "a": confused(page("a", (), "pre-LN", "post-LN"), {"pre-LN": ("post-ln", "nowhere")}),
+        "b": confused(page("b", (), "head", "backbone"), {"head": ("backbone", "pre-LN")}),
+    }
+    assert cm.confusions(pages) == {
+        "backbone": ["head"],
+        "head": ["backbone", "pre-LN"],
+        "post-LN": ["pre-LN"],
+        "pre-LN": ["post-LN", "head"],
+    }
+    glossary = cm.glossary_markdown(pages)
+    assert "   Not to be confused with {term}`post-LN`, {term}`head`.\n" in glossary
+    table = cm.table_markdown(pages["a"].terms, cm.confusions(pages))
+    assert table.endswith(
+        "* - English\n  - 한국어\n  - Not to be confused with\n"
+        "* - {term}`pre-LN`\n  - pre-LN 용어\n  - {term}`post-LN`, {term}`head`\n"
+        "* - {term}`post-LN`\n  - post-LN 용어\n  - {term}`pre-LN`\n```"
+    )
+    assert "Not to be confused" not in cm.table_markdown(pages["a"].terms)
+
+
+def test_the_generated_index_lists_every_page_with_its_summary_in_reading_order():
+    text = cm.index_markdown(PAGES)
+    order = cm.reading_order(PAGES)
+    rows = re.findall(r"^\* - \{doc\}`/concepts/([^`]+)`\n  - (.+)$", text, re.MULTILINE)
+    assert rows == [(stem, PAGES[stem].summary) for stem in order]
+    assert text.endswith("\n".join(["", *(f"/concepts/{stem}" for stem in order), "```"]))
+    assert ":caption: Concepts" in text
 
 
 @given(st.sets(st.tuples(st.integers(0, 7), st.integers(0, 7)).filter(lambda e: e[0] < e[1])))
@@ -202,9 +276,15 @@ def test_the_generated_glossary_table_and_map():
     for term in cm.all_terms(PAGES):
         for name in term.names:
             assert f"\n{name}\n" in glossary
+    for term, others in cm.confusions(PAGES).items():
+        if others:
+            assert f"\n   Not to be confused with {{term}}`{others[0]}`" in glossary, term
     wd = PAGES["weight-decay-vs-l2"]
-    table = cm.table_markdown(wd.terms)
-    assert "* - {term}`weight decay`\n  - 가중치 감쇠, 가중치 감소\n  - $\\lambda$" in table
+    table = cm.table_markdown(wd.terms, cm.confusions(PAGES))
+    assert (
+        "* - {term}`weight decay`\n  - 가중치 감쇠, 가중치 감소\n  - $\\lambda$\n"
+        "  - {term}`L2 regularization`, {term}`decoupled weight decay`"
+    ) in table
     dot = cm.dot_source(PAGES, {"weight-decay-vs-l2": "concepts/weight-decay-vs-l2.html"})
     assert '"bias-vs-variance" -> "weight-decay-vs-l2";' in dot
     assert 'URL="concepts/weight-decay-vs-l2.html"' in dot
@@ -239,14 +319,29 @@ def test_planted_reference_errors_are_found():
 SITE = {
     "conf.py": 'import sys\nsys.path.insert(0, {ext!r})\nextensions = ["myst_parser", "conceptmap"]\n'
     'graphviz_output_format = "svg"\n',
-    "index.md": "# Site\n\n```{concept-map}\n```\n\n```{reading-order}\n```\n\n"
-    "```{toctree}\nglossary\nconcepts/a\nconcepts/b\n```\n",
+    "index.md": "# Site\n\n```{concept-index}\n```\n\n```{concept-map}\n```\n\n"
+    "```{reading-order}\n```\n\n```{toctree}\nglossary\n```\n",
     "glossary.md": "# Glossary\n\n```{concept-glossary}\n```\n",
-    "concepts/a.md": "---\nbuilds_on: []\nterms:\n  - en: weight decay\n    ko: [가중치 감쇠]\n"
-    "    def: Shrinking the weights.\n---\n# Decay\n\n```{terms}\n```\n\n"
+    "concepts/a.md": "---\nsummary: Shrinking *the weights*.\nbuilds_on: []\nterms:\n"
+    "  - en: weight decay\n    ko: [가중치 감쇠]\n    def: Shrinking the weights.\n"
+    "    confused_with: [L2 regularization]\n  - en: L2 regularization\n    ko: [L2 규제]\n"
+    "    def: A penalty.\n---\n# Decay\n\n```{terms}\n```\n\n"
     "Text about {term}`weight decay` and 가중치를 줄이는 방법.\n",
-    "concepts/b.md": "---\nbuilds_on: [a]\nterms: []\n---\n# After\n\nUses {term}`가중치 감쇠`.\n",
+    "concepts/b.md": "---\nsummary: After.\nbuilds_on: [a]\nterms: []\n---\n# After\n\n"
+    "Uses {term}`가중치 감쇠`.\n",
 }
+
+
+def build_site(folder: Path, files: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Write a small site into `folder` and build its HTML strictly."""
+    for name, text in files.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(text.replace("{ext!r}", repr(str(DOCS / "_ext"))), "utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-q",
+         str(folder), str(folder / "html")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
 
 
 def search(index: Mapping[str, object], query: str) -> set[str]:
@@ -262,16 +357,7 @@ def search(index: Mapping[str, object], query: str) -> set[str]:
 
 @pytest.mark.slow
 def test_the_built_site_finds_pages_by_korean_term_and_links_the_map(tmp_path):
-    for name, text in SITE.items():
-        (tmp_path / name).parent.mkdir(exist_ok=True)
-        (tmp_path / name).write_text(
-            text.replace("{ext!r}", repr(str(DOCS / "_ext"))), encoding="utf-8"
-        )
-    result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-n", "-q",
-         str(tmp_path), str(tmp_path / "html")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = build_site(tmp_path, SITE)
     assert result.returncode == 0, result.stderr
     js = (tmp_path / "html" / "searchindex.js").read_text(encoding="utf-8")
     index = json.loads(js[js.index("(") + 1 : js.rindex(")")])
@@ -283,3 +369,19 @@ def test_the_built_site_finds_pages_by_korean_term_and_links_the_map(tmp_path):
     )
     svg = next((tmp_path / "html" / "_images").glob("graphviz-*.svg")).read_text(encoding="utf-8")
     assert re.search(r'\w+:href="\.\./concepts/a\.html"', svg)  # the box links the page
+    index_html = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'href="concepts/a.html".*\n.*Shrinking <em>the weights</em>', index_html)
+    assert re.search(r'<p class="caption".*Concepts', index_html)  # the generated toctree
+    glossary = (tmp_path / "html" / "glossary.html").read_text(encoding="utf-8")
+    assert re.search(r'Not to be confused with <a[^>]*href="#term-L2-regularization"', glossary)
+    assert re.search(r'Not to be confused with <a[^>]*href="#term-weight-decay"', glossary)
+
+
+@pytest.mark.slow
+def test_a_site_with_a_planted_front_matter_error_fails_to_build(tmp_path):
+    planted = {**SITE, "concepts/b.md": SITE["concepts/b.md"].replace("summary: After.\n", "")}
+    planted["concepts/a.md"] = SITE["concepts/a.md"].replace("[L2 regularization]", "[L2]")
+    result = build_site(tmp_path, planted)
+    assert result.returncode != 0
+    assert "concepts/b.md has no `summary` in its front matter" in result.stderr
+    assert "'weight decay' is confused with 'L2', which is no term" in result.stderr

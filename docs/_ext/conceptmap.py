@@ -3,12 +3,14 @@
 Each page ``concepts/<stem>.md`` starts with YAML front matter, the one source of truth::
 
     ---
+    summary: What the page settles, in one or two sentences (MyST inline markup allowed).
     builds_on: [query-key-value]     # stems of the concept pages this page assumes
     terms:
       - en: multi-head attention
         ko: [멀티헤드 어텐션, 다중 헤드 어텐션]   # the first Korean name is the main one
         def: One or two sentences (MyST inline markup allowed).
         symbol: $h$                  # optional: the page's notation, shown in its term table
+        confused_with: [single-head attention]  # optional: English names of other terms
     ---
 
 From it this extension generates:
@@ -17,6 +19,10 @@ From it this extension generates:
   every Korean name (so ``{term}`` and the general index work with either), linking the page;
 - ``{terms}``: the term table of the page it is on (its own terms, then the terms of other pages
   named one per line in the directive's body);
+- in both, "not to be confused with" links: a term's ``confused_with`` names, and the terms whose
+  ``confused_with`` names it (a confusion goes both ways, so one side may state it);
+- ``{concept-index}``: the landing page's table of the pages and their ``summary``, and the
+  hidden toctree of the pages, both in reading order;
 - ``{concept-map}``: the Graphviz graph of ``builds_on`` (nodes link to the pages);
 - ``{reading-order}``: the pages in a topological order of that graph (ties broken by stem);
 - on every concept page, "Builds on / Used by" links after the title, and index entries for the
@@ -61,6 +67,7 @@ class Term:
     definition: str
     page: str
     symbol: str = ""
+    confused_with: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -76,6 +83,7 @@ class Page:
     title: str
     builds_on: tuple[str, ...]
     terms: tuple[Term, ...]
+    summary: str = ""
 
 
 class FrontMatterError(ValueError):
@@ -123,10 +131,26 @@ def parse_page(stem: str, text: str) -> Page:
         if not isinstance(definition, str) or not definition.strip():
             raise FrontMatterError(f"{where}: term {en!r} needs a definition `def`")
         symbol = entry.get("symbol", "")
+        confused = entry.get("confused_with") or []
+        confused = [confused] if isinstance(confused, str) else confused
+        if not isinstance(confused, list) or not all(isinstance(c, str) for c in confused):
+            raise FrontMatterError(
+                f"{where}: term {en!r}: `confused_with` must be a list of English term names"
+            )
         terms.append(
-            Term(en, tuple(k.strip() for k in ko), " ".join(definition.split()), stem, str(symbol))
+            Term(
+                en,
+                tuple(k.strip() for k in ko),
+                " ".join(definition.split()),
+                stem,
+                str(symbol),
+                tuple(" ".join(c.split()) for c in confused),
+            )
         )
-    return Page(stem, page_title(body), tuple(builds_on), tuple(terms))
+    summary = data.get("summary") or ""
+    if not isinstance(summary, str):
+        raise FrontMatterError(f"{where}: `summary` must be text (one or two sentences)")
+    return Page(stem, page_title(body), tuple(builds_on), tuple(terms), " ".join(summary.split()))
 
 
 def load_pages(concepts: Path) -> dict[str, Page]:
@@ -163,9 +187,28 @@ def find_cycle(pages: Mapping[str, Page]) -> list[str]:
 
 
 def problems(pages: Mapping[str, Page]) -> list[str]:
-    """Return every way the pages break the contract (unknown pages, cycles, duplicate names)."""
+    """Return every way the pages break the contract.
+
+    Unknown pages in ``builds_on``, cycles, duplicate term names, a ``confused_with`` name that is
+    no term's English name (or the term itself), and a page without a ``summary``.
+    """
     found = []
+    english = {t.en.lower(): t for p in pages.values() for t in p.terms}
     for page in pages.values():
+        if not page.summary:
+            found.append(
+                f"concepts/{page.stem}.md has no `summary` in its front matter "
+                "(one or two sentences for the landing page's table)"
+            )
+        for term in page.terms:
+            for other in term.confused_with:
+                if other.lower() == term.en.lower():
+                    found.append(f"concepts/{page.stem}.md: {term.en!r} is confused with itself")
+                elif other.lower() not in english:
+                    found.append(
+                        f"concepts/{page.stem}.md: {term.en!r} is confused with {other!r}, "
+                        "which is no term (name a term's English name)"
+                    )
         for before in page.builds_on:
             if before not in pages:
                 found.append(f"concepts/{page.stem}.md builds on {before!r}, which is no page")
@@ -197,6 +240,28 @@ def all_terms(pages: Mapping[str, Page]) -> list[Term]:
 def term_names(pages: Mapping[str, Page]) -> dict[str, Term]:
     """Map every name of every term (English and Korean, lower case) to its term."""
     return {name.lower(): term for term in all_terms(pages) for name in term.names}
+
+
+def confusions(pages: Mapping[str, Page]) -> dict[str, list[str]]:
+    """For each term (by English name), the English names of the terms it is confused with.
+
+    A confusion goes both ways: a term lists the names in its ``confused_with`` (in their order,
+    spelled as the other term's ``en``), then the terms that name it in theirs (sorted). Names
+    that are no term are left out (``problems`` reports them).
+    """
+    english = {t.en.lower(): t.en for t in all_terms(pages)}
+    found: dict[str, list[str]] = {t.en: [] for t in all_terms(pages)}
+    for term in all_terms(pages):
+        for other in term.confused_with:
+            name = english.get(other.lower())
+            if name is not None and name != term.en and name not in found[term.en]:
+                found[term.en].append(name)
+    for term in all_terms(pages):  # sorted, so the added names are sorted too
+        for other in term.confused_with:
+            name = english.get(other.lower())
+            if name is not None and name != term.en and term.en not in found[name]:
+                found[name].append(term.en)
+    return found
 
 
 def term_targets(text: str) -> list[str]:
@@ -250,33 +315,78 @@ def reading_order(pages: Mapping[str, Page]) -> list[str]:
 
 def fingerprint(pages: Mapping[str, Page]) -> str:
     """A hash of everything the generated content depends on."""
-    data = [(p.stem, p.title, p.builds_on, [vars(t) for t in p.terms]) for p in pages.values()]
+    data = [
+        (p.stem, p.title, p.summary, p.builds_on, [vars(t) for t in p.terms])
+        for p in pages.values()
+    ]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 # --- Generated MyST source -------------------------------------------------------------------
 
 
+def _term_links(names: Iterable[str]) -> str:
+    return ", ".join(f"{{term}}`{name}`" for name in names)
+
+
 def glossary_markdown(pages: Mapping[str, Page]) -> str:
-    """The glossary as a MyST ``{glossary}`` block: English name, Korean names, definition, page."""
+    """The glossary as a MyST ``{glossary}`` block.
+
+    Each entry: the English name, the Korean names, the definition, "Not to be confused with"
+    links (if any), and the page that explains the term.
+    """
+    confused = confusions(pages)
     lines = ["```{glossary}", ":sorted:", ""]
     for term in all_terms(pages):
         lines += term.names
-        lines += [f"   {term.definition}", "", f"   → {{doc}}`/{CONCEPTS}/{term.page}`", ""]
+        lines += [f"   {term.definition}", ""]
+        if confused[term.en]:
+            lines += [f"   Not to be confused with {_term_links(confused[term.en])}.", ""]
+        lines += [f"   → {{doc}}`/{CONCEPTS}/{term.page}`", ""]
     return "\n".join([*lines, "```"])
 
 
-def table_markdown(rows: Iterable[Term]) -> str:
-    """A term table as a MyST list-table: English (linked to the glossary), Korean, symbol."""
+def table_markdown(rows: Iterable[Term], confused: Mapping[str, list[str]] | None = None) -> str:
+    """A term table as a MyST list-table.
+
+    Columns: English (linked to the glossary), Korean, then, if any row has one, the symbol and
+    the terms it is not to be confused with (``confused``: see ``confusions``).
+    """
     rows = list(rows)
+    confused = confused or {}
     symbols = any(t.symbol for t in rows)
-    header = ["English", "한국어", *(["Symbol"] if symbols else [])]
+    others = any(confused.get(t.en) for t in rows)
+    header = [
+        "English", "한국어", *(["Symbol"] if symbols else []),
+        *(["Not to be confused with"] if others else []),
+    ]  # fmt: skip
     lines = ["```{list-table}", ":header-rows: 1", ":class: concept-terms", ""]
     for cells in [header] + [
-        [f"{{term}}`{t.en}`", ", ".join(t.ko), *([t.symbol] if symbols else [])] for t in rows
+        [
+            f"{{term}}`{t.en}`",
+            ", ".join(t.ko),
+            *([t.symbol] if symbols else []),
+            *([_term_links(confused.get(t.en, []))] if others else []),
+        ]
+        for t in rows
     ]:
         lines.append(f"* - {cells[0]}")
-        lines += [f"  - {cell}" for cell in cells[1:]]
+        lines += [f"  - {cell}" if cell else "  -" for cell in cells[1:]]
+    return "\n".join([*lines, "```"])
+
+
+def index_markdown(pages: Mapping[str, Page]) -> str:
+    """The landing page's table of the pages and their summaries, then their hidden toctree.
+
+    Both list the pages in reading order (prerequisites first).
+    """
+    order = reading_order(pages)
+    lines = ["```{list-table}", ":header-rows: 1", ":widths: 30 70", ""]
+    lines += ["* - Page", "  - What it settles"]
+    for stem in order:
+        lines += [f"* - {{doc}}`/{CONCEPTS}/{stem}`", f"  - {pages[stem].summary}"]
+    lines += ["```", "", "```{toctree}", ":caption: Concepts", ":maxdepth: 1", ":hidden:", ""]
+    lines += [f"/{CONCEPTS}/{stem}" for stem in order]
     return "\n".join([*lines, "```"])
 
 
@@ -349,6 +459,13 @@ class ConceptGlossary(_Generated):
         return glossary_markdown(pages)
 
 
+class ConceptIndex(_Generated):
+    """``{concept-index}``: the pages with their summaries, and the toctree of the pages."""
+
+    def markdown(self, pages: dict[str, Page]) -> str:
+        return index_markdown(pages)
+
+
 class ReadingOrder(_Generated):
     """``{reading-order}``: the concept pages, prerequisites first."""
 
@@ -374,7 +491,7 @@ class Terms(_Generated):
                 raise self.error(f"{{terms}}: {line.strip()!r} is no glossary term")
             if line.strip():
                 borrowed.append(names[line.strip().lower()])
-        return table_markdown([*own, *borrowed])
+        return table_markdown([*own, *borrowed], confusions(pages))
 
 
 class ConceptMap(SphinxDirective):
@@ -498,6 +615,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     """Register the directives and the event handlers."""
     app.setup_extension("sphinx.ext.graphviz")
     app.add_directive("concept-glossary", ConceptGlossary)
+    app.add_directive("concept-index", ConceptIndex)
     app.add_directive("concept-map", ConceptMap)
     app.add_directive("reading-order", ReadingOrder)
     app.add_directive("terms", Terms)
