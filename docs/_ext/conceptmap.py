@@ -8,9 +8,9 @@ Each page ``concepts/<stem>.md`` starts with YAML front matter, the one source o
     terms:
       - en: multi-head attention
         ko: [멀티헤드 어텐션, 다중 헤드 어텐션]   # the first Korean name is the main one
+        confused_with: [self-attention]  # optional: English names of terms it is mixed up with
         def: One or two sentences (MyST inline markup allowed).
         symbol: $h$                  # optional: the page's notation, shown in its term table
-        confused_with: [single-head attention]  # optional: English names of other terms
     ---
 
 From it this extension generates:
