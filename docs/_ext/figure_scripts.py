@@ -106,11 +106,13 @@ def _imported_names(path: Path, name: str) -> Iterable[str]:
             yield from (f"{base}.{alias.name}" for alias in node.names)
 
 
-def package_modules(script: Path, package: Path = PACKAGE) -> list[Path]:
+def package_modules(script: Path, package: Path | None = None) -> list[Path]:
     """Every module file of ``package`` that running ``script`` imports, transitively.
 
     Importing ``a.b.c`` runs ``a/__init__.py`` and ``a/b/__init__.py`` as well, so they count.
+    The package is ``conceptref`` (``src/conceptref``) unless another directory is given.
     """
+    package = PACKAGE if package is None else package
     found: dict[Path, str] = {}
     todo: list[tuple[Path, str]] = [(script, "__main__")]
     while todo:
@@ -126,8 +128,9 @@ def package_modules(script: Path, package: Path = PACKAGE) -> list[Path]:
     return sorted(found)
 
 
-def data_key(script: Path, package: Path = PACKAGE) -> str:
+def data_key(script: Path, package: Path | None = None) -> str:
     """The cache key of a script's data: its source, its modules' sources, library versions."""
+    package = PACKAGE if package is None else package
     digest = hashlib.sha256()
     digest.update(f"python {sys.version_info[:2]}\n".encode())
     for library in LIBRARIES:
@@ -153,8 +156,9 @@ def load_script(script: Path) -> Any:
     return module
 
 
-def figure_data(script: Path, cache: Path = CACHE) -> Any:
+def figure_data(script: Path, cache: Path | None = None) -> Any:
     """What ``script`` plots: from the cache when its key is there, else computed and stored."""
+    cache = CACHE if cache is None else cache
     script = Path(script).resolve()
     path = cache / f"{script.stem}-{data_key(script)}.pickle"
     if path.is_file():
@@ -195,6 +199,7 @@ def draw_figure(
     target: Path,
     language: str | None = None,
     rcparams: dict[str, Any] | None = None,
+    locale_dir: Path = DOCS / "locale",
 ) -> None:
     """Draw ``script``'s figure in ``language`` into ``target`` (its suffix names the format)."""
     import matplotlib
@@ -210,7 +215,7 @@ def draw_figure(
     plt.close("all")
     with plt.rc_context(rc):
         try:
-            load_script(script).draw(values, translator(language))
+            load_script(script).draw(values, translator(language, locale_dir))
             target.parent.mkdir(parents=True, exist_ok=True)
             plt.gcf().savefig(target, dpi=DPI)
         finally:
@@ -273,7 +278,7 @@ def _draw_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         target = Path(app.doctreedir) / "_figures" / f"{stem}.{suffix}"
         if not target.is_file():
             logger.info("drawing %s (%s)", script.name, language)
-            draw_figure(script, target, language, rc)
+            draw_figure(script, target, language, rc, Path(app.srcdir) / "locale")
         image["uri"] = str(target)
         image["candidates"] = {"*": str(target)}
         app.env.images.add_file(docname, str(target))

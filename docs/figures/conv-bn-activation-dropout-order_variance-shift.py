@@ -30,7 +30,7 @@ def draw(data: dict[float, tuple[list[float], list[float]]], _) -> None:
         ax.plot(MEASURED_RATES, measured, "o", color=color)
     ax.set(
         xlabel=_("dropout rate $p$"),
-        ylabel=r"$\Delta$ = Var$_\mathrm{eval}$ / Var$_\mathrm{train}$",
+        ylabel=_(r"$\Delta$ = Var$_\mathrm{eval}$ / Var$_\mathrm{train}$"),
         xlim=(0, 0.9),
         ylim=(0, 1.02),
     )

@@ -29,7 +29,7 @@ def draw(data: dict[str, np.ndarray], _) -> None:
         left.plot(steps, np.sqrt(a), label=names[kind])
         right.semilogy(steps, signal_to_noise(a), label=names[kind])
     left.set(xlabel=_("timestep t"), ylabel=_(r"$\sqrt{\bar\alpha_t}$ (signal kept)"))
-    right.set(xlabel=_("timestep t"), ylabel=r"SNR $= \bar\alpha_t / (1 - \bar\alpha_t)$")
+    right.set(xlabel=_("timestep t"), ylabel=_(r"SNR $= \bar\alpha_t / (1 - \bar\alpha_t)$"))
     left.legend(fontsize=8)
     right.grid(True, which="major", alpha=0.3)
 
