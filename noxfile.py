@@ -74,17 +74,20 @@ def shared_environment(session: nox.Session) -> Path:
     return environment(session, "shared", "bench", "serve")
 
 
-def sphinx(session: nox.Session, builder: str, outdir: Path, *options: str) -> None:
+def sphinx(
+    session: nox.Session, builder: str, outdir: Path, *options: str, doctrees: Path = DOCTREES
+) -> None:
     """Run Sphinx strictly with one builder; every builder shares one doctree directory.
 
     The doctrees are what Sphinx reads from the sources, the same for every builder, so a page
-    read for the doctest builder is not read again for HTML or LaTeX. Reading runs in parallel
-    (every extension declares itself parallel-safe).
+    read for the doctest builder is not read again for HTML or LaTeX (another language reads
+    into a directory of its own: ``doctrees=``). Reading runs in parallel (every extension
+    declares itself parallel-safe).
     """
     bin_dir = shared_environment(session)
     session.run(
         str(bin_dir / "python"), "-m", "sphinx", "-b", builder, *STRICT, "-j", "auto",
-        "-d", str(DOCTREES), *options, str(DOCS), str(outdir), *session.posargs,
+        "-d", str(doctrees), *options, str(DOCS), str(outdir), *session.posargs,
         env=OFFLINE, external=True,
     )  # fmt: skip
 

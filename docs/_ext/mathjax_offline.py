@@ -3,7 +3,7 @@
 The files come from the ``sphinx-mathjax-offline`` package. Its own ``setup()`` copies them
 after every build of every builder (LaTeX and doctest included) and does not declare whether it
 is safe for parallel reading, which makes Sphinx warn and read serially. This module does the
-same job for HTML builders only, copies the 24 MB once per output directory, and is parallel-safe.
+same job for the HTML builders only (not EPUB, which cannot load it), copies the 24 MB once per output directory, and is parallel-safe.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ ENTRY = "mathjax/tex-chtml.js"
 
 
 def _copy(app: Sphinx, exception: BaseException | None) -> None:
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name not in ("html", "dirhtml", "singlehtml"):
         return
     target = Path(app.outdir) / "_static" / "mathjax"
     if not (target.parent / ENTRY).is_file():  # already there: the files never change
