@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -19,6 +20,7 @@ nox.options.reuse_venv = "yes"
 ROOT = Path(__file__).resolve().parent
 DOCS = ROOT / "docs"
 BUILD = DOCS / "_build"
+DOCTREES = BUILD / "doctrees"  # shared by the html, doctest and latex builders
 CONSTRAINTS = ROOT / "constraints.txt"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 STRICT = ("-W", "--keep-going", "-n", "-T")
@@ -32,8 +34,62 @@ TEX_PACKAGES = " ".join((DOCS / "tex-packages.txt").read_text().split())
 
 def install(session: nox.Session, *groups: str) -> None:
     """Install the package and the named dependency groups, pinned by constraints.txt."""
-    deps = [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
-    session.install("-c", str(CONSTRAINTS), "-e", ".", *deps)
+    session.install("-c", str(CONSTRAINTS), "-e", ".", *requirements(*groups))
+
+
+def requirements(*groups: str) -> list[str]:
+    """The requirements of the named dependency groups of pyproject.toml."""
+    return [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
+
+
+def environment(session: nox.Session, name: str, *groups: str) -> Path:
+    """The bin directory of .nox/<name>, one virtualenv that several sessions share.
+
+    nox gives each session an environment of its own; sessions that need the same packages run
+    with ``venv_backend="none"`` in this shared one instead. It is created once and installed
+    into again only when the requirements or the pins change (a stamp file records them).
+    """
+    location = ROOT / ".nox" / name
+    bin_dir = location / ("Scripts" if sys.platform == "win32" else "bin")
+    project = PYPROJECT["project"]["dependencies"]
+    wanted = "\n".join([CONSTRAINTS.read_text(), *project, *requirements(*groups)])
+    stamp = location.with_name(f"{name}.installed")
+    if not (bin_dir / "python").exists() and not (bin_dir / "python.exe").exists():
+        session.run(sys.executable, "-m", "virtualenv", "-q", str(location), external=True)
+    if not stamp.is_file() or stamp.read_text() != wanted:
+        session.run(
+            str(bin_dir / "python"), "-m", "pip", "install", "-q", "-c", str(CONSTRAINTS),
+            "-e", str(ROOT), *requirements(*groups), external=True,
+        )  # fmt: skip
+        stamp.write_text(wanted)
+    return bin_dir
+
+
+def shared_environment(session: nox.Session) -> Path:
+    """The environment of every session that runs the package (all but lint and lock).
+
+    The documentation builders (html, doctest, LaTeX, live preview), the tests and the
+    benchmarks need the same packages, PyTorch included: one install serves them all.
+    """
+    return environment(session, "shared", "bench", "serve")
+
+
+def sphinx(
+    session: nox.Session, builder: str, outdir: Path, *options: str, doctrees: Path = DOCTREES
+) -> None:
+    """Run Sphinx strictly with one builder; every builder shares one doctree directory.
+
+    The doctrees are what Sphinx reads from the sources, the same for every builder, so a page
+    read for the doctest builder is not read again for HTML or LaTeX (another language reads
+    into a directory of its own: ``doctrees=``). Reading runs in parallel (every extension
+    declares itself parallel-safe).
+    """
+    bin_dir = shared_environment(session)
+    session.run(
+        str(bin_dir / "python"), "-m", "sphinx", "-b", builder, *STRICT, "-j", "auto",
+        "-d", str(doctrees), *options, str(DOCS), str(outdir), *session.posargs,
+        env=OFFLINE, external=True,
+    )  # fmt: skip
 
 
 @nox.session
@@ -45,58 +101,58 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Run pytest: oracle, property, bad-input and docs tests, and the docstring examples."""
-    install(session, "test")
-    session.run("pytest", *session.posargs, env=OFFLINE)
+    python = shared_environment(session) / "python"
+    # The ten slowest tests are listed: the suite must stay under 25 s.
+    session.run(
+        str(python), "-m", "pytest", "--durations=10", *session.posargs,
+        env=OFFLINE, external=True,
+    )  # fmt: skip
 
 
-@nox.session(default=False)
+@nox.session(default=False, venv_backend="none")
 def fuzz(session: nox.Session) -> None:
     """Run the property tests with 20 times as many generated examples (hypothesis profile)."""
-    install(session, "test")
+    python = shared_environment(session) / "python"
     session.run(
-        "pytest", "-m", "not slow", "-p", "no:cacheprovider", *session.posargs,
-        env={**OFFLINE, "HYPOTHESIS_PROFILE": "fuzz"},
+        str(python), "-m", "pytest", "-m", "not slow", "-p", "no:cacheprovider",
+        *session.posargs, env={**OFFLINE, "HYPOTHESIS_PROFILE": "fuzz"}, external=True,
     )  # fmt: skip
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def doctest(session: nox.Session) -> None:
     """Run every example on every page (Sphinx doctest builder; docstrings run in tests)."""
-    install(session, "docs")
-    session.run(
-        "sphinx-build", "-b", "doctest", *STRICT, str(DOCS), str(BUILD / "doctest"),
-        *session.posargs,
-    )  # fmt: skip
+    sphinx(session, "doctest", BUILD / "doctest")
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def docs(session: nox.Session) -> None:
     """Build the HTML site into docs/_build/html (strict: any warning fails)."""
     if shutil.which("dot") is None:
         session.error("The concept map needs Graphviz's dot. On Debian or Ubuntu:\n"
                       "    sudo apt-get install graphviz")  # fmt: skip
-    install(session, "docs")
-    session.run(
-        "sphinx-build", "-b", "html", *STRICT, str(DOCS), str(BUILD / "html"), *session.posargs
-    )
+    sphinx(session, "html", BUILD / "html")
     session.log(f"Open the site: {(BUILD / 'html' / 'index.html').as_uri()}")
 
 
-@nox.session(default=False)
+@nox.session(default=False, venv_backend="none")
 def serve(session: nox.Session) -> None:
     """Serve the HTML site at http://127.0.0.1:8000 and rebuild it on every change (live preview)."""
-    install(session, "serve")
+    bin_dir = shared_environment(session)
     # Not -W: a warning is printed and the preview still updates; `nox -s docs` stays strict.
+    # The same doctrees and figure data as `nox -s docs`; src/ is watched, and a changed module
+    # makes Sphinx read again the pages whose figures use it.
     session.run(
-        "sphinx-autobuild", "-b", "html", "--keep-going", "-n", "-T", "--watch", str(ROOT / "src"),
-        str(DOCS), str(BUILD / "html"), *session.posargs,
+        str(bin_dir / "sphinx-autobuild"), "-b", "html", "--keep-going", "-n", "-T",
+        "-d", str(DOCTREES), "--watch", str(ROOT / "src"), "--ignore", str(BUILD),
+        str(DOCS), str(BUILD / "html"), *session.posargs, external=True,
     )  # fmt: skip
 
 
-@nox.session(default=False)
+@nox.session(default=False, venv_backend="none")
 def pdf(session: nox.Session) -> None:
     """Build docs/_build/latex/conceptref.pdf with xelatex (needs TeX: see README)."""
     missing = [
@@ -112,10 +168,9 @@ def pdf(session: nox.Session) -> None:
             f"The PDF needs TeX, and {', '.join(missing)} is missing. On Debian or Ubuntu:\n"
             f"    sudo apt-get install {TEX_PACKAGES}"
         )
-    install(session, "docs")
     latex = BUILD / "latex"
     # The same two steps as Read the Docs: the LaTeX builder, then latexmk on its output.
-    session.run("sphinx-build", "-b", "latex", *STRICT, str(DOCS), str(latex), *session.posargs)
+    sphinx(session, "latex", latex)
     with session.chdir(latex):
         session.run(
             "latexmk", "-r", "latexmkrc", "-pdf", "-dvi-", "-ps-", "-jobname=conceptref",
@@ -129,12 +184,18 @@ def pdf(session: nox.Session) -> None:
     session.log(f"PDF: {latex / 'conceptref.pdf'}")
 
 
-@nox.session(default=False)
+@nox.session(default=False, venv_backend="none")
+def readme(session: nox.Session) -> None:
+    """Write the README's table of concepts from the pages (tests/test_docs.py checks it)."""
+    session.run(str(shared_environment(session) / "python"), "tools/readme.py", external=True)
+
+
+@nox.session(default=False, venv_backend="none")
 def bench(session: nox.Session) -> None:
     """Time the checks, and mAP against pycocotools and faster-coco-eval (benchmarks/)."""
-    install(session, "bench")
-    session.run("python", "benchmarks/bench_checks.py", *session.posargs)
-    session.run("python", "benchmarks/bench_map.py")
+    python = str(shared_environment(session) / "python")
+    session.run(python, "benchmarks/bench_checks.py", *session.posargs, external=True)
+    session.run(python, "benchmarks/bench_map.py", external=True)
 
 
 @nox.session(default=False, reuse_venv=False)

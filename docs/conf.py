@@ -31,12 +31,13 @@ extensions = [
     "sphinx_autodoc_typehints",  # after napoleon, so it sees the parsed docstrings
     "numpy_typehints",  # docs/_ext: NumPy's aliases as ArrayLike and NDArray[...]
     "sphinx.ext.doctest",
-    "sphinx.ext.mathjax",
-    "sphinx-mathjax-offline",  # serves MathJax 3 from _static: math renders with no network
+    "sphinx.ext.intersphinx",
+    "mathjax_offline",  # docs/_ext: MathJax 3 served from _static, math renders with no network
     "sphinx_copybutton",
+    "sphinx_codeautolink",  # names in the examples' code link to their API entries
     "sphinxcontrib.bibtex",
-    "matplotlib.sphinxext.plot_directive",
-    "figure_scripts",  # docs/_ext: a page is read again when its figure script changes
+    "api_pages",  # docs/_ext: docs/api/<module>.md for every public module of the package
+    "figure_scripts",  # docs/_ext: figures from docs/figures/*.py, data cached by content
     "conceptmap",  # docs/_ext: glossary, term tables and concept map from the pages' front matter
 ]
 source_suffix = {".md": "markdown"}
@@ -45,13 +46,19 @@ templates_path: list[str] = []
 html_static_path = ["_static"]
 
 nitpicky = True
-# The build runs offline, so there are no intersphinx inventories: objects of the standard
-# library and of NumPy, PyTorch and the oracle libraries stay plain text instead of links.
-EXTERNAL = r"(collections\.abc|typing|numpy|torch|sklearn|scipy|pycocotools)(\..*)?"
-nitpick_ignore_regex = [(r"py:.*", EXTERNAL), ("py:data", "Ellipsis")]  # as in tuple[int, ...]
-suppress_warnings = [
-    "epub.unknown_project_files",  # the PDF versions of figures (for LaTeX) stay out of the EPUB
-]
+# References to Python, NumPy, PyTorch and scikit-learn link to their documentation. The build
+# runs offline, so the inventories are committed: docs/_intersphinx/*.inv, small inventories of
+# the objects these pages name, pointing at the real addresses (docs/_intersphinx/inventories.py).
+intersphinx_mapping = {
+    name: (url, f"_intersphinx/{name}.inv")
+    for name, url in {
+        "python": "https://docs.python.org/3/",
+        "numpy": "https://numpy.org/doc/stable/",
+        "torch": "https://docs.pytorch.org/docs/stable/",
+        "sklearn": "https://scikit-learn.org/stable/",
+        "pycocotools": "https://github.com/cocodataset/cocoapi/blob/master/PythonAPI/",
+    }.items()
+}
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
@@ -82,10 +89,7 @@ bibtex_reference_style = "author_year"
 bibtex_default_style = "plain"
 
 # Figures are drawn from code at build time: PNG for HTML, PDF (vector) for LaTeX.
-plot_formats = [("png", 144), "pdf"]
-plot_html_show_formats = False
-plot_html_show_source_link = False
-plot_rcparams = {"figure.autolayout": True, "font.size": 11}
+figure_rcparams = {"figure.autolayout": True, "font.size": 11}
 
 # The concept map: SVG in HTML, so its nodes are links (and its text is sharp and searchable).
 graphviz_output_format = "svg"

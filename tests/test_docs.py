@@ -128,15 +128,29 @@ def test_concept_pages_name_terms_in_korean_and_cite_papers(page):
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_every_module_has_an_api_page_linked_both_ways(module):
-    api_page = DOCS / "api" / f"{module}.md"
-    assert api_page.exists(), f"docs/api/{module}.md is missing"
-    assert f"automodule:: conceptref.{module}" in api_page.read_text(encoding="utf-8")
-    assert re.search(rf"^{module}$", (DOCS / "api" / "index.md").read_text(), re.MULTILINE)
+def test_every_module_is_linked_from_a_page_and_back(module):
     linked = [p for p in CONCEPTS if f"conceptref.{module}." in p.read_text(encoding="utf-8")]
     assert linked, f"no concept page links to conceptref.{module}"
     source = (ROOT / "src" / "conceptref" / f"{module}.py").read_text(encoding="utf-8")
     assert ":doc:`/concepts/" in source, f"conceptref.{module}'s docstring links no concept page"
+
+
+def test_api_pages_are_written_for_every_module(tmp_path):
+    """docs/_ext/api_pages.py writes a page per module, demos and private ones included."""
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import api_pages
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    (tmp_path / "gone.md").write_text("# a module that no longer exists\n")
+    (tmp_path / "index.md").write_text("# API reference\n")
+    pages = api_pages.write_pages(tmp_path, ROOT / "src" / "conceptref")
+    names = {page.stem for page in pages}
+    assert set(MODULES) <= names
+    assert {"demos", "_validation", "_random"} <= names
+    assert not (tmp_path / "gone.md").exists()
+    assert (tmp_path / "index.md").exists()
+    assert "automodule:: conceptref.demos\n" in (tmp_path / "demos.md").read_text()
 
 
 def test_readme_quick_start_is_what_ci_runs():
@@ -151,11 +165,53 @@ def test_readme_quick_start_is_what_ci_runs():
         assert command in ci, f"CI does not run the README's command: {command}"
 
 
-@pytest.mark.parametrize("page", CONCEPTS, ids=lambda p: p.stem)
-def test_readme_links_every_concept_page(page):
+def test_readme_concept_table_is_current():
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import readme
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.render(text) == text, "README.md's concept table is out of date: nox -s readme"
+    rows = readme.table().splitlines()[2:]
+    assert len(rows) == len(CONCEPTS)
+    for name in re.findall(r"\]\(((?:src|tests)/[^)]+)\)", readme.table()):
+        assert (ROOT / name).exists(), f"README names {name}, which does not exist"
+
+
+def test_readme_tables_render_as_tables():
+    """Every block of `|` lines in the README is a table with as many cells in each row as in
+    its header (a delimiter row that disagrees with the header makes Markdown render text)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    link = f"(docs/concepts/{page.name})"
-    assert link in readme, f"README's concept table does not link {page.name}"
+    lines = readme.splitlines()
+    tokens = MarkdownIt("commonmark").enable("table").parse(readme)
+    tables = [token.map for token in tokens if token.type == "table_open" and token.map]
+    in_table = {n for start, end in tables for n in range(start, end)}
+    in_code = {
+        n
+        for token in tokens
+        if token.type in ("fence", "code_block") and token.map
+        for n in range(*token.map)
+    }
+    strays = [n + 1 for n, line in enumerate(lines) if line.startswith("|")]
+    strays = [n for n in strays if n - 1 not in in_table and n - 1 not in in_code]
+    assert not strays, f"README lines that look like a table row but are not in a table: {strays}"
+    assert len(tables) >= 2
+    for start, end in tables:
+        cells = [len(re.findall(r"(?<!\\)\|", line)) - 1 for line in lines[start:end]]
+        assert len(set(cells)) == 1, f"README table at line {start + 1}: cells per row {cells}"
+
+
+def test_intersphinx_inventories_are_current():
+    """The committed inventories are what docs/_intersphinx/inventories.py writes."""
+    sys.path.insert(0, str(DOCS / "_intersphinx"))
+    try:
+        import inventories
+    finally:
+        sys.path.remove(str(DOCS / "_intersphinx"))
+    for project in inventories.INVENTORIES:
+        committed = (DOCS / "_intersphinx" / f"{project}.inv").read_bytes()
+        assert committed == inventories.inventory(project), f"run {inventories.__file__}"
 
 
 def test_readme_names_the_tex_packages_ci_installs():
@@ -179,8 +235,6 @@ def test_a_wrong_expected_output_fails_the_doctest_build(tmp_path):
     shutil.copytree(DOCS, docs, ignore=shutil.ignore_patterns("_build"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)  # conf.py reads the doctest flags there
     (tmp_path / "src").symlink_to(ROOT / "src")  # pages include code from src/ (literalinclude)
-    for script in (docs / "figures").glob("*.py"):  # Sphinx reads every page, and draws its
-        script.write_text("import matplotlib.pyplot as plt\n\nplt.plot([0, 1])\n")  # figures
     page = docs / "concepts" / "query-key-value.md"
     text = page.read_text(encoding="utf-8")
     right = "[[0.6652, 0.09, 0.2447], [0.1554, 0.4223, 0.4223], [0.2741, 0.2741, 0.4519]]"
@@ -218,19 +272,5 @@ def test_docstring_examples_see_only_what_they_import(request):
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_every_module_has_its_test_file_and_a_readme_row(module):
+def test_every_module_has_its_test_file(module):
     assert (ROOT / "tests" / f"test_{module}.py").exists(), f"tests/test_{module}.py is missing"
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"(src/conceptref/{module}.py)" in readme, f"README's table does not name {module}"
-
-
-def test_readme_rows_name_a_module_and_tests_that_exist():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\|.*\(docs/concepts/.*\.md\).*$", readme, re.MULTILINE)
-    assert rows
-    for row in rows:
-        files = re.findall(r"\]\(((?:src|tests)/[^)]+)\)", row)
-        assert any(f.startswith("src/") for f in files), f"no module in the README row: {row}"
-        assert any(f.startswith("tests/") for f in files), f"no test file in the README row: {row}"
-        for name in files:
-            assert (ROOT / name).exists(), f"README names {name}, which does not exist"

@@ -1,11 +1,15 @@
-"""The figure scripts under docs/figures: every page's figure is one, and what a page reads off
-a figure holds on the data the figure plots."""
+"""The figure scripts under docs/figures: every page's figure is one, what a page reads off a
+figure holds on the data the figure plots, and the data is computed again exactly when the code
+behind it changes."""
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
+import shutil
+import sys
+import warnings
+from modulefinder import ModuleFinder
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,25 +25,23 @@ matplotlib.use("Agg")
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 FIGURES = DOCS / "figures"
 PAGES = DOCS / "concepts"
+SCRIPTS = sorted(FIGURES.glob("*.py"))
 PLOT = re.compile(r"^\.\. plot::(.*)$", flags=re.MULTILINE)
+
+sys.path.insert(0, str(DOCS / "_ext"))
+import figure_scripts  # docs/_ext: the Sphinx extension that runs the scripts
 
 
 @functools.cache
 def load(name: str) -> ModuleType:
     """Import docs/figures/<name>.py as a module (its file name has hyphens)."""
-    path = FIGURES / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return figure_scripts.load_script(FIGURES / f"{name}.py")
 
 
 @functools.cache
 def data(name: str) -> Any:
-    """What docs/figures/<name>.py plots, computed once per test run."""
-    return load(name).data()
+    """What docs/figures/<name>.py plots, from the cache the documentation builds share."""
+    return figure_scripts.figure_data(FIGURES / f"{name}.py")
 
 
 def plot_arguments() -> dict[str, list[str]]:
@@ -65,11 +67,12 @@ def test_every_plot_has_alt_text_and_a_caption() -> None:
             assert "   :caption: " in block, page.name
 
 
-@pytest.mark.parametrize("path", sorted(FIGURES.glob("*.py")), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda path: path.stem)
 def test_script_has_data_and_draw(path: Path) -> None:
     source = path.read_text()
     assert "def data(" in source
-    assert 'if __name__ == "__main__":\n    draw()' in source
+    assert re.search(r"^def draw\(data: .*, _\) -> None:$", source, re.MULTILINE), path.name
+    assert 'if __name__ == "__main__":\n    draw(data(), str)\n' in source
 
 
 def test_bias_vs_variance_curves() -> None:
@@ -161,18 +164,164 @@ def test_edge_maps_activation_is_relu_of_feature() -> None:
     assert float(active.min()) == 0.0
 
 
-@pytest.mark.parametrize("path", sorted(FIGURES.glob("*.py")), ids=lambda path: path.stem)
-def test_script_draws_a_figure(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each script draws at least one axes with something on it, as the plot directive runs it."""
+def draws(name: str, translate: Any) -> list[Any]:
+    """Draw docs/figures/<name>.py with ``translate`` as ``_``; return the figure's axes."""
     import matplotlib.pyplot as plt
 
-    figure = load(path.stem)
-    values = data(path.stem)  # computed once per run, before draw() is pointed at it
-    monkeypatch.setattr(figure, "data", lambda: values)
-    figure.draw()
+    plt.close("all")
+    load(name).draw(data(name), translate)
+    return plt.gcf().get_axes()
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda path: path.stem)
+def test_script_draws_a_figure_with_every_string_translated(path: Path) -> None:
+    """Each script draws axes with something on them; every text it shows went through ``_``.
+
+    The translation marks each string; any text of the figure without the mark was not passed
+    to ``_`` (numbers, tick values and mathematics alone are exempt).
+    """
+    import matplotlib.pyplot as plt
+
     try:
-        axes = plt.gcf().get_axes()
+        axes = draws(path.stem, lambda text: f"«{text}»")
         assert axes
         assert all(ax.has_data() for ax in axes)
+        figure = plt.gcf()
+        texts = [t.get_text() for t in figure.findobj(matplotlib.text.Text)]
+        for text in texts:
+            words = re.sub(r"\$[^$]*\$|\{[^}]*\}", "", text)
+            while "«" in words:  # translated strings, innermost first (they may nest)
+                words = re.sub(r"«[^«»]*»", "", words)
+            assert not re.search(r"[A-Za-z]{2,}", words), f"{path.name}: not translated: {text!r}"
     finally:
         plt.close("all")
+
+
+def test_korean_figures_draw_hangul_without_missing_glyphs(tmp_path: Path) -> None:
+    """In Korean, Noto Sans CJK KR draws the Hangul: no missing-glyph warning (an error here)."""
+    (tmp_path / "ko" / "LC_MESSAGES").mkdir(parents=True)
+    script = FIGURES / "query-key-value_attention-weights.py"
+    translate = figure_scripts.translator("ko", tmp_path)
+    assert translate("no mask") == "no mask"  # no catalog: English
+    po = tmp_path / "ko" / "LC_MESSAGES" / "figures.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "no mask"\nmsgstr "마스크 없음"\n\n'
+        'msgid "query {i}"\nmsgstr "쿼리 {i}"\n\n'
+        '#, fuzzy\nmsgid "causal mask"\nmsgstr "인과 마스크"\n',
+        encoding="utf-8",
+    )
+    translate = figure_scripts.translator("ko", tmp_path)
+    assert translate("no mask") == "마스크 없음"
+    assert translate("causal mask") == "causal mask"  # fuzzy: not used
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        target = tmp_path / "figure.png"
+        figure_scripts.draw_figure(script, target, "ko", locale_dir=tmp_path)
+    assert target.stat().st_size > 1000
+
+
+def test_figure_strings_reach_the_template(tmp_path: Path) -> None:
+    pot = figure_scripts.write_pot(tmp_path / "figures.pot")
+    text = pot.read_text(encoding="utf-8")
+    assert 'msgid "causal mask"' in text
+    assert 'msgid "{name}: codes of the data"' in text
+    assert "#: figures/query-key-value_attention-weights.py:" in text
+
+
+def imported_modules(script: Path, src: Path) -> set[str]:
+    """The package modules a script imports, found by the standard library's ModuleFinder."""
+    finder = ModuleFinder(path=[str(src)])
+    finder.run_script(str(script))
+    return {name for name in finder.modules if name.startswith("conceptref")}
+
+
+@pytest.mark.parametrize("module", ["vae", "attention"])
+def test_a_changed_module_changes_exactly_the_keys_of_the_figures_that_import_it(
+    tmp_path: Path, module: str
+) -> None:
+    """Plant a change in a copy of the package: the figures that import the module (as the
+    standard library's ModuleFinder sees it, directly or not) get a new key, no other does."""
+    src = tmp_path / "src"
+    shutil.copytree(figure_scripts.PACKAGE, src / "conceptref")
+    package = src / "conceptref"
+    before = {s.stem: figure_scripts.data_key(s, package) for s in SCRIPTS}
+    planted = package / f"{module}.py"
+    planted.write_text(planted.read_text() + "\n# a planted change\n")
+    after = {s.stem: figure_scripts.data_key(s, package) for s in SCRIPTS}
+    changed = {name for name in before if before[name] != after[name]}
+    users = {s.stem for s in SCRIPTS if f"conceptref.{module}" in imported_modules(s, src)}
+    assert users
+    assert users != {s.stem for s in SCRIPTS}
+    assert changed == users
+
+
+def sphinx_build(srcdir: Path, builder: str, read: list[str] | None = None) -> None:
+    """Build ``srcdir`` with ``builder`` in this process (fast: the imports are done)."""
+    from io import StringIO
+
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
+
+    warnings_ = StringIO()
+    with docutils_namespace():  # each build registers its directives afresh
+        app = Sphinx(srcdir, srcdir, srcdir / "_build" / builder, srcdir / "_build" / "doctrees",
+                     builder, status=None, warning=warnings_)  # fmt: skip
+        if read is not None:
+            app.connect("env-before-read-docs", lambda app, env, docnames: read.extend(docnames))
+        app.build()
+    assert app.statuscode == 0, warnings_.getvalue()
+    assert not warnings_.getvalue(), warnings_.getvalue()
+
+
+@pytest.mark.slow
+def test_an_incremental_build_redraws_exactly_the_figures_of_a_changed_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pages, each with a figure whose script imports a different module of a copy of the
+    package. The doctest builder neither computes nor draws; HTML computes and draws both; after
+    a planted change to one module, an incremental HTML build reads that figure's page alone,
+    computes and draws that figure alone."""
+    import os
+
+    shutil.copytree(figure_scripts.PACKAGE, tmp_path / "src" / "conceptref")
+    monkeypatch.setattr(figure_scripts, "PACKAGE", tmp_path / "src" / "conceptref")
+    monkeypatch.setattr(figure_scripts, "CACHE", tmp_path / "cache")
+    docs = tmp_path / "docs"
+    (docs / "figures").mkdir(parents=True)
+    (docs / "conf.py").write_text('extensions = ["sphinx.ext.doctest", "figure_scripts"]\n')
+    (docs / "index.rst").write_text("Index\n=====\n\n.. toctree::\n\n   a\n   b\n")
+    for page, module in (("a", "attention"), ("b", "metrics")):
+        (docs / "figures" / f"{page}.py").write_text(
+            "import matplotlib.pyplot as plt\n\n"
+            f"from conceptref.{module} import *  # noqa: F403\n\n\n"
+            "def data():\n    return [1, 3, 2]\n\n\n"
+            "def draw(data, _):\n    plt.plot(data, label=_('values'))\n"
+        )
+        (docs / f"{page}.rst").write_text(
+            f"{page}\n=\n\n.. plot:: figures/{page}.py\n   :alt: A line.\n   :caption: A line.\n"
+        )
+    drawings = docs / "_build" / "doctrees" / "_figures"
+
+    sphinx_build(docs, "doctest")
+    assert not (tmp_path / "cache").exists()
+    assert not drawings.exists()
+
+    sphinx_build(docs, "html")
+    cached = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "cache").iterdir()}
+    drawn = {p.name for p in drawings.iterdir()}
+    assert sorted(name.split("-")[0] for name in cached) == ["a", "b"]
+    assert sorted(name.split(".")[0] for name in drawn) == ["a", "b"]
+
+    planted = tmp_path / "src" / "conceptref" / "attention.py"
+    planted.write_text(planted.read_text() + "\n# a planted change\n")
+    later = planted.stat().st_mtime + 5
+    os.utime(planted, (later, later))
+    read: list[str] = []
+    sphinx_build(docs, "html", read)
+    assert read == ["a"]
+    now = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "cache").iterdir()}
+    assert {name for name in now if name not in cached} == {n for n in now if n.startswith("a-")}
+    assert {name: cached[name] for name in cached if name.startswith("b-")}.items() <= now.items()
+    new = {p.name for p in drawings.iterdir()} - drawn
+    assert [name.split(".")[0] for name in new] == ["a"]

@@ -28,7 +28,7 @@ class NumPyAliases:
         args = typing.get_args(annotation)
         if typing.get_origin(annotation) is np.ndarray and typing.get_origin(args[1]) is np.dtype:
             dtype = format_annotation(args[1].__args__[0], config)
-            return rf":py:class:`~numpy.typing.NDArray`\[{dtype}]"
+            return rf":py:data:`~numpy.typing.NDArray`\ \[{dtype}]"
         alias = typing.get_args(npt.ArrayLike)
         union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
         if union and set(alias) <= set(args):

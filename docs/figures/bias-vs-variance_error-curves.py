@@ -23,16 +23,21 @@ def data() -> list[BiasVariance]:
     return [bias_variance_decomposition(fit, f(x_test), NOISE_STD**2) for fit in fits]
 
 
-def draw() -> None:
-    parts = data()
-    _, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(DEGREES, [p.bias_squared for p in parts], "o-", label="bias²")
-    ax.plot(DEGREES, [p.variance for p in parts], "s-", label="variance")
-    ax.plot(DEGREES, [p.expected_error for p in parts], "^-", label="bias² + variance + noise")
-    ax.axhline(NOISE_STD**2, color="gray", linestyle=":", label="noise σ²")
-    ax.set(xlabel="polynomial degree (model complexity)", ylabel="squared error", yscale="log")
+def draw(data: list[BiasVariance], _) -> None:
+    parts = data
+    _figure, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(DEGREES, [p.bias_squared for p in parts], "o-", label=_("bias²"))
+    ax.plot(DEGREES, [p.variance for p in parts], "s-", label=_("variance"))
+    ax.plot(DEGREES, [p.expected_error for p in parts], "^-", label=_("bias² + variance + noise"))
+    ax.axhline(NOISE_STD**2, color="gray", linestyle=":", label=_("noise σ²"))
+    ax.set(
+        xlabel=_("polynomial degree (model complexity)"),
+        ylabel=_("squared error"),
+        yscale="log",
+    )
     ax.legend()
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

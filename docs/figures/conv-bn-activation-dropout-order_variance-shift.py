@@ -21,22 +21,23 @@ def data() -> dict[float, tuple[list[float], list[float]]]:
     }
 
 
-def draw() -> None:
-    _, ax = plt.subplots(figsize=(7, 3.8))
+def draw(data: dict[float, tuple[list[float], list[float]]], _) -> None:
+    _figure, ax = plt.subplots(figsize=(7, 3.8))
     for (mean, (expected, measured)), color in zip(
-        data().items(), ["C0", "C1", "C2", "C3"], strict=True
+        data.items(), ["C0", "C1", "C2", "C3"], strict=True
     ):
         ax.plot(RATES, expected, color=color, label=rf"$\mu = {mean:g}$")
         ax.plot(MEASURED_RATES, measured, "o", color=color)
     ax.set(
-        xlabel="dropout rate $p$",
-        ylabel=r"$\Delta$ = Var$_\mathrm{eval}$ / Var$_\mathrm{train}$",
+        xlabel=_("dropout rate $p$"),
+        ylabel=_(r"$\Delta$ = Var$_\mathrm{eval}$ / Var$_\mathrm{train}$"),
         xlim=(0, 0.9),
         ylim=(0, 1.02),
     )
     ax.grid(alpha=0.3)
-    ax.legend(title=r"unit mean ($\sigma = 1$)", loc="upper right")
+    ax.legend(title=_(r"unit mean ($\sigma = 1$)"), loc="upper right")
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

@@ -19,21 +19,23 @@ def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return image[0, 0].numpy(), feature.numpy(), torch.relu(feature).numpy()
 
 
-def draw() -> None:
-    image, feature, active = data()
-    _, axes = plt.subplots(2, 3, figsize=(7.5, 5))
+def draw(data: tuple[np.ndarray, np.ndarray, np.ndarray], _) -> None:
+    image, feature, active = data
+    names = {"vertical edges": _("vertical edges"), "horizontal edges": _("horizontal edges")}
+    _figure, axes = plt.subplots(2, 3, figsize=(7.5, 5))
     for row, name in enumerate(NAMES):
         axes[row, 0].imshow(image, cmap="gray")
-        axes[row, 0].set_title("input")
+        axes[row, 0].set_title(_("input"))
         limit = float(np.abs(feature[row]).max())
         axes[row, 1].imshow(feature[row], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axes[row, 1].set_title(f"feature map:\n{name}")
+        axes[row, 1].set_title(_("feature map:\n{name}").format(name=names[name]))
         axes[row, 2].imshow(active[row], cmap="Reds", vmin=0, vmax=limit)
-        axes[row, 2].set_title("activation map\n(ReLU)")
+        axes[row, 2].set_title(_("activation map\n(ReLU)"))
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

@@ -15,19 +15,22 @@ def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return x, y, select_k_best(x, y, k=2), pca(x, n_components=2).projected
 
 
-def draw() -> None:
-    x, y, kept, projected = data()
-    _, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6))
+def draw(data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], _) -> None:
+    x, y, kept, projected = data
+    _figure, (left, right) = plt.subplots(1, 2, figsize=(8, 3.6))
+    columns = [_("column {j}").format(j=j) for j in kept]
+    components = [_("component {k}").format(k=k) for k in (1, 2)]
     for ax, points, labels, title in (
-        (left, x[:, kept], [f"column {j}" for j in kept], "selection: original columns"),
-        (right, projected, ["component 1", "component 2"], "extraction: PCA"),
+        (left, x[:, kept], columns, _("selection: original columns")),
+        (right, projected, components, _("extraction: PCA")),
     ):
         for c, colour in ((0, "tab:blue"), (1, "tab:orange")):
-            ax.scatter(*points[y == c].T, s=10, color=colour, label=f"class {c}")
+            ax.scatter(*points[y == c].T, s=10, color=colour, label=_("class {c}").format(c=c))
         ax.set(xlabel=labels[0], ylabel=labels[1], title=title)
         ax.set_aspect("equal", adjustable="datalim")
     left.legend(loc="upper left")
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

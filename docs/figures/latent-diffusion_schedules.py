@@ -17,17 +17,23 @@ def data() -> dict[str, np.ndarray]:
     return {kind: alphas_cumprod(beta_schedule(kind, 1000)) for kind in KINDS}
 
 
-def draw() -> None:
-    _, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+def draw(data: dict[str, np.ndarray], _) -> None:
+    names = {
+        "linear": _("linear (DDPM)"),
+        "scaled_linear": _("scaled_linear (Stable Diffusion)"),
+        "cosine": _("cosine"),
+    }
+    _figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
     steps = np.arange(1000)
-    for kind, a in data().items():
-        left.plot(steps, np.sqrt(a), label=KINDS[kind])
-        right.semilogy(steps, signal_to_noise(a), label=KINDS[kind])
-    left.set(xlabel="timestep t", ylabel=r"$\sqrt{\bar\alpha_t}$ (signal kept)")
-    right.set(xlabel="timestep t", ylabel=r"SNR $= \bar\alpha_t / (1 - \bar\alpha_t)$")
+    for kind, a in data.items():
+        left.plot(steps, np.sqrt(a), label=names[kind])
+        right.semilogy(steps, signal_to_noise(a), label=names[kind])
+    left.set(xlabel=_("timestep t"), ylabel=_(r"$\sqrt{\bar\alpha_t}$ (signal kept)"))
+    right.set(xlabel=_("timestep t"), ylabel=_(r"SNR $= \bar\alpha_t / (1 - \bar\alpha_t)$"))
     left.legend(fontsize=8)
     right.grid(True, which="major", alpha=0.3)
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

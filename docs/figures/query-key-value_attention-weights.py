@@ -17,17 +17,19 @@ def data() -> dict[str, np.ndarray]:
     }
 
 
-def draw() -> None:
-    _, axes = plt.subplots(1, 2, figsize=(7.5, 3.4))
-    for ax, (title, weights) in zip(axes, data().items(), strict=True):
+def draw(data: dict[str, np.ndarray], _) -> None:
+    titles = {"no mask": _("no mask"), "causal mask": _("causal mask")}
+    _figure, axes = plt.subplots(1, 2, figsize=(7.5, 3.4))
+    for ax, (title, weights) in zip(axes, data.items(), strict=True):
         ax.imshow(weights, cmap="Blues", vmin=0, vmax=1)
         for (i, j), w in np.ndenumerate(weights):
             colour = "white" if w > 0.5 else "black"
             ax.text(j, i, f"{w:.4f}", ha="center", va="center", color=colour)
-        ax.set_xticks(range(3), [f"key {j}" for j in range(3)])
-        ax.set_yticks(range(3), [f"query {i}" for i in range(3)])
-        ax.set_title(title)
+        ax.set_xticks(range(3), [_("key {j}").format(j=j) for j in range(3)])
+        ax.set_yticks(range(3), [_("query {i}").format(i=i) for i in range(3)])
+        ax.set_title(titles[title])
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

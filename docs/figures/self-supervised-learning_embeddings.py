@@ -30,17 +30,24 @@ def data() -> dict[str, tuple[torch.Tensor, float]]:
     return panels
 
 
-def draw() -> None:
+def draw(data: dict[str, tuple[torch.Tensor, float]], _) -> None:
+    titles = {
+        "random encoder": _("random encoder"),
+        "contrastive, views differ in style": _("contrastive, views differ in style"),
+        "contrastive, views differ in content": _("contrastive, views differ in content"),
+    }
     labels = content_style_data(100, seed=0).labels
-    _, axes = plt.subplots(1, 3, figsize=(10, 3.6))
-    for ax, (title, (h, accuracy)) in zip(axes, data().items(), strict=True):
+    _figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+    for ax, (title, (h, accuracy)) in zip(axes, data.items(), strict=True):
         centred = h - h.mean(dim=0)
-        _, _, v = torch.linalg.svd(centred, full_matrices=False)
+        _u, _s, v = torch.linalg.svd(centred, full_matrices=False)
         xy = centred @ v[:2].T  # the first two principal components
         ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", vmin=0, vmax=9, s=9)
-        ax.set_title(f"{title}\n5-label probe accuracy {accuracy:.2f}", fontsize=9)
-        ax.set(xticks=[], yticks=[], xlabel="PC 1", ylabel="PC 2")
+        probe = _("5-label probe accuracy {accuracy:.2f}").format(accuracy=accuracy)
+        ax.set_title(f"{titles[title]}\n{probe}", fontsize=9)
+        ax.set(xticks=[], yticks=[], xlabel=_("PC 1"), ylabel=_("PC 2"))
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

@@ -17,16 +17,19 @@ def data() -> tuple[list[float], int]:
     return list(losses), len(alphabet)
 
 
-def draw() -> None:
-    losses, size = data()
-    _, ax = plt.subplots(figsize=(6.5, 3.2))
-    ax.plot(losses, label="training loss (one batch)")
-    ax.axhline(math.log(size), color="gray", ls="--", label=f"uniform: ln {size}")
-    ax.set_xlabel("step")
-    ax.set_ylabel("causal LM loss (nats)")
+def draw(data: tuple[list[float], int], _) -> None:
+    losses, size = data
+    _figure, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.plot(losses, label=_("training loss (one batch)"))
+    ax.axhline(
+        math.log(size), color="gray", ls="--", label=_("uniform: ln {size}").format(size=size)
+    )
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("causal LM loss (nats)"))
     ax.set_ylim(0, 3.2)
     ax.legend()
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

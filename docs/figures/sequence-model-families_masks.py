@@ -22,21 +22,29 @@ def data() -> list[tuple[str, np.ndarray, int]]:
     ]
 
 
-def draw() -> None:
-    panels = data()
-    _, axes = plt.subplots(1, 4, figsize=(11, 3.3), gridspec_kw={"width_ratios": [6, 6, 6, 10]})
-    for ax, (title, mask, split) in zip(axes, panels, strict=True):
+def draw(data: list[tuple[str, np.ndarray, int]], _) -> None:
+    titles = [
+        _("bidirectional (BERT)"),
+        _("causal (GPT)"),
+        _("prefix ({n} tokens)").format(n=PREFIX),
+        _("the decoder of T5 or BART"),
+    ]
+    _figure, axes = plt.subplots(
+        1, 4, figsize=(11, 3.3), gridspec_kw={"width_ratios": [6, 6, 6, 10]}
+    )
+    for ax, title, (_title, mask, split) in zip(axes, titles, data, strict=True):
         ax.imshow(mask, cmap="Blues", vmin=-0.3, vmax=1.0)
         ax.set_title(title, fontsize=10)
         ax.set_xticks(range(mask.shape[1]))
         ax.set_yticks(range(mask.shape[0]))
-        ax.set_xlabel("key position")
+        ax.set_xlabel(_("key position"))
         if split:
             ax.axvline(split - 0.5, color="black", lw=1.5)
             ax.set_xticks(range(mask.shape[1]), [f"s{j}" for j in range(split)] + list(range(N)))
-            ax.set_xlabel("encoder outputs s0-s3 (cross) | decoder positions (self)", fontsize=9)
-    axes[0].set_ylabel("query position")
+            ax.set_xlabel(_("encoder outputs s0-s3 (cross) | decoder positions (self)"), fontsize=9)
+    axes[0].set_ylabel(_("query position"))
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

@@ -53,18 +53,25 @@ def data() -> tuple[list[int], dict[str, list[float]]]:
     return sizes, curves
 
 
-def draw() -> None:
-    sizes, curves = data()
-    _, ax = plt.subplots(figsize=(6.4, 3.6))
+def draw(data: tuple[list[int], dict[str, list[float]]], _) -> None:
+    sizes, curves = data
+    labels = {
+        "from scratch": _("from scratch"),
+        "probe, related": _("probe, related"),
+        "fine-tuned, related": _("fine-tuned, related"),
+        "probe, unrelated": _("probe, unrelated"),
+    }
+    _figure, ax = plt.subplots(figsize=(6.4, 3.6))
     for (label, values), style in zip(curves.items(), ["o-", "s-", "^-", "x--"], strict=True):
-        ax.plot(sizes, values, style, label=label)
-    ax.axhline(0.25, color="grey", linewidth=0.8, linestyle=":", label="chance")
+        ax.plot(sizes, values, style, label=labels[label])
+    ax.axhline(0.25, color="grey", linewidth=0.8, linestyle=":", label=_("chance"))
     ax.set_xscale("log", base=2)
     ax.set_xticks(sizes, [str(n) for n in sizes])
-    ax.set(xlabel="target labels", ylabel="target test accuracy", ylim=(0, 1))
+    ax.set(xlabel=_("target labels"), ylabel=_("target test accuracy"), ylim=(0, 1))
     ax.legend(loc="upper left", fontsize=9)
     ax.grid(alpha=0.3)
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

@@ -9,7 +9,6 @@ COLORS = {"attn": "#f4c28f", "ffn": "#9fd3f0", "norm": "#d7e8b0", "add": "#eeeee
 def column(ax, x, title, steps):
     """Draw boxes bottom-up at x; steps are (label, kind); residual arrows skip to each add."""
     y = 0.5
-    ax.text(x, 0.05, "input x", ha="center", fontsize=9)
     ax.annotate("", (x, y), (x, 0.2), arrowprops={"arrowstyle": "->"})
     positions = []
     for label, kind in steps:
@@ -21,7 +20,6 @@ def column(ax, x, title, steps):
         positions.append((y, kind))
         ax.annotate("", (x, y + 0.85), (x, y + 0.6), arrowprops={"arrowstyle": "->"})
         y += 0.85
-    ax.text(x, y + 0.05, "output", ha="center", fontsize=9)
     ax.text(x, y + 0.45, title, ha="center", fontsize=11, weight="bold")
     return positions
 
@@ -56,11 +54,22 @@ def data() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return post, pre
 
 
-def draw() -> None:
-    post, pre = data()
-    _, ax = plt.subplots(figsize=(8, 6))
-    column(ax, 0, "post-LN (Vaswani et al.)", post)
-    column(ax, 4, "pre-LN (GPT-2 and most since)", pre)
+def draw(data: tuple[list[tuple[str, str]], list[tuple[str, str]]], _) -> None:
+    post, pre = data
+    labels = {
+        "multi-head self-attention": _("multi-head self-attention"),
+        "add (residual)": _("add (residual)"),
+        "layer norm": _("layer norm"),
+        "feed-forward (d_ff)": _("feed-forward (d_ff)"),
+    }
+    _figure, ax = plt.subplots(figsize=(8, 6))
+    for x, title, steps in (
+        (0, _("post-LN (Vaswani et al.)"), post),
+        (4, _("pre-LN (GPT-2 and most since)"), pre),
+    ):
+        column(ax, x, title, [(labels[label], kind) for label, kind in steps])
+        ax.text(x, 0.05, _("input x"), ha="center", fontsize=9)
+        ax.text(x, 0.5 + 0.85 * len(steps) + 0.05, _("output"), ha="center", fontsize=9)
     for x, pairs in ((0, [(0.3, 1), (2.9, 4)]), (4, [(0.3, 2), (3.1, 5)])):
         for start, add_index in pairs:
             residual(ax, x, start, 0.5 + 0.85 * add_index)
@@ -70,4 +79,5 @@ def draw() -> None:
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

@@ -22,17 +22,19 @@ def data() -> tuple[np.ndarray, np.ndarray]:
     return norms, errors
 
 
-def draw() -> None:
-    norms, errors = data()
+def draw(data: tuple[np.ndarray, np.ndarray], _) -> None:
+    norms, errors = data
     best = int(np.argmin(errors))
-    _, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
+    _figure, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
     left.semilogx(LAMBDAS, norms)
-    left.set(xlabel=r"$\lambda$", ylabel=r"$\|w_\lambda\|$", title="weights shrink")
+    left.set(xlabel=r"$\lambda$", ylabel=r"$\|w_\lambda\|$", title=_("weights shrink"))
     right.semilogx(LAMBDAS, errors)
-    right.plot(LAMBDAS[best], errors[best], "o", label=rf"best $\lambda$ = {LAMBDAS[best]:.3g}")
-    right.set(xlabel=r"$\lambda$", ylabel="MSE on new data", title="error on new data")
+    best_label = _(r"best $\lambda$ = {value:.3g}").format(value=LAMBDAS[best])
+    right.plot(LAMBDAS[best], errors[best], "o", label=best_label)
+    right.set(xlabel=r"$\lambda$", ylabel=_("MSE on new data"), title=_("error on new data"))
     right.legend()
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()

@@ -33,15 +33,15 @@ def data() -> tuple[np.ndarray, dict[str, list[float]]]:
     return gammas, curves
 
 
-def draw() -> None:
-    gammas, curves = data()
-    _, ax = plt.subplots(figsize=(6.4, 3.6))
-    ax.plot(gammas, curves["seen"], "o-", markersize=3, label="seen classes, acc$_s$")
-    ax.plot(gammas, curves["unseen"], "s-", markersize=3, label="unseen classes, acc$_u$")
-    ax.plot(gammas, curves["H"], "k-", linewidth=2, label="harmonic mean $H$")
+def draw(data: tuple[np.ndarray, dict[str, list[float]]], _) -> None:
+    gammas, curves = data
+    _figure, ax = plt.subplots(figsize=(6.4, 3.6))
+    ax.plot(gammas, curves["seen"], "o-", markersize=3, label=_("seen classes, acc$_s$"))
+    ax.plot(gammas, curves["unseen"], "s-", markersize=3, label=_("unseen classes, acc$_u$"))
+    ax.plot(gammas, curves["H"], "k-", linewidth=2, label=_("harmonic mean $H$"))
     ax.set(
-        xlabel=r"calibration $\gamma$ subtracted from seen-class scores",
-        ylabel="per-class accuracy",
+        xlabel=_(r"calibration $\gamma$ subtracted from seen-class scores"),
+        ylabel=_("per-class accuracy"),
         ylim=(0, 1.02),
     )
     ax.legend(loc="lower right")
@@ -49,4 +49,5 @@ def draw() -> None:
 
 
 if __name__ == "__main__":
-    draw()
+    draw(data(), str)
+    plt.show()
