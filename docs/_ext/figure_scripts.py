@@ -25,10 +25,13 @@ included) and the versions of Python, NumPy, PyTorch and matplotlib. A page depe
 scripts and on those modules, so changing a helper makes Sphinx read again exactly the pages whose
 figures use it, and only figures whose key changed are computed again.
 
-Drawing is cheap and is not cached across builds: the builders that show figures draw them when
-they write a page (PNG for HTML and EPUB, PDF for LaTeX), into the build's doctree directory, one
-file per figure, language and content, so an incremental build draws only figures whose key
-changed. Builders that show no figure (doctest, gettext, linkcheck, …) neither compute nor draw.
+Drawing is cheap and is not cached across builds: the builders that show figures (PNG for HTML
+and EPUB, PDF for LaTeX) draw them into the build's doctree directory, one file per figure,
+language, look and content, so an incremental build draws only figures whose key changed. They
+draw while reading the page (in parallel with ``-j``), or when writing it if another builder
+read it (doctrees are shared). Builders that show no figure (doctest, gettext, linkcheck, …)
+neither compute nor draw, and the pages they read carry no drawing: the doctrees stay the same
+for every builder.
 
 Languages: with ``language`` set to anything but English, ``_`` looks messages up in
 ``docs/locale/<language>/LC_MESSAGES/figures.po`` (untranslated and fuzzy messages stay English);
@@ -42,6 +45,7 @@ Korean is drawn with Noto Sans CJK KR. The message template is written by ::
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -50,6 +54,7 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +222,9 @@ def draw_figure(
         try:
             load_script(script).draw(values, translator(language, locale_dir))
             target.parent.mkdir(parents=True, exist_ok=True)
-            plt.gcf().savefig(target, dpi=DPI)
+            partial = target.with_name(f".{target.name}.{os.getpid()}")
+            plt.gcf().savefig(partial, dpi=DPI, format=target.suffix[1:])
+            os.replace(partial, target)  # whole files only, for builds running side by side
         finally:
             plt.close("all")
 
@@ -244,10 +251,15 @@ class FigureScript(SphinxDirective):
         self.env.note_dependency(relative)
         for module in package_modules(Path(script)):
             self.env.note_dependency(str(module))
+        catalog = _catalog(self.env.srcdir, self.config.language)
+        if catalog is not None:  # and when the figures' translations change
+            self.env.note_dependency(str(catalog))
         # An image whose URI is the script: Sphinx notes it, its alt text is translatable, and
         # the builders that show figures replace the URI by the drawing when they write the page.
         image = nodes.image(uri=f"/{relative}", alt=self.options.get("alt", ""))
         image["figure_script"] = relative
+        if _drawings is not None:  # drawn now, while pages are read in parallel, if shown
+            _drawings.prepare(Path(script))
         figure = nodes.figure("", image)
         self.set_source_info(figure)
         if "caption" in self.options:
@@ -262,23 +274,88 @@ class FigureScript(SphinxDirective):
         return [figure, *messages]
 
 
+def _catalog(srcdir: Path, language: str | None) -> Path | None:
+    """The figures' message catalog of the build's language, if there is one."""
+    language = language or "en"
+    po = Path(srcdir) / "locale" / language / "LC_MESSAGES" / "figures.po"
+    return po if language != "en" and po.is_file() else None
+
+
+@dataclass(frozen=True)
+class Drawings:
+    """Where and how a build that shows figures draws them."""
+
+    suffix: str  # the image format: png or pdf
+    language: str
+    rcparams: dict[str, Any]
+    directory: Path  # in the build's doctree directory
+    locale_dir: Path
+    catalog: Path | None
+
+    @classmethod
+    def of(cls, app: Sphinx) -> Drawings | None:
+        """The drawings of ``app``'s build, or None if its builder shows no figure."""
+        suffix = FORMATS.get(app.builder.format)
+        if suffix is None:  # doctest, gettext, …: the figure is never shown, so never drawn
+            return None
+        srcdir = Path(app.srcdir)
+        return cls(
+            suffix=suffix,
+            language=app.config.language or "en",
+            rcparams=dict(app.config.figure_rcparams),
+            directory=Path(app.doctreedir) / "_figures",
+            locale_dir=srcdir / "locale",
+            catalog=_catalog(srcdir, app.config.language),
+        )
+
+    def target(self, script: Path) -> Path:
+        """The file of the script's drawing: one per data key, language, look and format."""
+        look = hashlib.sha256(repr((data_key(script), sorted(self.rcparams.items()), DPI)).encode())
+        if self.catalog is not None:  # a new translation is a new drawing
+            look.update(self.catalog.read_bytes())
+        return (
+            self.directory / f"{script.stem}.{self.language}-{look.hexdigest()[:12]}.{self.suffix}"
+        )
+
+    def draw(self, script: Path) -> Path:
+        """The script's drawing, drawn now unless this build drew it already."""
+        target = self.target(script)
+        if not target.is_file():
+            logger.info("drawing %s (%s)", script.name, self.language)
+            draw_figure(script, target, self.language, self.rcparams, self.locale_dir)
+        return target
+
+    def prepare(self, script: Path) -> None:
+        """Draw while reading; an error is reported when the page is written."""
+        with contextlib.suppress(Exception):
+            self.draw(script)
+
+
+_drawings: Drawings | None = None  # of the current build; forked reading processes inherit it
+
+
+def _start(app: Sphinx) -> None:
+    global _drawings  # one build per process at a time
+    _drawings = Drawings.of(app)
+
+
 def _draw_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Put the drawings in place of the scripts, for the builders that show figures."""
-    suffix = FORMATS.get(app.builder.format)
-    if suffix is None:  # doctest, gettext, …: the figure is never shown, so never drawn
+    drawings = Drawings.of(app)
+    if drawings is None:
         return
-    language = app.config.language or "en"
-    for image in doctree.findall(nodes.image):
+    for image in list(doctree.findall(nodes.image)):
         if "figure_script" not in image:
             continue
-        script = app.srcdir / image["figure_script"]
-        rc = app.config.figure_rcparams
-        look = hashlib.sha256(repr((data_key(script), sorted(rc.items()), DPI)).encode())
-        stem = f"{script.stem}.{language}-{look.hexdigest()[:12]}"
-        target = Path(app.doctreedir) / "_figures" / f"{stem}.{suffix}"
-        if not target.is_file():
-            logger.info("drawing %s (%s)", script.name, language)
-            draw_figure(script, target, language, rc, Path(app.srcdir) / "locale")
+        try:
+            target = drawings.draw(Path(app.srcdir) / image["figure_script"])
+        except Exception as error:  # noqa: BLE001 (any error of the script, reported at its figure)
+            logger.warning(
+                "figure script %s failed: %s: %s", image["figure_script"],
+                type(error).__name__, error, location=image,
+            )  # fmt: skip
+            image.parent.remove(image)
+            continue
         image["uri"] = str(target)
         image["candidates"] = {"*": str(target)}
         app.env.images.add_file(docname, str(target))
@@ -312,6 +389,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     """Register the ``plot`` directive and draw at write time."""
     app.add_config_value("figure_rcparams", {}, "env", types=[dict])
     app.add_directive("plot", FigureScript)
+    app.connect("builder-inited", _start)
     app.connect("doctree-resolved", _draw_figures)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
