@@ -169,7 +169,9 @@ def _squeeze(text: str) -> str:
     return "".join(text.lower().split())
 
 
-def term_uses(msgid: str, terms: Mapping[str, tuple[str, ...]], names: Mapping[str, str]) -> set[str]:
+def term_uses(
+    msgid: str, terms: Mapping[str, tuple[str, ...]], names: Mapping[str, str]
+) -> set[str]:
     """The glossary terms (English names) that an English message uses, by role or by name."""
     used = {
         ref[5:] for ref in references(msgid, names) if ref.startswith("term:")
@@ -260,9 +262,7 @@ def check_locale(
         if known is not None and docname not in known:
             found.append(Problem(str(folder / "translated.txt"), 1, f"{docname!r} is no page"))
         elif not (messages / f"{docname}.po").is_file():
-            found.append(
-                Problem(str(folder / "translated.txt"), 1, f"{docname!r} has no catalog")
-            )
+            found.append(Problem(str(folder / "translated.txt"), 1, f"{docname!r} has no catalog"))
     for path in sorted(messages.rglob("*.po")):
         docname = path.relative_to(messages).with_suffix("").as_posix()
         catalog = read_catalog(path)

@@ -21,17 +21,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+import conceptmap
+import i18n_checks
 from docutils import nodes
+from korean_search import SearchKorean
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.nodes import extract_messages
-
-import conceptmap
-import i18n_checks
-from korean_search import SearchKorean
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent

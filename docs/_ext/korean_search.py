@@ -28,20 +28,16 @@ from sphinx.search._stopwords.en import ENGLISH_STOPWORDS
 HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 WORD = re.compile(r"\w+")
 
-# Particles (조사) and the copula, longest first so that 에서는 is stripped whole, not as 는.
+# Particles (조사) and the copula, tried longest first so that 에서는 is stripped whole, not as 는.
+_PARTICLE_LIST = """
+    에서부터 으로부터 로부터 에게서 에서는 에서도 에서의 으로서 으로써 으로는 으로도 으로의
+    이라는 이라고 이라면 이라도 이므로 이지만 라는 라고 라면 에서 에게 한테 으로 부터 까지
+    처럼 보다 마다 조차 이나 이나마 이란 이든 이며 이고 이다 이면 이자 와는 과는 와도 과도
+    에는 에도 에의 만의 만을 만이 로서 로써 로는 로도 로의 들을 들이 들은 들의 들도 들에
+    란 며 고 은 는 이 가 을 를 에 의 로 와 과 도 만 나 야
+"""
 PARTICLES: tuple[str, ...] = tuple(
-    sorted(
-        set(
-            """
-        에서부터 으로부터 로부터 에게서 에서는 에서도 에서의 으로서 으로써 으로는 으로도 으로의
-        이라는 이라고 이라면 이라도 이므로 이지만 라는 라고 라면 에서 에게 한테 으로 부터 까지
-        처럼 보다 마다 조차 이나 이나마 이란 이든 이며 이고 이다 이면 이자 와는 과는 와도 과도
-        에는 에도 에의 만의 만을 만이 로서 로써 로는 로도 로의 들을 들이 들은 들의 들도 들에
-        란 며 고 은 는 이 가 을 를 에 의 로 와 과 도 만 나 야
-        """.split()
-        ),
-        key=lambda particle: (-len(particle), particle),
-    )
+    sorted(set(_PARTICLE_LIST.split()), key=lambda particle: (-len(particle), particle))
 )
 
 
