@@ -71,12 +71,30 @@ def read_catalog(path: Path, text: str | None = None) -> Catalog:
     """Read a .po file strictly; raise CatalogSyntaxError naming the file and line if it is bad."""
     if text is None:
         text = path.read_text(encoding="utf-8")
+    seen: dict[str, int] = {}  # msgctxt + msgid -> line of its first entry
+    keyword, key, start = "", "", 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not _PO_LINE.fullmatch(line):
             raise CatalogSyntaxError(
                 f"{path}:{number}: not a line of a .po file (a keyword and a quoted string, "
                 f'a "continued" string, or a # comment): {line.strip()[:70]!r}'
             )
+        word = line.split(" ", 1)[0] if line[:1] not in ('"', "#", "") else ""
+        if word == "msgstr" and keyword == "msgstr":
+            raise CatalogSyntaxError(f"{path}:{number}: a second msgstr for one msgid")
+        if word in ("msgctxt", "msgid") and keyword != "msgctxt":
+            if key in seen and seen[key] != start:
+                raise CatalogSyntaxError(
+                    f"{path}:{start}: the msgid of line {seen[key]} again (one entry per text)"
+                )
+            seen.setdefault(key, start)
+            key, start = "", number
+        if word or (line.startswith('"') and keyword in ("msgctxt", "msgid")):
+            keyword = word or keyword
+            if keyword in ("msgctxt", "msgid"):
+                key += (f"\0{keyword}:" if word else "") + line.split('"', 1)[1].rstrip()[:-1]
+    if key in seen and seen[key] != start:
+        raise CatalogSyntaxError(f"{path}:{start}: the msgid of line {seen[key]} again")
     try:
         return read_po(text.splitlines(keepends=True), abort_invalid=True)
     except PoFileError as error:
@@ -134,7 +152,11 @@ def references(text: str, names: Mapping[str, str]) -> Counter[str]:
 def _math(text: str) -> list[str]:
     spans = [m.group(0) for m in DISPLAY_MATH.finditer(text)]
     rest = DISPLAY_MATH.sub(" ", text)
-    return sorted(spans + [" ".join(m.group(1).split()) for m in INLINE_MATH.finditer(rest)])
+    # TeX ignores spaces in math: compare without them.
+    return sorted(
+        "".join(span.split())
+        for span in [*spans, *(m.group(1) for m in INLINE_MATH.finditer(rest))]
+    )
 
 
 def markup_problems(msgid: str, msgstr: str, names: Mapping[str, str]) -> list[str]:
@@ -219,7 +241,7 @@ def catalog_problems(
     for message in catalog:
         if not message.id or not isinstance(message.id, str):
             continue
-        line = (message.lineno or 0) + 1
+        line = message.lineno or 1  # babel counts from 1: the msgid line
         msgstr = message.string if isinstance(message.string, str) else ""
         where = f"paragraph {_where(message)!r}"
         if complete and message.fuzzy:

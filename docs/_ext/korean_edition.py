@@ -24,9 +24,9 @@ from typing import Any
 import conceptmap
 import i18n_checks
 from docutils import nodes
-from korean_search import SearchKorean
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.builders.latex.util import ExtBabel
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -209,14 +209,39 @@ def _page_context(
     )
 
 
+KOREAN_TITLE = "conceptref: 헷갈리는 딥러닝 개념, 실행되는 예제로 확인하기"
+
+
 def _config_inited(app: Sphinx, config: Config) -> None:
     config.templates_path.append(str(HERE / "templates"))
+    if not _korean(app):
+        return
+    config.latex_documents = [
+        (start, target, KOREAN_TITLE, *rest) for start, target, _, *rest in config.latex_documents
+    ]
+    contents = config.latex_elements.get("tableofcontents", "")
+    config.latex_elements["tableofcontents"] = contents.replace("{Contents}", "{차례}")
+
+
+# LaTeX knows no Babel or polyglossia language "ko"; kotex typesets the Hangul, so the Korean PDF
+# keeps polyglossia's English rules for its Latin text (as Sphinx does for Chinese), instead of
+# warning that the language is unknown.
+_language_name = ExtBabel.language_name
+
+
+def _babel_language_name(self: ExtBabel, language_code: str) -> str:
+    if language_code.startswith("ko"):
+        return "english"
+    return _language_name(self, language_code)
+
+
+ExtBabel.language_name = _babel_language_name  # type: ignore[method-assign]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the Korean search language, the directives' Korean forms and the checks."""
     app.setup_extension("conceptmap")
-    app.add_search_language(SearchKorean)
+    app.setup_extension("korean_search")
     app.add_directive("concept-glossary", KoreanGlossary, override=True)
     app.add_directive("concept-map", KoreanConceptMap, override=True)
     app.connect("config-inited", _config_inited)

@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import snowballstemmer
 import sphinx.search
+from sphinx.application import Sphinx
 from sphinx.search import SearchLanguage
 from sphinx.search._stopwords.en import ENGLISH_STOPWORDS
 
@@ -161,3 +163,9 @@ class SearchKorean(SearchLanguage):
         if HANGUL_WORD.search(word):
             return True
         return len(word) > 1 and not word.isdigit() and word not in self.stopwords
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the Korean search language (used when ``language = "ko"``)."""
+    app.add_search_language(SearchKorean)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
