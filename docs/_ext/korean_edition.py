@@ -137,9 +137,18 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def _untranslated(app: Sphinx, docname: str, doctree: nodes.document) -> None:
-    """Warn for each paragraph of a translated page that its catalog left in English."""
+    """Warn for each paragraph of a translated page that its catalog left in English.
+
+    A message that the catalog translates by itself (a name such as the project's) is kept.
+    """
+    path = _locale(app) / "LC_MESSAGES" / f"{docname}.po"
+    kept = {
+        message.id
+        for message in (i18n_checks.read_catalog(path) if path.is_file() else ())
+        if message.id and message.string == message.id and not message.fuzzy
+    }
     for node, message in extract_messages(doctree):
-        if node.get("translated") or not i18n_checks.has_prose(message):
+        if node.get("translated") or message in kept or not i18n_checks.has_prose(message):
             continue
         start = " ".join(message.split())[:70]
         logger.warning(
