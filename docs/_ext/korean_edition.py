@@ -230,6 +230,11 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     ]
     contents = config.latex_elements.get("tableofcontents", "")
     config.latex_elements["tableofcontents"] = contents.replace("{Contents}", "{차례}")
+    # Chapters are numbered without the English word "Chapter" (set after polyglossia's captions).
+    preamble = config.latex_elements.get("preamble", "")
+    config.latex_elements["preamble"] = (
+        preamble + "\\AtBeginDocument{\\renewcommand{\\chaptername}{}}\n"
+    )
 
 
 # LaTeX knows no Babel or polyglossia language "ko"; kotex typesets the Hangul, so the Korean PDF
