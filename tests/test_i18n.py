@@ -353,3 +353,95 @@ def test_search_on_the_built_korean_site(tmp_path: Path) -> None:
     assert "one-by-one-convolution.html" in found["완전 연결 층"]
     assert "glossary.html" in found["잠재 공간"]
     assert "glossary.html" in found["전이 학습"]
+
+
+# --- The checks in a Korean build --------------------------------------------------------------
+
+
+KOREAN = {"widget": "위젯", "doohickey": "도구", "gadget": "장치"}
+
+
+def mini_page(stem: str, last: str = "It is also cheap.") -> str:
+    """A concept page defining one term."""
+    return f"""---
+builds_on: []
+terms:
+  - en: {stem}
+    ko: [{KOREAN[stem]}]
+    def: A small thing.
+---
+# Title {stem}
+
+A {{term}}`{stem}` is small.
+
+{last}
+"""
+
+
+def mini_catalog(stem: str) -> dict[str, str]:
+    return {
+        f"Title {stem}": f"제목 {stem}",
+        f"A {{term}}`{stem}` is small.": f"{{term}}`{KOREAN[stem]}({stem}) <{stem}>`은 작다.",
+        "It is also cheap.": "값도 싸다.",
+    }
+
+
+def build_mini_korean_site(tmp_path: Path, pages: dict[str, tuple[str, str]]) -> str:
+    """Build a small Korean site with the edition's checks; return the warnings.
+
+    ``pages`` maps a stem to its page and its catalog's text; every page is listed as translated.
+    """
+    source = tmp_path / "src"
+    messages = source / "locale" / "ko" / "LC_MESSAGES" / "concepts"
+    messages.mkdir(parents=True)
+    (source / "concepts").mkdir()
+    for stem, (page, catalog) in pages.items():
+        (source / "concepts" / f"{stem}.md").write_text(page, encoding="utf-8")
+        (messages / f"{stem}.po").write_text(catalog, encoding="utf-8")
+    toctree = "\n".join(f"concepts/{stem}" for stem in pages)
+    (source / "index.md").write_text(f"# Home\n\n```{{toctree}}\n{toctree}\nglossary\n```\n")
+    (source / "glossary.md").write_text("# Glossary\n\n```{concept-glossary}\n```\n")
+    (source / "locale" / "ko" / "translated.txt").write_text(toctree + "\n")
+    (source / "conf.py").write_text(
+        textwrap.dedent(f"""
+            import sys
+            sys.path.insert(0, {str(DOCS / "_ext")!r})
+            extensions = ["myst_parser", "conceptmap", "korean_edition"]
+            language = "ko"
+            locale_dirs = ["locale"]
+            gettext_compact = False
+        """)
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(source), str(tmp_path / "out")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return run.stderr
+
+
+@pytest.mark.slow
+def test_the_korean_build_names_stale_broken_and_bad_catalogs(tmp_path: Path) -> None:
+    broken = mini_catalog("gadget") | {"A {term}`gadget` is small.": "장치는 작다."}
+    warnings = build_mini_korean_site(
+        tmp_path / "site",
+        {
+            "widget": (mini_page("widget"), po(*mini_catalog("widget").items())),
+            # The English changed, the catalog did not: the page and the paragraph are named.
+            "doohickey": (
+                mini_page("doohickey", "It is also cheap and light."),
+                po(*mini_catalog("doohickey").items()),
+            ),
+            # A translation that loses its {term} target.
+            "gadget": (mini_page("gadget"), po(*broken.items())),
+        },
+    )
+    lines = sorted(line for line in warnings.splitlines() if "WARNING" in line)
+    assert "widget" not in warnings
+    assert "doohickey.md:12: WARNING: not translated in the Korean edition" in lines[0]
+    assert "'It is also cheap and light.'" in lines[0]
+    assert "gadget.po:8: WARNING: the cross-reference {term}`gadget`" in warnings
+    # A catalog that cannot be read stops the build at once, naming the file and line.
+    bad = po(*mini_catalog("widget").items()).replace('"값도 싸다."', '"값도 싸다.')
+    errors = build_mini_korean_site(tmp_path / "bad", {"widget": (mini_page("widget"), bad)})
+    assert "a translation catalog cannot be read" in errors
+    assert "widget.po:12: not a line of a .po file" in errors

@@ -139,16 +139,17 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 def _untranslated(app: Sphinx, docname: str, doctree: nodes.document) -> None:
     """Warn for each paragraph of a translated page that its catalog left in English.
 
-    A message that the catalog translates by itself (a name such as the project's) is kept.
+    A message counts as translated when Sphinx marked its node so, or when the catalog holds a
+    translation of it (a toctree caption; a name that translates as itself, such as the project's).
     """
     path = _locale(app) / "LC_MESSAGES" / f"{docname}.po"
-    kept = {
+    done = {
         message.id
         for message in (i18n_checks.read_catalog(path) if path.is_file() else ())
-        if message.id and message.string == message.id and not message.fuzzy
+        if message.id and message.string and not message.fuzzy
     }
     for node, message in extract_messages(doctree):
-        if node.get("translated") or message in kept or not i18n_checks.has_prose(message):
+        if node.get("translated") or message in done or not i18n_checks.has_prose(message):
             continue
         start = " ".join(message.split())[:70]
         logger.warning(
@@ -167,7 +168,12 @@ def check_catalogs(app: Sphinx) -> None:
     locale = _locale(app)
     if app.config.language == "en" or not locale.is_dir():
         return
-    pages = conceptmap.load_pages(Path(app.srcdir) / conceptmap.CONCEPTS)
+    pages = {}
+    for path in sorted((Path(app.srcdir) / conceptmap.CONCEPTS).glob("*.md")):
+        try:
+            pages[path.stem] = conceptmap.parse_page(path.stem, path.read_text(encoding="utf-8"))
+        except (conceptmap.FrontMatterError, ValueError):  # conceptmap warns about the page
+            continue
     terms = {t.en: t.ko for t in conceptmap.all_terms(pages)}
     names = {name.lower(): t.en for t in conceptmap.all_terms(pages) for name in t.names}
     docnames = [
@@ -181,7 +187,10 @@ def check_catalogs(app: Sphinx) -> None:
         raise ExtensionError(f"a translation catalog cannot be read: {error}") from None
     for problem in problems:
         logger.warning(
-            problem.message, location=(problem.path, problem.line), type="i18n", subtype="catalog"
+            problem.message,
+            location=f"{problem.path}:{problem.line}",
+            type="i18n",
+            subtype="catalog",
         )
 
 
