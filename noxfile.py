@@ -74,7 +74,7 @@ def doctest(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the HTML site into docs/_build/html (strict: any warning fails)."""
+    """Build the HTML site into docs/_build/html, the Korean one into html/ko (strict)."""
     if shutil.which("dot") is None:
         session.error("The concept map needs Graphviz's dot. On Debian or Ubuntu:\n"
                       "    sudo apt-get install graphviz")  # fmt: skip
@@ -99,7 +99,7 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def pdf(session: nox.Session) -> None:
-    """Build docs/_build/latex/conceptref.pdf with xelatex (needs TeX: see README)."""
+    """Build docs/_build/latex/conceptref.pdf and latex/ko/conceptref.pdf (needs TeX: see README)."""
     missing = [
         tool for tool in ("xelatex", "latexmk", "xindy", "dot") if shutil.which(tool) is None
     ]

@@ -239,10 +239,11 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     ]
     contents = config.latex_elements.get("tableofcontents", "")
     config.latex_elements["tableofcontents"] = contents.replace("{Contents}", "{차례}")
-    # Chapters are numbered without the English word "Chapter" (set after polyglossia's captions).
+    # Chapters are numbered without the English word "Chapter": polyglossia sets the captions of
+    # its main language (English, see below) when the document starts, so they are amended there.
     preamble = config.latex_elements.get("preamble", "")
     config.latex_elements["preamble"] = (
-        preamble + "\\AtBeginDocument{\\renewcommand{\\chaptername}{}}\n"
+        preamble + "\\gappto\\captionsenglish{\\renewcommand{\\chaptername}{}}\n"
     )
 
 
