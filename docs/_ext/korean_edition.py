@@ -132,7 +132,9 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
                 if text in LABELS:
                     strong.replace(strong[0], nodes.Text(LABELS[text]))
     docname = app.env.current_document.docname
-    if docname in i18n_checks.read_translated(_locale(app) / "translated.txt"):
+    listed = _locale(app) / "translated.txt"
+    app.env.note_dependency(str(listed))  # a page added to the list is read and checked again
+    if docname in i18n_checks.read_translated(listed):
         _untranslated(app, docname, doctree)
 
 
