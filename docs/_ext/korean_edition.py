@@ -133,7 +133,8 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
                     strong.replace(strong[0], nodes.Text(LABELS[text]))
     docname = app.env.current_document.docname
     listed = _locale(app) / "translated.txt"
-    app.env.note_dependency(str(listed))  # a page added to the list is read and checked again
+    if listed.is_file():  # a page added to the list is read and checked again
+        app.env.note_dependency(str(listed))
     if docname in i18n_checks.read_translated(listed):
         _untranslated(app, docname, doctree)
 
