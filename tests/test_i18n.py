@@ -445,3 +445,20 @@ def test_the_korean_build_names_stale_broken_and_bad_catalogs(tmp_path: Path) ->
     errors = build_mini_korean_site(tmp_path / "bad", {"widget": (mini_page("widget"), bad)})
     assert "a translation catalog cannot be read" in errors
     assert "widget.po:12: not a line of a .po file" in errors
+
+
+@pytest.mark.skipif(
+    not (KOREAN_SITE / "index.html").is_file(), reason="needs both built editions (nox -s docs)"
+)
+def test_every_page_links_the_same_page_in_the_other_edition() -> None:
+    english = KOREAN_SITE.parent
+    pairs = [
+        (page, english / page.relative_to(KOREAN_SITE)) for page in KOREAN_SITE.rglob("*.html")
+    ]
+    assert len(pairs) > 30
+    for korean, twin in pairs:
+        for page, other in ((korean, twin), (twin, korean)):
+            html = page.read_text(encoding="utf-8")
+            link = re.search(r'class="edition-other" href="([^"]+)"', html)
+            assert link, f"{page} has no link to the other edition"
+            assert (page.parent / link.group(1)).resolve() == other.resolve(), page
