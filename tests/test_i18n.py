@@ -190,6 +190,13 @@ def test_correct_translations_pass(tmp_path: Path, msgid: str, msgstr: str) -> N
     assert problems_of(po((msgid, msgstr)), tmp=tmp_path) == []
 
 
+def test_a_translator_comment_exempts_an_everyday_word(tmp_path: Path) -> None:
+    text = po(("The key point is speed.", "핵심은 속도다."))
+    assert "'key' is not named" in problems_of(text, tmp=tmp_path)[0]
+    exempted = text.replace('msgid "The key', '# terms-ok: key\nmsgid "The key')
+    assert problems_of(exempted, tmp=tmp_path) == []
+
+
 @pytest.mark.parametrize(
     ("text", "line"),
     [

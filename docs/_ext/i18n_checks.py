@@ -12,7 +12,8 @@ turn into a silently broken page, so every catalog is read here first:
   translation, a ``{term}`` target that is no glossary name, a math span changed or left open;
 - **terminology** (any translated message): each glossary term that the English message uses (by
   a ``{term}`` role or by name) appears in the translation under one of its Korean names or its
-  English name;
+  English name, unless a translator comment ``# terms-ok: key, value`` says the English uses
+  that word in its everyday sense there;
 - **completeness** (the pages listed in ``docs/locale/<lang>/translated.txt``): no message with
   English prose is untranslated or fuzzy.
 
@@ -207,16 +208,21 @@ def term_uses(
 
 
 def terminology_problems(
-    msgid: str, msgstr: str, terms: Mapping[str, tuple[str, ...]], names: Mapping[str, str]
+    msgid: str,
+    msgstr: str,
+    terms: Mapping[str, tuple[str, ...]],
+    names: Mapping[str, str],
+    exempt: Iterable[str] = (),
 ) -> list[str]:
     """Glossary terms of the English message that the translation names in no known way.
 
     ``terms`` maps each term's English name to its Korean names. Spaces do not count (완전 연결
-    층 and 완전 연결층 are the same name), nor does case.
+    층 and 완전 연결층 are the same name), nor does case. ``exempt`` names terms that the English
+    uses as ordinary words here ("the key point"), from a translator comment ``# terms-ok: key``.
     """
     squeezed = _squeeze(msgstr)
     problems = []
-    for english in sorted(term_uses(msgid, terms, names)):
+    for english in sorted(term_uses(msgid, terms, names) - set(exempt)):
         if not any(_squeeze(name) in squeezed for name in (english, *terms[english])):
             korean = ", ".join(terms[english])
             problems.append(f"the term {english!r} is not named (use one of: {korean}, {english})")
@@ -252,7 +258,13 @@ def catalog_problems(
             continue
         for problem in markup_problems(message.id, msgstr, names):
             found.append(Problem(str(path), line, f"{problem}, in {where}"))
-        for problem in terminology_problems(message.id, msgstr, terms, names):
+        exempt = [
+            name.strip()
+            for comment in message.user_comments
+            if comment.strip().startswith("terms-ok:")
+            for name in comment.split(":", 1)[1].split(",")
+        ]
+        for problem in terminology_problems(message.id, msgstr, terms, names, exempt):
             found.append(Problem(str(path), line, f"{problem}, in {where}"))
     return found
 
