@@ -49,17 +49,28 @@ def _korean(app: Sphinx) -> bool:
 # --- Glossary and concept map ---------------------------------------------------------------
 
 
-def korean_glossary_markdown(pages: dict[str, conceptmap.Page]) -> str:
-    """The glossary for the Korean edition: main Korean name, English name, other Korean names.
+def korean_headwords(glossary: str) -> str:
+    """A generated ``{glossary}`` block with each entry's main Korean name first, English second.
 
-    ``:sorted:`` orders the entries by their first (Korean) name: 가나다 order.
+    An entry's names are its unindented lines, English first (``Term.names``); its definition and
+    links are indented and stay as they are. ``:sorted:`` then orders the entries by their Korean
+    headword: 가나다 order.
     """
-    lines = ["```{glossary}", ":sorted:", ""]
-    for term in conceptmap.all_terms(pages):
-        lines += [term.ko[0], term.en, *term.ko[1:]]
-        lines += [f"   {term.definition}", "", f"   → {{doc}}`/{conceptmap.CONCEPTS}/{term.page}`"]
-        lines.append("")
-    return "\n".join([*lines, "```"])
+    lines: list[str] = []
+    names: list[str] = []
+    for line in [*glossary.splitlines(), ""]:
+        if line and not line.startswith((" ", "`", ":")):
+            names.append(line)
+            continue
+        lines += [names[1], names[0], *names[2:]] if len(names) > 1 else names
+        names = []
+        lines.append(line)
+    return "\n".join(lines[:-1])
+
+
+def korean_glossary_markdown(pages: dict[str, conceptmap.Page]) -> str:
+    """The glossary for the Korean edition: main Korean name, English name, other Korean names."""
+    return korean_headwords(conceptmap.glossary_markdown(pages))
 
 
 def translated_titles(locale: Path, pages: dict[str, conceptmap.Page]) -> dict[str, str]:
