@@ -184,6 +184,8 @@ def test_planted_markup_and_term_errors_are_reported(
             "{cite:p}`he2016deep,lin2014network`",
         ),
         ("The map $y = Wx$ is linear.", "사상 $y = W x$는 선형이다."),  # spacing inside math
+        # A target the English itself uses, from a page that defines it later: the English's.
+        ("Not {term}`novel thing`.", "{term}`새것 <novel thing>`이 아니다."),
     ],
 )
 def test_correct_translations_pass(tmp_path: Path, msgid: str, msgstr: str) -> None:
