@@ -130,11 +130,12 @@ def doctest(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def docs(session: nox.Session) -> None:
-    """Build the HTML site into docs/_build/html (strict: any warning fails)."""
+    """Build the HTML site into docs/_build/html, its Korean edition into html/ko (strict)."""
     if shutil.which("dot") is None:
         session.error("The concept map needs Graphviz's dot. On Debian or Ubuntu:\n"
                       "    sudo apt-get install graphviz")  # fmt: skip
     sphinx(session, "html", BUILD / "html")
+    korean(session, "html", BUILD / "html")
     session.log(f"Open the site: {(BUILD / 'html' / 'index.html').as_uri()}")
 
 
@@ -154,7 +155,7 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(default=False, venv_backend="none")
 def pdf(session: nox.Session) -> None:
-    """Build docs/_build/latex/conceptref.pdf with xelatex (needs TeX: see README)."""
+    """Build docs/_build/latex/conceptref.pdf and latex/ko/conceptref.pdf (needs TeX: see README)."""
     missing = [
         tool for tool in ("xelatex", "latexmk", "xindy", "dot") if shutil.which(tool) is None
     ]
@@ -171,6 +172,12 @@ def pdf(session: nox.Session) -> None:
     latex = BUILD / "latex"
     # The same two steps as Read the Docs: the LaTeX builder, then latexmk on its output.
     sphinx(session, "latex", latex)
+    typeset(session, latex)
+    typeset(session, korean(session, "latex", latex))
+
+
+def typeset(session: nox.Session, latex: Path) -> None:
+    """Run latexmk on the LaTeX builder's output; fail if a character has no glyph."""
     with session.chdir(latex):
         session.run(
             "latexmk", "-r", "latexmkrc", "-pdf", "-dvi-", "-ps-", "-jobname=conceptref",
@@ -182,6 +189,35 @@ def pdf(session: nox.Session) -> None:
     if problems:
         session.error("Glyphs missing from the PDF's fonts:\n" + "\n".join(problems[:20]))
     session.log(f"PDF: {latex / 'conceptref.pdf'}")
+
+
+def korean(session: nox.Session, builder: str, english: Path) -> Path:
+    """Build the Korean edition (한국어판) into <english>/ko, from the catalogs in docs/locale/ko.
+
+    It reads the sources into doctrees of its own (the language changes what is read); the
+    figure data is the English edition's, from the shared cache.
+    """
+    out = english / "ko"
+    sphinx(session, builder, out, "-D", "language=ko", doctrees=BUILD / "doctrees-ko")
+    return out
+
+
+@nox.session(default=False, venv_backend="none")
+def catalogs(session: nox.Session) -> None:
+    """Update the Korean catalogs (docs/locale/ko) from the English pages; then translate them."""
+    bin_dir = shared_environment(session)
+    pot = BUILD / "gettext"
+    session.run(
+        str(bin_dir / "python"), "-m", "sphinx", "-b", "gettext", "-q", str(DOCS), str(pot),
+        *session.posargs, external=True,
+    )  # fmt: skip
+    for template in (pot / "api").glob("*.pot"):  # the API reference stays English
+        if template.name != "index.pot":
+            template.unlink()
+    session.run(
+        str(bin_dir / "sphinx-intl"), "update", "-p", str(pot), "-d", str(DOCS / "locale"),
+        "-l", "ko", "-w", "0", external=True,
+    )  # fmt: skip
 
 
 @nox.session(default=False, venv_backend="none")

@@ -3,6 +3,7 @@
 import doctest
 import functools
 import operator
+import os
 import sys
 import tomllib
 import warnings
@@ -39,6 +40,7 @@ extensions = [
     "api_pages",  # docs/_ext: docs/api/<module>.md for every public module of the package
     "figure_scripts",  # docs/_ext: figures from docs/figures/*.py, data cached by content
     "conceptmap",  # docs/_ext: glossary, term tables and concept map from the pages' front matter
+    "korean_edition",  # docs/_ext: the Korean edition's search, glossary, language switch, checks
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
@@ -59,6 +61,14 @@ intersphinx_mapping = {
         "pycocotools": "https://github.com/cocodataset/cocoapi/blob/master/PythonAPI/",
     }.items()
 }
+
+# The Korean edition: the same sources, translated through the catalogs in docs/locale/ko
+# (`-D language=ko`, or the Read the Docs translation project, which sets READTHEDOCS_LANGUAGE).
+# One catalog per page; code blocks and doctests are never translated (no additional targets).
+language = os.environ.get("READTHEDOCS_LANGUAGE", "en")
+locale_dirs = ["locale"]
+gettext_compact = False
+gettext_additional_targets: list[str] = []
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
