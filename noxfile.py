@@ -82,6 +82,7 @@ def docs(session: nox.Session) -> None:
     session.run(
         "sphinx-build", "-b", "html", *STRICT, str(DOCS), str(BUILD / "html"), *session.posargs
     )
+    korean(session, "html", BUILD / "html")
     session.log(f"Open the site: {(BUILD / 'html' / 'index.html').as_uri()}")
 
 
@@ -116,6 +117,12 @@ def pdf(session: nox.Session) -> None:
     latex = BUILD / "latex"
     # The same two steps as Read the Docs: the LaTeX builder, then latexmk on its output.
     session.run("sphinx-build", "-b", "latex", *STRICT, str(DOCS), str(latex), *session.posargs)
+    typeset(session, latex)
+    typeset(session, korean(session, "latex", latex))
+
+
+def typeset(session: nox.Session, latex: Path) -> None:
+    """Run latexmk on the LaTeX builder's output; fail if a character has no glyph."""
     with session.chdir(latex):
         session.run(
             "latexmk", "-r", "latexmkrc", "-pdf", "-dvi-", "-ps-", "-jobname=conceptref",
@@ -127,6 +134,33 @@ def pdf(session: nox.Session) -> None:
     if problems:
         session.error("Glyphs missing from the PDF's fonts:\n" + "\n".join(problems[:20]))
     session.log(f"PDF: {latex / 'conceptref.pdf'}")
+
+
+def korean(session: nox.Session, builder: str, english: Path) -> Path:
+    """Build the Korean edition (한국어판) into <english>/ko, from the catalogs in docs/locale/ko.
+
+    Its doctrees sit beside the English ones, so both editions share the drawn figures.
+    """
+    out = english / "ko"
+    session.run(
+        "sphinx-build", "-b", builder, *STRICT, "-D", "language=ko",
+        "-d", str(english / ".doctrees-ko"), str(DOCS), str(out), *session.posargs,
+    )  # fmt: skip
+    return out
+
+
+@nox.session(default=False)
+def catalogs(session: nox.Session) -> None:
+    """Update the Korean catalogs (docs/locale/ko) from the English pages; then translate them."""
+    install(session, "docs")
+    pot = BUILD / "gettext"
+    session.run("sphinx-build", "-b", "gettext", "-q", str(DOCS), str(pot), *session.posargs)
+    for template in (pot / "api").glob("*.pot"):  # the API reference stays English
+        if template.name != "index.pot":
+            template.unlink()
+    session.run(
+        "sphinx-intl", "update", "-p", str(pot), "-d", str(DOCS / "locale"), "-l", "ko", "-w", "0"
+    )
 
 
 @nox.session(default=False)

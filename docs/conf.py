@@ -3,6 +3,7 @@
 import doctest
 import functools
 import operator
+import os
 import sys
 import tomllib
 import warnings
@@ -38,6 +39,7 @@ extensions = [
     "matplotlib.sphinxext.plot_directive",
     "figure_scripts",  # docs/_ext: a page is read again when its figure script changes
     "conceptmap",  # docs/_ext: glossary, term tables and concept map from the pages' front matter
+    "korean_edition",  # docs/_ext: the Korean edition's search, glossary, language switch, checks
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
@@ -52,6 +54,14 @@ nitpick_ignore_regex = [(r"py:.*", EXTERNAL), ("py:data", "Ellipsis")]  # as in 
 suppress_warnings = [
     "epub.unknown_project_files",  # the PDF versions of figures (for LaTeX) stay out of the EPUB
 ]
+
+# The Korean edition: the same sources, translated through the catalogs in docs/locale/ko
+# (`-D language=ko`, or the Read the Docs translation project, which sets READTHEDOCS_LANGUAGE).
+# One catalog per page; code blocks and doctests are never translated (no additional targets).
+language = os.environ.get("READTHEDOCS_LANGUAGE", "en")
+locale_dirs = ["locale"]
+gettext_compact = False
+gettext_additional_targets: list[str] = []
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
