@@ -23,7 +23,6 @@ against BatchNorm's running statistics in train mode.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,26 +33,24 @@ import torch
 from torch import nn
 
 from conceptref._validation import (
-    as_int,
-    as_non_negative_float,
-    as_positive_float,
-    as_positive_int,
+    Interval,
     check_array,
-    check_int_array,
+    check_bool,
+    check_dims_agree,
+    check_int,
     check_module,
+    check_real,
 )
 
 __all__ = [
     "LinearProbe",
-    "TransferTasks",
-    "accuracy",
     "count_parameters",
     "freeze",
     "linear_probe",
-    "make_transfer_tasks",
+    "lora_merge",
+    "lora_parameter_count",
     "parameter_groups",
     "replace_head",
-    "train_classifier",
     "unfreeze",
 ]
 
@@ -100,8 +97,7 @@ def freeze(module: nn.Module, *, batchnorm_statistics: bool = True) -> nn.Module
     0.0
     """
     check_module(module, "module")
-    if not isinstance(batchnorm_statistics, bool):
-        raise TypeError("batchnorm_statistics must be a bool")
+    check_bool(batchnorm_statistics, "batchnorm_statistics")
     for parameter in module.parameters():
         parameter.requires_grad_(False)
     if batchnorm_statistics:
@@ -186,8 +182,7 @@ def count_parameters(module: nn.Module, *, trainable: bool = True) -> int:
     33
     """
     check_module(module, "module")
-    if not isinstance(trainable, bool):
-        raise TypeError("trainable must be a bool")
+    trainable = check_bool(trainable, "trainable")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
 
 
@@ -240,7 +235,7 @@ def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Modul
     if isinstance(head, bool) or not isinstance(head, nn.Module | int):
         raise TypeError(f"head must be a torch.nn.Module or an int, got {type(head).__name__}")
     if not isinstance(head, nn.Module):
-        outputs = as_positive_int(head, "head")
+        outputs = check_int(head, "head", Interval(1, None))
         if not isinstance(old, nn.Linear):
             raise TypeError(
                 f"head can be a number of outputs only when the old head is a Linear, got "
@@ -313,7 +308,7 @@ def parameter_groups(model: nn.Module, learning_rates: Mapping[str, float]) -> l
             raise TypeError(f"learning_rates keys must be strings, got {prefix!r}")
         if prefix not in names:
             raise ValueError(f"learning_rates key {prefix!r} names no submodule of model")
-        rates[prefix] = as_non_negative_float(rate, f"learning_rates[{prefix!r}]")
+        rates[prefix] = check_real(rate, f"learning_rates[{prefix!r}]", Interval(0, None))
     members: dict[str, list[nn.Parameter]] = {prefix: [] for prefix in rates}
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
@@ -436,8 +431,8 @@ def linear_probe(
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError("labels must hold at least two classes")
-    penalty = 1.0 / as_positive_float(C, "C")
-    iterations = as_positive_int(max_iter, "max_iter")
+    penalty = 1.0 / check_real(C, "C", Interval(0, None, "neither"))
+    iterations = check_int(max_iter, "max_iter", Interval(1, None))
 
     k = 1 if len(classes) == 2 else len(classes)
     weights = _newton_logistic(x, codes.reshape(-1), k, penalty, iterations)  # (k, d + 1)
@@ -518,227 +513,117 @@ def _newton_logistic(
     return theta
 
 
-@dataclass(frozen=True)
-class TransferTasks:
-    """A synthetic source task, a related and an unrelated one, and a target task.
-
-    Made by :func:`make_transfer_tasks`; every input is float32 of shape ``(n, d)`` and every
-    label array int64 of shape ``(n,)``.
-    """
-
-    x_source: npt.NDArray[np.float32]
-    """Inputs of the source tasks."""
-    y_source: npt.NDArray[np.int64]
-    """Labels of the related source task (computed from the same hidden features as the
-    target)."""
-    y_unrelated: npt.NDArray[np.int64]
-    """Labels of the unrelated source task (computed from other hidden features)."""
-    x_target: npt.NDArray[np.float32]
-    """Pool of labelled target inputs; take the first ``n`` as the few target labels."""
-    y_target: npt.NDArray[np.int64]
-    """Their labels."""
-    x_test: npt.NDArray[np.float32]
-    """Target test inputs."""
-    y_test: npt.NDArray[np.int64]
-    """Their labels."""
-
-
-def make_transfer_tasks(
-    seed: int,
+def lora_merge(
+    weight: npt.ArrayLike | torch.Tensor,
+    lora_a: npt.ArrayLike | torch.Tensor,
+    lora_b: npt.ArrayLike | torch.Tensor,
     *,
-    n_features: int = 10,
-    n_hidden: int = 6,
-    n_source: int = 1000,
-    n_target: int = 500,
-    n_test: int = 2000,
-) -> TransferTasks:
-    r"""Make seeded source and target tasks that share (or do not share) hidden features.
+    alpha: float,
+) -> npt.NDArray[np.float64]:
+    r"""Merge a LoRA update into its frozen weight: :math:`W + \frac{\alpha}{r} B A`.
 
-    Inputs are standard normal, :math:`x \in \mathbb R^d`. The hidden features are
-    :math:`h = |A^\top x|` (:math:`A` a random :math:`d \times m` matrix), centred; a task's
-    label is :math:`\arg\max_c (B^\top h)_c` for its own random readout :math:`B`. The related
-    source task (8 classes) and the target task (4 classes) read the *same* :math:`h` through
-    different :math:`B`; the unrelated source task (8 classes) reads features
-    :math:`|A'^\top x|` of another random :math:`A'`. Learning :math:`h` needs many labels, reading
-    it out needs few: the situation where pre-training on the source task pays.
+    LoRA (Hu et al., 2022, "LoRA: Low-rank adaptation of large language models", ICLR) keeps a
+    pre-trained weight :math:`W` (``out × in``) frozen and trains a low-rank update
+    :math:`\Delta W = \frac{\alpha}{r} B A` with :math:`A` of shape ``(r, in)`` and :math:`B`
+    of shape ``(out, r)``; :math:`B` starts at zero, so training starts from the pre-trained
+    layer. After training the update is added to :math:`W` once, and the layer runs at the cost
+    of the original: this is what peft's ``merge_and_unload`` does to a ``torch.nn.Linear``
+    (with its default scaling ``lora_alpha / r``).
 
     Parameters
     ----------
-    seed
-        Seed of NumPy's ``default_rng``.
-    n_features, n_hidden
-        Input dimension :math:`d` and number of hidden features :math:`m`.
-    n_source, n_target, n_test
-        Number of source samples, of target samples in the labelled pool, and of test samples.
+    weight
+        The frozen weight :math:`W`, shape ``(out, in)`` (as ``torch.nn.Linear.weight``).
+    lora_a
+        The factor :math:`A`, shape ``(r, in)``, :math:`r \ge 1`.
+    lora_b
+        The factor :math:`B`, shape ``(out, r)``.
+    alpha
+        The scale :math:`\alpha` (peft's ``lora_alpha``), a finite number.
 
     Returns
     -------
-    TransferTasks
-        The inputs and labels of every task.
+    numpy.ndarray
+        The merged weight, float64, shape ``(out, in)`` (a new array).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not real (or ``alpha`` not a number).
+    ValueError
+        If an array is not a finite non-empty matrix, the shapes do not agree, or the merged
+        weight overflows float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.transfer import lora_merge
+    >>> w = np.zeros((2, 3))
+    >>> a = np.array([[1.0, 0.0, 2.0]])      # r = 1
+    >>> b = np.array([[1.0], [-1.0]])
+    >>> lora_merge(w, a, b, alpha=2.0).tolist()
+    [[2.0, 0.0, 4.0], [-2.0, -0.0, -4.0]]
+    """
+    w = check_array(weight, "weight", ndim=2, axes="(out, in)", non_empty=True)
+    a = check_array(lora_a, "lora_a", ndim=2, axes="(r, in)", non_empty=True)
+    b = check_array(lora_b, "lora_b", ndim=2, axes="(out, r)", non_empty=True)
+    scale = check_real(alpha, "alpha")
+    check_dims_agree([("weight.shape[1]", w.shape[1]), ("lora_a.shape[1]", a.shape[1])],
+                     what="in features")  # fmt: skip
+    check_dims_agree([("weight.shape[0]", w.shape[0]), ("lora_b.shape[0]", b.shape[0])],
+                     what="out features")  # fmt: skip
+    rank = check_dims_agree(
+        [("lora_a.shape[0]", a.shape[0]), ("lora_b.shape[1]", b.shape[1])], what="the rank r"
+    )
+    factor = scale / rank
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Scale the smaller factor first, so that a small alpha / r cannot let B A overflow.
+        delta = (b * factor) @ a if abs(factor) <= 1 else factor * (b @ a)
+        merged: npt.NDArray[np.float64] = w + delta
+    if not np.isfinite(merged).all():
+        raise ValueError(
+            "weight + alpha / r * lora_b @ lora_a overflows float64: the inputs are too large"
+        )
+    return merged
+
+
+def lora_parameter_count(in_features: int, out_features: int, rank: int) -> int:
+    r"""The number of trainable parameters LoRA adds to one linear layer: :math:`r(\text{in} + \text{out})`.
+
+    :math:`A` has :math:`r \cdot \text{in}` entries and :math:`B` has
+    :math:`\text{out} \cdot r`, against :math:`\text{in} \cdot \text{out}` in the full
+    weight: for a 4096 × 4096 projection and :math:`r = 8`, 65,536 instead of 16,777,216.
+
+    Parameters
+    ----------
+    in_features, out_features
+        The layer's sizes (``torch.nn.Linear(in_features, out_features)``), each at least 1.
+    rank
+        The rank :math:`r`, at least 1.
+
+    Returns
+    -------
+    int
+        :math:`r(\text{in} + \text{out})`.
 
     Raises
     ------
     TypeError
         If an argument is not an integer.
     ValueError
-        If an argument is below its minimum (0 for the seed, 1 otherwise).
+        If an argument is below 1.
 
     Examples
     --------
-    >>> from conceptref.transfer import make_transfer_tasks
-    >>> tasks = make_transfer_tasks(0)
-    >>> tasks.x_source.shape, sorted(set(tasks.y_target.tolist()))
-    ((1000, 10), [0, 1, 2, 3])
+    >>> from conceptref.transfer import lora_parameter_count
+    >>> lora_parameter_count(4096, 4096, 8), 4096 * 4096
+    (65536, 16777216)
     """
-    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
-    d = as_positive_int(n_features, "n_features")
-    m = as_positive_int(n_hidden, "n_hidden")
-    sizes = [as_positive_int(v, name) for v, name in
-             ((n_source, "n_source"), (n_target, "n_target"), (n_test, "n_test"))]  # fmt: skip
-    scale = 2.0 / math.sqrt(d)
-    a_shared, a_other = scale * rng.standard_normal((2, d, m))  # (d, m) each
-    b_source, b_other = rng.standard_normal((2, m, 8))  # (m, 8) each
-    b_target = rng.standard_normal((m, 4))  # (m, 4)
-    x_source, x_target, x_test = (rng.standard_normal((size, d)) for size in sizes)
-
-    labels = _readout_labels
-    return TransferTasks(
-        x_source=x_source.astype(np.float32),
-        y_source=labels(x_source, a_shared, b_source).astype(np.int64),
-        y_unrelated=labels(x_source, a_other, b_other).astype(np.int64),
-        x_target=x_target.astype(np.float32),
-        y_target=labels(x_target, a_shared, b_target).astype(np.int64),
-        x_test=x_test.astype(np.float32),
-        y_test=labels(x_test, a_shared, b_target).astype(np.int64),
-    )
-
-
-def train_classifier(
-    model: nn.Module,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    learning_rates: Mapping[str, float],
-    *,
-    steps: int = 200,
-) -> nn.Module:
-    """Train a classifier with Adam on the full batch, one learning rate per part.
-
-    Cross-entropy on ``(x, y)``, ``steps`` full-batch Adam steps, with the parameter groups of
-    :func:`parameter_groups` (frozen parameters are not trained). The model is left in train
-    mode.
-
-    Parameters
-    ----------
-    model
-        A module mapping float32 inputs ``(n, d)`` to logits ``(n, k)``; trained in place.
-    x
-        Inputs, shape ``(n, d)``.
-    y
-        Integer labels in ``0 … k-1``, shape ``(n,)``.
-    learning_rates
-        As for :func:`parameter_groups`, e.g. ``{"": 1e-2}`` for one rate everywhere.
-    steps
-        Number of optimizer steps.
-
-    Returns
-    -------
-    torch.nn.Module
-        ``model`` itself.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``x`` or ``y`` has the wrong shape, ``y`` is negative, or ``learning_rates`` or
-        ``steps`` is invalid.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from conceptref.transfer import accuracy, train_classifier
-    >>> _ = torch.manual_seed(0)
-    >>> net = torch.nn.Linear(1, 2)
-    >>> x, y = [[-2.0], [-1.0], [1.0], [2.0]], [0, 0, 1, 1]
-    >>> accuracy(train_classifier(net, x, y, {"": 0.1}, steps=50), x, y)
-    1.0
-    """
-    groups = parameter_groups(model, learning_rates)
-    n_steps = as_positive_int(steps, "steps")
-    inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
-    targets = torch.from_numpy(_as_targets(y, len(inputs)))
-    model.train()
-    if not groups:
-        return model
-    optimizer = torch.optim.Adam(groups)
-    for _ in range(n_steps):
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(model(inputs), targets).backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
-    return model
-
-
-def accuracy(model: nn.Module, x: npt.ArrayLike, y: npt.ArrayLike) -> float:
-    """Fraction of inputs whose arg-max logit is the label (the model is evaluated in eval mode).
-
-    Parameters
-    ----------
-    model
-        A classifier mapping float32 inputs ``(n, d)`` to logits ``(n, k)``.
-    x
-        Inputs, shape ``(n, d)``.
-    y
-        Integer labels, shape ``(n,)``.
-
-    Returns
-    -------
-    float
-        The accuracy, in ``[0, 1]``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As for :func:`train_classifier`.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from conceptref.transfer import accuracy
-    >>> net = torch.nn.Linear(1, 2)
-    >>> with torch.no_grad():
-    ...     _ = net.weight.copy_(torch.tensor([[-1.0], [1.0]])), net.bias.zero_()
-    >>> accuracy(net, [[-1.0], [2.0], [3.0]], [0, 1, 0])
-    0.6667
-    """
-    check_module(model, "model")
-    inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
-    targets = _as_targets(y, len(inputs))
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        predicted = model(inputs).argmax(dim=1).numpy()
-    model.train(was_training)
-    return round(float(np.mean(predicted == targets)), 4)
-
-
-def _readout_labels(
-    x: npt.NDArray[np.float64], a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
-) -> npt.NDArray[np.intp]:
-    """Labels ``argmax((|x A| - E|x A|) B)``: a readout of centred hidden features."""
-    hidden = np.abs(x @ a)  # (n, m)
-    mean = math.sqrt(2 / math.pi) * np.linalg.norm(a, axis=0)  # E|z| for z ~ N(0, |a_j|^2)
-    labels: npt.NDArray[np.intp] = np.argmax((hidden - mean) @ b, axis=1)
-    return labels
+    n_in = check_int(in_features, "in_features", Interval(1, None))
+    n_out = check_int(out_features, "out_features", Interval(1, None))
+    r = check_int(rank, "rank", Interval(1, None))
+    return r * (n_in + n_out)
 
 
 def _as_features(value: object, name: str) -> npt.NDArray[np.float64]:
     return check_array(value, name, ndim=2, axes="(n, d)", non_empty=True)
-
-
-def _as_targets(value: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
-    y = check_int_array(value, "y")
-    if y.shape != (n,):
-        raise ValueError(f"y must have shape ({n},), one label per row of x, got {y.shape}")
-    if (y < 0).any():
-        raise ValueError("y must hold class indices of at least 0")
-    return y.astype(np.int64)
