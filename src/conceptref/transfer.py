@@ -523,7 +523,7 @@ def lora_merge(
     r"""Merge a LoRA update into its frozen weight: :math:`W + \frac{\alpha}{r} B A`.
 
     LoRA (Hu et al., 2022, "LoRA: Low-rank adaptation of large language models", ICLR) keeps a
-    pre-trained weight :math:`W` (``out × in``) frozen and trains a low-rank update
+    pre-trained weight :math:`W` (``(out, in)``) frozen and trains a low-rank update
     :math:`\Delta W = \frac{\alpha}{r} B A` with :math:`A` of shape ``(r, in)`` and :math:`B`
     of shape ``(out, r)``; :math:`B` starts at zero, so training starts from the pre-trained
     layer. After training the update is added to :math:`W` once, and the layer runs at the cost
@@ -588,11 +588,11 @@ def lora_merge(
 
 
 def lora_parameter_count(in_features: int, out_features: int, rank: int) -> int:
-    r"""The number of trainable parameters LoRA adds to one linear layer: :math:`r(\text{in} + \text{out})`.
+    r"""Count the trainable parameters LoRA adds to one linear layer: :math:`r(\text{in} + \text{out})`.
 
     :math:`A` has :math:`r \cdot \text{in}` entries and :math:`B` has
     :math:`\text{out} \cdot r`, against :math:`\text{in} \cdot \text{out}` in the full
-    weight: for a 4096 × 4096 projection and :math:`r = 8`, 65,536 instead of 16,777,216.
+    weight: for a 4096-by-4096 projection and :math:`r = 8`, 65,536 instead of 16,777,216.
 
     Parameters
     ----------

@@ -42,7 +42,6 @@ from conceptref._validation import (
 from conceptref.demos._training import check_finite_step
 from conceptref.regularization import Adam
 from conceptref.transfer import (
-    count_parameters,
     freeze,
     linear_probe,
     lora_merge,
@@ -178,7 +177,7 @@ def make_transfer_tasks(
 def make_classifier(
     n_classes: int, *, seed: int = 0, n_features: int = 10, width: int = 32
 ) -> nn.Sequential:
-    """The page's network: a backbone (two ReLU layers) followed by a linear head.
+    """Build the page's network: a backbone (two ReLU layers) followed by a linear head.
 
     ``nn.Sequential(backbone, head)`` with ``backbone = Linear(n_features, width), ReLU,
     Linear(width, width), ReLU`` and ``head = Linear(width, n_classes)``, initialized as
@@ -222,7 +221,7 @@ def make_classifier(
 
 
 def with_new_head(model: nn.Module, n_classes: int, *, seed: int = 0) -> nn.Module:
-    """A copy of a pre-trained :func:`make_classifier` network with a new head (seeded).
+    """Copy a pre-trained :func:`make_classifier` network and give it a new seeded head.
 
     The copy's head ``model[1]`` (a ``Linear``) is replaced by a new ``Linear`` with
     ``n_classes`` outputs, initialized from ``seed``; ``model`` itself is not changed.
@@ -482,9 +481,9 @@ class LoRALinear(nn.Module):
 
 
 def add_lora(module: nn.Module, *, rank: int, alpha: float, seed: int = 0) -> nn.Module:
-    """Freeze ``module`` and wrap each of its ``Linear`` layers in a :class:`LoRALinear`.
+    r"""Freeze ``module`` and wrap each of its ``Linear`` layers in a :class:`LoRALinear`.
 
-    Only the low-rank factors are trainable afterwards: :math:`r(\\text{in} + \\text{out})`
+    Only the low-rank factors are trainable afterwards: :math:`r(\text{in} + \text{out})`
     per layer (:func:`conceptref.transfer.lora_parameter_count`). ``module`` is changed in
     place; :func:`merge_lora` folds the updates back.
 
@@ -495,8 +494,8 @@ def add_lora(module: nn.Module, *, rank: int, alpha: float, seed: int = 0) -> nn
     rank
         The rank :math:`r` (at least 1, at most the smaller size of each layer).
     alpha
-        The scale :math:`\\alpha`, a finite number greater than 0 (the update is scaled by
-        :math:`\\alpha / r`).
+        The scale :math:`\alpha`, a finite number greater than 0 (the update is scaled by
+        :math:`\alpha / r`).
     seed
         Seed of the initialization of the factors ``A``.
 
@@ -602,7 +601,7 @@ def merge_lora(module: nn.Module) -> nn.Module:
 
 
 def _logits(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """The model's logits, checked: shape ``(n, k)`` with every label below ``k``."""
+    """Return the model's logits, checked: shape ``(n, k)`` with every label below ``k``."""
     logits = model(inputs)
     if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != len(inputs):
         raise ValueError("model must map x (n, d) to logits of shape (n, k)")
