@@ -34,6 +34,7 @@ from torch import nn
 
 from conceptref._validation import (
     Interval,
+    as_numpy,
     check_array,
     check_bool,
     check_dims_agree,
@@ -329,7 +330,8 @@ class LinearProbe:
     """A fitted linear probe (logistic regression on fixed features), from :func:`linear_probe`.
 
     With two classes it holds one weight vector (the logit of the second class), as
-    scikit-learn's binary ``LogisticRegression`` does; with more, one row per class.
+    scikit-learn's binary ``LogisticRegression`` does; with more, one row per class. The
+    arrays are the probe's own (never views of the caller's input).
     """
 
     classes: npt.NDArray[np.generic]
@@ -341,14 +343,49 @@ class LinearProbe:
     intercept: npt.NDArray[np.float64]
     """Intercepts, shape ``(1,)`` or ``(k,)``."""
 
-    def predict_proba(self, features: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Return class probabilities, shape ``(n, k)``, columns in the order of ``classes``."""
+    n_iter: int = 0
+    """Number of L-BFGS iterations taken."""
+
+    converged: bool = True
+    """Whether the gradient fell below ``tol`` (or the objective stopped decreasing at rounding
+    level) within ``max_iter`` iterations."""
+
+    def __post_init__(self) -> None:
+        classes = np.array(self.classes, copy=True)
+        coef = np.array(self.coef, dtype=np.float64, copy=True)
+        intercept = np.array(self.intercept, dtype=np.float64, copy=True)
+        if classes.ndim != 1 or len(classes) < 2:
+            raise ValueError("classes must be one-dimensional with at least two labels")
+        rows = 1 if len(classes) == 2 else len(classes)
+        if coef.ndim != 2 or coef.shape[0] != rows or intercept.shape != (rows,):
+            raise ValueError(
+                f"coef and intercept must have shapes ({rows}, d) and ({rows},) for "
+                f"{len(classes)} classes, got {coef.shape} and {intercept.shape}"
+            )
+        if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+            raise ValueError("coef and intercept must be finite")
+        check_int(self.n_iter, "n_iter", Interval(0, None))
+        check_bool(self.converged, "converged")
+        object.__setattr__(self, "classes", classes)
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "intercept", intercept)
+
+    def decision_function(self, features: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Return the logits, shape ``(n, 1)`` for two classes, ``(n, k)`` otherwise."""
         x = _as_features(features, "features")
         if x.shape[1] != self.coef.shape[1]:
             raise ValueError(
                 f"features must have {self.coef.shape[1]} columns, got shape {x.shape}"
             )
-        logits = x @ self.coef.T + self.intercept  # (n, 1) or (n, k)
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits: npt.NDArray[np.float64] = x @ self.coef.T + self.intercept
+        if not np.isfinite(logits).all():
+            raise ValueError("features are too large: the probe's logits overflow float64")
+        return logits
+
+    def predict_proba(self, features: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Return class probabilities, shape ``(n, k)``, columns in the order of ``classes``."""
+        logits = self.decision_function(features)  # (n, 1) or (n, k)
         if len(self.classes) == 2:
             logits = np.hstack([np.zeros_like(logits), logits])  # binary: [0, z]
         logits = logits - logits.max(axis=1, keepdims=True)
@@ -369,7 +406,8 @@ def linear_probe(
     labels: npt.ArrayLike,
     *,
     C: float = 1.0,
-    max_iter: int = 100,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
 ) -> LinearProbe:
     r"""Fit a logistic-regression head on fixed features, as scikit-learn does.
 
@@ -378,10 +416,13 @@ def linear_probe(
 
     with :math:`\ell` the softmax cross-entropy (for two classes, the logistic loss of a single
     logit :math:`w^\top x + b`), the intercept :math:`b` not penalized. This is the objective
-    of scikit-learn's ``LogisticRegression(C=C)`` with its default ``lbfgs`` solver (its sum of
-    losses plus :math:`\lVert W \rVert^2 / (2C)`, divided by :math:`n`), so both find the same
-    unique minimum; it is minimized here in float64 by Newton's method with a backtracking line
-    search, to a gradient below :math:`10^{-13}`.
+    of scikit-learn's ``LogisticRegression(C=C)`` (its sum of losses plus
+    :math:`\lVert W \rVert^2 / (2C)`, divided by :math:`n`), strictly convex in :math:`W`, so
+    both find the same minimum. It is minimized here in float64 by L-BFGS (the quasi-Newton
+    method scikit-learn's default solver uses, written out in NumPy: the last 10 steps and
+    gradient changes stand in for the Hessian, so memory beyond the features is
+    :math:`O(kd + nk)`), from zero, until the largest gradient entry is below ``tol`` or the
+    objective stops decreasing at rounding level.
 
     Parameters
     ----------
@@ -393,7 +434,11 @@ def linear_probe(
     C
         Inverse regularization strength, a finite number greater than 0.
     max_iter
-        Maximum number of Newton iterations.
+        Maximum number of L-BFGS iterations (at least 1); :attr:`LinearProbe.converged` says
+        whether ``tol`` was reached.
+    tol
+        Stop when the largest absolute entry of the gradient of the objective is at most
+        ``tol`` (a finite number of at least 0).
 
     Returns
     -------
@@ -403,11 +448,12 @@ def linear_probe(
     Raises
     ------
     TypeError
-        If ``features`` is not numeric, ``labels`` holds no integers or strings, or ``C`` or
-        ``max_iter`` has the wrong type.
+        If ``features`` is not numeric, ``labels`` holds no integers or strings, or ``C``,
+        ``max_iter`` or ``tol`` has the wrong type.
     ValueError
-        If ``features`` is not a finite non-empty matrix, ``labels`` is not one-dimensional or
-        has another length or a single class, or ``C`` or ``max_iter`` is out of range.
+        If ``features`` is not a finite non-empty matrix or too large for its logits to be
+        computed in float64, ``labels`` is not one-dimensional or has another length or a
+        single class, or ``C``, ``max_iter`` or ``tol`` is out of range.
 
     Examples
     --------
@@ -421,7 +467,7 @@ def linear_probe(
     [[0.5, 0.5]]
     """
     x = _as_features(features, "features")
-    y = np.asarray(labels)
+    y = np.asarray(as_numpy(labels))
     if y.dtype.kind not in "iuU":
         raise TypeError(f"labels must hold integers or strings, got dtype {y.dtype}")
     if y.ndim != 1 or len(y) != len(x):
@@ -433,84 +479,128 @@ def linear_probe(
         raise ValueError("labels must hold at least two classes")
     penalty = 1.0 / check_real(C, "C", Interval(0, None, "neither"))
     iterations = check_int(max_iter, "max_iter", Interval(1, None))
-
+    tolerance = check_real(tol, "tol", Interval(0, None))
+    scale = float(np.abs(x).max())
+    if scale * x.shape[1] > 1e150:
+        raise ValueError(
+            "features are too large: their logits would overflow float64 (largest entry "
+            f"{scale:g} with d = {x.shape[1]}); rescale them"
+        )
     k = 1 if len(classes) == 2 else len(classes)
-    weights = _newton_logistic(x, codes.reshape(-1), k, penalty, iterations)  # (k, d + 1)
+    theta, n_iter, converged = _lbfgs_logistic(
+        x, codes.reshape(-1), k, penalty, iterations, tolerance
+    )
     return LinearProbe(
-        classes=classes, coef=weights[:, :-1].copy(), intercept=weights[:, -1].copy()
+        classes=classes,
+        coef=theta[:, :-1],
+        intercept=theta[:, -1],
+        n_iter=n_iter,
+        converged=converged,
     )
 
 
-def _newton_logistic(
+_HISTORY = 10  # L-BFGS memory: the number of (step, gradient change) pairs kept
+
+
+def _lbfgs_logistic(
     x: npt.NDArray[np.float64],
     codes: npt.NDArray[np.intp],
     k: int,
     penalty: float,
     max_iter: int,
-) -> npt.NDArray[np.float64]:
-    """Minimize the probe's objective by Newton's method with a backtracking line search."""
-    n, d = x.shape
-    design = np.hstack([x, np.ones((n, 1))])  # (n, d + 1): the last column is the intercept
-    onehot = np.eye(max(k, 2))[codes]  # (n, k) or (n, 2)
-    target = onehot[:, 1:] if k == 1 else onehot  # binary: the second class's indicator
-    lam = penalty / n
-    mask = np.ones((k, d + 1))
-    mask[:, -1] = 0.0  # the intercept is not penalized
+    tol: float,
+) -> tuple[npt.NDArray[np.float64], int, bool]:
+    """Minimize the probe's objective by L-BFGS with a backtracking (Armijo) line search.
 
-    def objective(theta: npt.NDArray[np.float64]) -> float:
-        logits = design @ theta.T  # (n, k)
+    ``theta`` is ``(k, d + 1)``, the last column the intercepts. Returns it, the number of
+    iterations and whether the gradient reached ``tol``.
+    """
+    n, d = x.shape
+    lam = penalty / n
+    rows = np.arange(n)
+
+    def objective(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        """Return the objective and the residual ``(p - t) / n`` (n, k) that gives the gradient."""
+        logits = x @ theta[:, :d].T + theta[:, d]  # (n, k)
         if k == 1:
-            loss = np.logaddexp(0.0, logits[:, 0]) - target[:, 0] * logits[:, 0]
+            z = logits[:, 0]
+            target = codes.astype(np.float64)
+            loss = np.logaddexp(0.0, z) - target * z
+            residual = (0.5 * (1.0 + np.tanh(0.5 * z)) - target)[:, None]
         else:
             top = logits.max(axis=1, keepdims=True)
-            log_z = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-            loss = log_z - (target * logits).sum(axis=1)
-        return float(loss.mean() + 0.5 * lam * np.sum((theta * mask) ** 2))
+            shifted = np.exp(logits - top)
+            total = shifted.sum(axis=1)
+            loss = top[:, 0] + np.log(total) - logits[rows, codes]
+            residual = shifted / total[:, None]
+            residual[rows, codes] -= 1.0
+        value = float(loss.mean() + 0.5 * lam * np.sum(theta[:, :d] ** 2))
+        return value, residual / n
+
+    def gradient(
+        theta: npt.NDArray[np.float64], residual: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        grad = np.empty_like(theta)
+        grad[:, :d] = residual.T @ x + lam * theta[:, :d]
+        grad[:, d] = residual.sum(axis=0)
+        return grad
 
     theta = np.zeros((k, d + 1))
-    value = objective(theta)
-    for _ in range(max_iter):
-        logits = design @ theta.T  # (n, k)
-        if k == 1:
-            prob = 0.5 * (1.0 + np.tanh(0.5 * logits))  # the logistic function, overflow-free
-            curvature = (prob * (1.0 - prob))[:, :, None]  # (n, 1, 1)
-        else:
-            prob = np.exp(logits - logits.max(axis=1, keepdims=True))
-            prob /= prob.sum(axis=1, keepdims=True)
-            curvature = np.einsum("ia,ab->iab", prob, np.eye(k)) - np.einsum(
-                "ia,ib->iab", prob, prob
-            )  # (n, k, k)
-        gradient = (prob - target).T @ design / n + lam * theta * mask  # (k, d + 1)
-        if np.abs(gradient).max() < 1e-13:
-            break
-        size = k * (d + 1)
-        hessian = np.einsum("iab,ij,il->ajbl", curvature, design, design).reshape(size, size) / n
-        hessian += np.diag(lam * mask.reshape(-1))
-        # With several classes, adding one constant to every intercept changes nothing, so the
-        # Hessian is singular along that direction (where the gradient is 0); a tiny ridge
-        # keeps the linear solve well posed without moving the minimum.
-        hessian += np.eye(size) * (1e-10 * np.trace(hessian) / size)
-        # torch's solver follows torch.set_num_threads, NumPy's BLAS may start many threads
-        step = (
-            torch.linalg.solve(torch.from_numpy(hessian), torch.from_numpy(gradient.reshape(-1)))
-            .numpy()
-            .reshape(k, d + 1)
-        )
-        slope = float(np.sum(gradient * step))
+    value, residual = objective(theta)
+    grad = gradient(theta, residual)
+    steps: list[npt.NDArray[np.float64]] = []
+    changes: list[npt.NDArray[np.float64]] = []
+    curvatures: list[float] = []
+    for iteration in range(1, max_iter + 1):
+        if np.abs(grad).max() <= tol:
+            return theta, iteration - 1, True
+        # Two-loop recursion: direction = -H grad with H the L-BFGS inverse-Hessian estimate.
+        direction = -grad
+        alphas = []
+        for s, yv, rho in zip(
+            reversed(steps), reversed(changes), reversed(curvatures), strict=True
+        ):
+            a = rho * float(np.vdot(s, direction))
+            direction = direction - a * yv
+            alphas.append(a)
+        if steps:
+            s, yv = steps[-1], changes[-1]
+            direction = direction * (float(np.vdot(s, yv)) / float(np.vdot(yv, yv)))
+        else:  # first step: a gradient step of length at most 1
+            direction = direction / max(1.0, float(np.abs(grad).max()))
+        for s, yv, rho, a in zip(steps, changes, curvatures, reversed(alphas), strict=True):
+            b = rho * float(np.vdot(yv, direction))
+            direction = direction + (a - b) * s
+        slope = float(np.vdot(grad, direction))
+        if slope >= 0:  # not a descent direction (rounding): restart from the gradient
+            steps.clear()
+            changes.clear()
+            curvatures.clear()
+            direction = -grad / max(1.0, float(np.abs(grad).max()))
+            slope = float(np.vdot(grad, direction))
         t = 1.0
-        while True:  # Armijo backtracking; the objective is convex, so a short step decreases it
-            candidate = theta - t * step
-            new_value = objective(candidate)
-            if new_value <= value - 1e-4 * t * slope or t < 1e-10:
+        while True:
+            candidate = theta + t * direction
+            new_value, new_residual = objective(candidate)
+            if new_value <= value + 1e-4 * t * slope:
                 break
+            if t < 1e-12:  # no decrease along the direction at this precision: stop here
+                return theta, iteration, bool(np.abs(grad).max() <= max(tol, 1e-6))
             t *= 0.5
-        if new_value >= value and t < 1e-10:
-            break
-        converged = np.abs(gradient).max() < 1e-8 and value - new_value <= 1e-15 * abs(value)
-        theta, value = candidate, new_value
-        if converged:  # at rounding level: Newton's last step only polished the last digits
-            break
-    return theta
+        new_grad = gradient(candidate, new_residual)
+        s, yv = candidate - theta, new_grad - grad
+        sy = float(np.vdot(s, yv))
+        if sy > 1e-12 * float(np.vdot(yv, yv)):  # keep only pairs with positive curvature
+            steps.append(s)
+            changes.append(yv)
+            curvatures.append(1.0 / sy)
+            if len(steps) > _HISTORY:
+                del steps[0], changes[0], curvatures[0]
+        stalled = value - new_value <= 64 * np.finfo(float).eps * max(abs(value), 1.0)
+        theta, value, grad = candidate, new_value, new_grad
+        if stalled and np.abs(grad).max() <= max(tol, 1e-6):
+            return theta, iteration, True  # at rounding level: the objective cannot go lower
+    return theta, max_iter, bool(np.abs(grad).max() <= tol)
 
 
 def lora_merge(
