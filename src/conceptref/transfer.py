@@ -23,6 +23,7 @@ against BatchNorm's running statistics in train mode.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -480,12 +481,8 @@ def linear_probe(
     penalty = 1.0 / check_real(C, "C", Interval(0, None, "neither"))
     iterations = check_int(max_iter, "max_iter", Interval(1, None))
     tolerance = check_real(tol, "tol", Interval(0, None))
-    scale = float(np.abs(x).max())
-    if scale * x.shape[1] > 1e150:
-        raise ValueError(
-            "features are too large: their logits would overflow float64 (largest entry "
-            f"{scale:g} with d = {x.shape[1]}); rescale them"
-        )
+    if not np.isfinite(penalty):
+        raise ValueError(f"C must be at least 1e-300 (1 / C overflows float64), got {C}")
     k = 1 if len(classes) == 2 else len(classes)
     theta, n_iter, converged = _lbfgs_logistic(
         x, codes.reshape(-1), k, penalty, iterations, tolerance
@@ -513,37 +510,50 @@ def _lbfgs_logistic(
     """Minimize the probe's objective by L-BFGS with a backtracking (Armijo) line search.
 
     ``theta`` is ``(k, d + 1)``, the last column the intercepts. Returns it, the number of
-    iterations and whether the gradient reached ``tol``.
+    iterations and whether the gradient reached ``tol``. The search runs over ``u = W * s``,
+    ``s`` the largest absolute value of each feature column (at least 1): a diagonal
+    preconditioner, so that features of very different magnitudes converge alike, applied to
+    the weights rather than to a scaled copy of the features.
     """
     n, d = x.shape
     lam = penalty / n
     rows = np.arange(n)
+    scale = np.maximum(np.abs(x).max(axis=0), 1.0)  # (d,)
+    inverse = 1.0 / scale
 
-    def objective(theta: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+    def objective(u: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
         """Return the objective and the residual ``(p - t) / n`` (n, k) that gives the gradient."""
-        logits = x @ theta[:, :d].T + theta[:, d]  # (n, k)
-        if k == 1:
-            z = logits[:, 0]
-            target = codes.astype(np.float64)
-            loss = np.logaddexp(0.0, z) - target * z
-            residual = (0.5 * (1.0 + np.tanh(0.5 * z)) - target)[:, None]
-        else:
-            top = logits.max(axis=1, keepdims=True)
-            shifted = np.exp(logits - top)
-            total = shifted.sum(axis=1)
-            loss = top[:, 0] + np.log(total) - logits[rows, codes]
-            residual = shifted / total[:, None]
-            residual[rows, codes] -= 1.0
-        value = float(loss.mean() + 0.5 * lam * np.sum(theta[:, :d] ** 2))
+        weights = u[:, :d] * inverse
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = x @ weights.T + u[:, d]  # (n, k)
+            if k == 1:
+                z = logits[:, 0]
+                target = codes.astype(np.float64)
+                loss = np.logaddexp(0.0, z) - target * z
+                residual = (0.5 * (1.0 + np.tanh(0.5 * z)) - target)[:, None]
+            else:
+                top = logits.max(axis=1, keepdims=True)
+                shifted = np.exp(logits - top)
+                total = shifted.sum(axis=1)
+                loss = top[:, 0] + np.log(total) - logits[rows, codes]
+                residual = shifted / total[:, None]
+                residual[rows, codes] -= 1.0
+            value = float(loss.mean() + 0.5 * lam * np.sum(weights**2))
+        if not np.isfinite(value):  # a step too far for float64: the line search backs off
+            value = math.inf
         return value, residual / n
 
     def gradient(
-        theta: npt.NDArray[np.float64], residual: npt.NDArray[np.float64]
+        u: npt.NDArray[np.float64], residual: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
-        grad = np.empty_like(theta)
-        grad[:, :d] = residual.T @ x + lam * theta[:, :d]
+        grad = np.empty_like(u)
+        grad[:, :d] = (residual.T @ x + lam * (u[:, :d] * inverse)) * inverse
         grad[:, d] = residual.sum(axis=0)
         return grad
+
+    def largest(grad: npt.NDArray[np.float64]) -> float:
+        """Return the largest entry of the gradient with respect to ``(W, b)`` themselves."""
+        return max(float(np.abs(grad[:, :d] * scale).max()), float(np.abs(grad[:, d]).max()))
 
     theta = np.zeros((k, d + 1))
     value, residual = objective(theta)
@@ -552,8 +562,8 @@ def _lbfgs_logistic(
     changes: list[npt.NDArray[np.float64]] = []
     curvatures: list[float] = []
     for iteration in range(1, max_iter + 1):
-        if np.abs(grad).max() <= tol:
-            return theta, iteration - 1, True
+        if largest(grad) <= tol:
+            return _unscaled(theta, inverse), iteration - 1, True
         # Two-loop recursion: direction = -H grad with H the L-BFGS inverse-Hessian estimate.
         direction = -grad
         alphas = []
@@ -585,7 +595,8 @@ def _lbfgs_logistic(
             if new_value <= value + 1e-4 * t * slope:
                 break
             if t < 1e-12:  # no decrease along the direction at this precision: stop here
-                return theta, iteration, bool(np.abs(grad).max() <= max(tol, 1e-6))
+                converged = bool(np.abs(grad).max() <= max(tol, 1e-6))
+                return _unscaled(theta, inverse), iteration, converged
             t *= 0.5
         new_grad = gradient(candidate, new_residual)
         s, yv = candidate - theta, new_grad - grad
@@ -599,8 +610,17 @@ def _lbfgs_logistic(
         stalled = value - new_value <= 64 * np.finfo(float).eps * max(abs(value), 1.0)
         theta, value, grad = candidate, new_value, new_grad
         if stalled and np.abs(grad).max() <= max(tol, 1e-6):
-            return theta, iteration, True  # at rounding level: the objective cannot go lower
-    return theta, max_iter, bool(np.abs(grad).max() <= tol)
+            return _unscaled(theta, inverse), iteration, True  # rounding level: cannot go lower
+    return _unscaled(theta, inverse), max_iter, largest(grad) <= tol
+
+
+def _unscaled(
+    u: npt.NDArray[np.float64], inverse: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Return ``(W, b)`` from the preconditioned ``(W * s, b)``."""
+    theta = u.copy()
+    theta[:, :-1] *= inverse
+    return theta
 
 
 def lora_merge(
