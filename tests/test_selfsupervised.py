@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +19,12 @@ from transformers.models.vit_mae.modeling_vit_mae import ViTMAEEmbeddings
 
 from conceptref.selfsupervised import (
     augment,
+    barlow_twins_loss,
     content_style_data,
     contrastive_pretrain,
     info_nce_loss,
     nearest_centroid_probe,
+    negative_cosine_similarity,
     nt_xent_loss,
     random_masking,
     tiny_encoder,
@@ -40,6 +44,23 @@ MAE = ViTMAEEmbeddings(
 def mae_masking(x: torch.Tensor, ratio: float, noise: torch.Tensor):
     MAE.config.mask_ratio = ratio
     return MAE.random_masking(x, noise=noise)
+
+
+def _lightly(module: str, name: str):
+    """Load one of lightly's loss classes by path (``import lightly`` needs torchvision)."""
+    spec = importlib.util.find_spec("lightly")
+    root = Path(spec.origin).parent if spec and spec.origin else None
+    assert root is not None, "lightly is not installed"
+    loader = importlib.util.spec_from_file_location(
+        f"_lightly_{module}", root / "loss" / f"{module}.py"
+    )
+    loaded = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(loaded)
+    return getattr(loaded, name)
+
+
+BarlowTwinsLoss = _lightly("barlow_twins_loss", "BarlowTwinsLoss")
+NegativeCosineSimilarity = _lightly("negative_cosine_similarity", "NegativeCosineSimilarity")
 
 
 def pml_nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -164,6 +185,83 @@ def test_losses_keep_the_graph_of_inputs_that_require_grad():
 def test_nt_xent_accepts_numpy_and_lists():
     z = [[1.0, 0.0], [0.0, 1.0]]
     assert float(nt_xent_loss(np.array(z), z, 0.5)) == pytest.approx(math.log(1 + 2 / math.e**2))
+
+
+# --- negative cosine similarity and Barlow Twins against lightly ------------------------------
+
+
+@given(pair=view_pairs())
+def test_negative_cosine_similarity_equals_lightly(pair):
+    p, z = pair
+    assume(all(bool(torch.isfinite(v.pow(2).sum(dim=1)).all()) for v in pair))
+    assert_close(negative_cosine_similarity(p, z), NegativeCosineSimilarity()(p, z))
+
+
+@st.composite
+def batches(draw):
+    """Two views (N, d), N >= 2, moderate values so that no column's variance overflows."""
+    n = draw(st.integers(2, 5))
+    d = draw(st.integers(1, 4))
+    elements = st.one_of(
+        st.floats(-10, 10, allow_subnormal=False), st.sampled_from([0.0, 1.0, 1e6])
+    )
+    views = draw(hnp.arrays(np.float64, (2, n, d), elements=elements))
+    return torch.from_numpy(views[0]), torch.from_numpy(views[1])
+
+
+@given(pair=batches(), lambda_param=st.one_of(st.just(5e-3), st.floats(0, 10)))
+def test_barlow_twins_equals_lightly(pair, lambda_param):
+    z1, z2 = pair
+    expected = BarlowTwinsLoss(lambda_param=lambda_param)(z1, z2)
+    torch.testing.assert_close(
+        barlow_twins_loss(z1, z2, lambda_param=lambda_param), expected, atol=1e-9, rtol=1e-9
+    )
+
+
+@given(pair=batches())
+def test_gradients_of_the_non_contrastive_losses_equal_lightly(pair):
+    for ours, theirs in [(negative_cosine_similarity, NegativeCosineSimilarity()),
+                         (barlow_twins_loss, BarlowTwinsLoss())]:  # fmt: skip
+        a = [v.clone().requires_grad_(True) for v in pair]
+        b = [v.clone().requires_grad_(True) for v in pair]
+        got = torch.autograd.grad(ours(*a), a)
+        want = torch.autograd.grad(theirs(*b), b)
+        for g_ours, g_theirs in zip(got, want, strict=True):
+            scale = 1 + float(g_theirs.abs().max())
+            torch.testing.assert_close(g_ours, g_theirs, atol=1e-9 * scale, rtol=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_non_contrastive_losses_on_seeded_batches(seed):
+    g = torch.Generator().manual_seed(seed)
+    z1, z2 = torch.randn(2, 16, 8, generator=g, dtype=torch.float64)
+    assert_close(negative_cosine_similarity(z1, z2), NegativeCosineSimilarity()(z1, z2))
+    assert_close(barlow_twins_loss(z1, z2), BarlowTwinsLoss()(z1, z2))
+    # float32 input: computed in float64, equal to lightly's float32 result to its rounding
+    a, b = z1.float(), z2.float()
+    torch.testing.assert_close(barlow_twins_loss(a, b), BarlowTwinsLoss()(a, b).double(),
+                               atol=1e-5, rtol=1e-5)  # fmt: skip
+
+
+def test_barlow_twins_is_zero_at_the_identity_and_counts_redundancy():
+    """The formula by hand: standardized columns, C = Z1^T Z2 / N, the two terms."""
+    g = torch.Generator().manual_seed(4)
+    z1, z2 = torch.randn(2, 6, 3, generator=g, dtype=torch.float64)
+    s1 = (z1 - z1.mean(0)) / torch.sqrt(z1.var(0, unbiased=False) + 1e-5)
+    s2 = (z2 - z2.mean(0)) / torch.sqrt(z2.var(0, unbiased=False) + 1e-5)
+    c = s1.T @ s2 / 6
+    off = c - torch.diag(torch.diagonal(c))
+    expected = ((1 - torch.diagonal(c)) ** 2).sum() + 0.3 * (off**2).sum()
+    torch.testing.assert_close(barlow_twins_loss(z1, z2, lambda_param=0.3), expected)
+    assert float(barlow_twins_loss(z1, z1, lambda_param=0.0)) < 1e-8
+
+
+def test_negative_cosine_similarity_keeps_the_graph_and_stop_gradient_is_the_callers():
+    p = torch.randn(4, 3, requires_grad=True)
+    z = torch.randn(4, 3, requires_grad=True)
+    negative_cosine_similarity(p, z.detach()).backward()
+    assert p.grad is not None
+    assert z.grad is None
 
 
 # --- random_masking against transformers' ViTMAEEmbeddings.random_masking -----------------

@@ -16,12 +16,15 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from conceptref.zeroshot import (
+    SeenUnseenCurve,
+    ausuc,
     calibrated_stacking,
     cosine_scores,
     harmonic_mean,
     make_attribute_data,
     per_class_accuracy,
     ridge_fit,
+    seen_unseen_curve,
     zero_shot_predict,
 )
 
@@ -149,7 +152,8 @@ def test_per_class_accuracy_raises_no_warning_in_the_generalized_setting():
 def test_harmonic_mean_against_its_definition(a, b):
     h = harmonic_mean(a, b)
     expected = 0.0 if a == 0 or b == 0 else 2 * a * b / (a + b)
-    assert h == expected
+    assert h == pytest.approx(expected, rel=1e-15, abs=1e-300)
+    assert harmonic_mean(b, a) == h
     assert min(a, b) - 1e-12 <= h <= max(a, b) + 1e-12
     assert h <= (a + b) / 2 + 1e-12
 
@@ -166,10 +170,85 @@ def test_calibrated_stacking_lowers_seen_columns_only(scores, data, gamma):
     assert_allclose(out[:, seen], scores[:, seen] - gamma)
 
 
+def test_harmonic_mean_of_tiny_accuracies_does_not_underflow():
+    assert harmonic_mean(1e-200, 1e-200) == 1e-200
+    assert harmonic_mean(5e-324, 1.0) == 1e-323
+    assert harmonic_mean(1e-300, 1e-10) == pytest.approx(2e-300, rel=1e-9)
+
+
 def test_a_large_gamma_predicts_only_unseen_classes():
     scores = np.array([[0.9, 0.1, 0.2], [0.3, 0.8, 0.1]])
     seen = np.array([True, True, False])
     assert calibrated_stacking(scores, seen, 10.0).argmax(1).tolist() == [2, 2]
+
+
+# --- the seen-unseen accuracy curve against a brute-force sweep of gamma ----------------------
+
+
+@st.composite
+def gzsl_cases(draw):
+    """Scores on a grid of quarters (exact differences, many ties), labels of both kinds."""
+    k = draw(st.integers(2, 5))
+    seen = np.zeros(k, dtype=bool)
+    seen[: draw(st.integers(1, k - 1))] = True
+    seen = draw(st.permutations(seen.tolist())).copy() if draw(st.booleans()) else seen
+    seen = np.asarray(seen, dtype=bool)
+    n = draw(st.integers(2, 8))
+    scores = draw(arrays(np.float64, (n, k), elements=st.integers(-8, 8).map(lambda v: v / 4)))
+    labels = draw(arrays(np.int64, n, elements=st.integers(0, k - 1)))
+    labels[0] = draw(st.sampled_from(np.flatnonzero(seen).tolist()))
+    labels[1] = draw(st.sampled_from(np.flatnonzero(~seen).tolist()))
+    return scores, labels, seen
+
+
+def brute_force_curve(scores, labels, seen):
+    """Sweep gamma over every eighth in [-5, 5]: off the quarter grid of score differences,
+    so no sweep point is a tie; consecutive repeated points are merged."""
+    seen_classes, unseen_classes = np.flatnonzero(seen), np.flatnonzero(~seen)
+    points = []
+    for gamma in np.arange(-41, 42, 2) / 8:
+        predicted = calibrated_stacking(scores, seen, gamma).argmax(axis=1)
+        point = (
+            per_class_accuracy(labels, predicted, seen_classes),
+            per_class_accuracy(labels, predicted, unseen_classes),
+        )
+        if not points or point != points[-1]:
+            points.append(point)
+    acc_s, acc_u = (np.array(column) for column in zip(*points, strict=True))
+    return acc_s, acc_u, float(np.trapezoid(acc_s, acc_u))
+
+
+def merged(acc_s, acc_u):
+    keep = np.ones(len(acc_s), dtype=bool)
+    keep[1:] = (np.diff(acc_s) != 0) | (np.diff(acc_u) != 0)
+    return acc_s[keep], acc_u[keep]
+
+
+@given(gzsl_cases())
+def test_seen_unseen_curve_equals_a_brute_force_sweep_of_gamma(case):
+    scores, labels, seen = case
+    curve = seen_unseen_curve(scores, labels, seen)
+    acc_s, acc_u, area = brute_force_curve(scores, labels, seen)
+    got_s, got_u = merged(np.round(curve.acc_seen, 12), np.round(curve.acc_unseen, 12))
+    assert_allclose(got_s, np.round(acc_s, 12), atol=1e-12)
+    assert_allclose(got_u, np.round(acc_u, 12), atol=1e-12)
+    assert curve.area == pytest.approx(area, abs=1e-12)
+    assert ausuc(torch.from_numpy(scores), labels.tolist(), seen) == curve.area
+    # the ends: only seen classes predicted, then only unseen ones
+    assert curve.acc_unseen[0] == 0.0
+    assert curve.acc_seen[-1] == 0.0
+    assert (np.diff(curve.thresholds) > 0).all()
+
+
+def test_seen_unseen_curve_readable_case_and_result_owns_its_arrays():
+    scores = np.array([[0.9, 0.2], [0.6, 0.5], [0.1, 0.4]])
+    curve = seen_unseen_curve(scores, [0, 1, 1], [True, False])
+    assert curve.acc_seen.tolist() == [1.0, 1.0, 1.0, 0.0]
+    assert curve.acc_unseen.tolist() == [0.0, 0.5, 1.0, 1.0]
+    assert curve.area == pytest.approx(1.0)
+    scores[:] = 0.0  # changing the input afterwards changes nothing in the result
+    assert curve.acc_seen.tolist() == [1.0, 1.0, 1.0, 0.0]
+    assert not curve.thresholds.flags.writeable
 
 
 @given(

@@ -29,10 +29,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from conceptref._validation import (
+    Interval,
     as_finite_float,
     as_int,
     as_positive_float,
     as_positive_int,
+    check_real,
     check_same_shape,
     check_tensor,
 )
@@ -41,10 +43,12 @@ __all__ = [
     "ContentStyleData",
     "MaskedTokens",
     "augment",
+    "barlow_twins_loss",
     "content_style_data",
     "contrastive_pretrain",
     "info_nce_loss",
     "nearest_centroid_probe",
+    "negative_cosine_similarity",
     "nt_xent_loss",
     "random_masking",
     "tiny_encoder",
@@ -215,6 +219,159 @@ def info_nce_loss(query: TensorLike, key: TensorLike, temperature: float = 0.07)
     sim = F.normalize(q, dim=1) @ F.normalize(k, dim=1).T / tau  # (N, N)
     negative = ~torch.eye(n, dtype=torch.bool)
     return _contrastive(sim, torch.arange(n), negative)
+
+
+def negative_cosine_similarity(p: TensorLike, z: TensorLike) -> torch.Tensor:
+    r"""SimSiam's loss: minus the mean cosine similarity of each prediction and its target.
+
+    .. math:: \mathcal{L} = -\frac{1}{N} \sum_{i=1}^{N}
+              \frac{p_i^\top z_i}{\max(\lVert p_i\rVert, \epsilon)\,\max(\lVert z_i\rVert,
+              \epsilon)}, \qquad \epsilon = 10^{-8},
+
+    row by row. In SimSiam and BYOL, :math:`p` is the predictor's output for one view and
+    :math:`z` the embedding of the other view, with the gradient stopped (pass ``z.detach()``):
+    the two branches are not symmetric, which is what keeps the embeddings from collapsing to
+    a constant without any negative pair. This is lightly's ``NegativeCosineSimilarity()``
+    (``dim=1``, ``eps=1e-8``, the clamp of :func:`torch.nn.functional.cosine_similarity`): a
+    row whose norm is below :math:`\epsilon` counts as having norm :math:`\epsilon`, so a zero
+    row scores 0.
+
+    Parameters
+    ----------
+    p, z
+        Arrays of shape ``(N, d)``: tensors of any real dtype (``requires_grad`` is kept),
+        NumPy arrays or lists. The loss is computed in float64.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a 0-dimensional float64 tensor in ``[-1, 1]``; -1 when every row of ``p``
+        points the same way as its row of ``z``.
+
+    Raises
+    ------
+    TypeError
+        If an input holds booleans, complex numbers or strings.
+    ValueError
+        If an input is not two-dimensional or has an empty axis, the shapes differ, an input
+        holds NaN or infinity, or the norm of a row overflows float64.
+
+    References
+    ----------
+    X. Chen, K. He, "Exploring Simple Siamese Representation Learning", CVPR 2021,
+    arXiv:2011.10566.
+
+    Examples
+    --------
+    >>> from conceptref.selfsupervised import negative_cosine_similarity
+    >>> float(negative_cosine_similarity([[1.0, 0.0], [0.0, 2.0]], [[3.0, 0.0], [1.0, 0.0]]))
+    -0.5
+    """
+    a, b = _pair(p, z, ("p", "z"))
+    _check_norms(a, "p")
+    _check_norms(b, "z")
+    return -F.cosine_similarity(a, b, dim=1, eps=_COSINE_EPS).mean()
+
+
+def barlow_twins_loss(
+    z1: TensorLike, z2: TensorLike, *, lambda_param: float = 5e-3
+) -> torch.Tensor:
+    r"""Barlow Twins: the cross-correlation of two views' embeddings driven to the identity.
+
+    Each column of ``z1`` and ``z2`` is standardized over the batch (batch normalization without
+    a learned scale: mean 0, variance 1 with the biased variance and :math:`\epsilon = 10^{-5}`),
+    giving :math:`\hat z^A, \hat z^B`; their cross-correlation matrix is
+    :math:`C = \hat z^{A\top} \hat z^B / N` (:math:`d \times d`), and
+
+    .. math:: \mathcal{L} = \sum_{i} (1 - C_{ii})^2 + \lambda \sum_{i} \sum_{j \ne i} C_{ij}^2 .
+
+    The first term makes each dimension agree between the two views (invariance); the second
+    makes different dimensions uncorrelated (redundancy reduction), which rules out the
+    collapsed solution without negative pairs. This is lightly's ``BarlowTwinsLoss(lambda_param)``
+    (Algorithm 1 of the paper, its batch normalization included).
+
+    Parameters
+    ----------
+    z1, z2
+        Embeddings of the two views, each of shape ``(N, d)`` with :math:`N \ge 2` (a batch of one
+        has no variance to standardize by). Same types as in :func:`nt_xent_loss`; computed in
+        float64.
+    lambda_param
+        :math:`\lambda \ge 0`, the weight of the redundancy term; the paper's default 0.005.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss, a 0-dimensional float64 tensor, at least 0.
+
+    Raises
+    ------
+    TypeError
+        If an input holds booleans or complex numbers, or ``lambda_param`` is not a real number.
+    ValueError
+        If an input is not two-dimensional, has an empty axis or a single row, the shapes differ,
+        an input holds NaN or infinity or is so large that the variance of a column overflows
+        float64, or ``lambda_param`` is negative or not finite.
+
+    References
+    ----------
+    J. Zbontar, L. Jing, I. Misra, Y. LeCun, S. Deny, "Barlow Twins: Self-Supervised Learning
+    via Redundancy Reduction", ICML 2021, arXiv:2103.03230.
+
+    Examples
+    --------
+    Two views whose standardized columns are equal and uncorrelated give :math:`C = I` (up to
+    the :math:`\epsilon` of the batch normalization), so the loss is about 0:
+
+    >>> from conceptref.selfsupervised import barlow_twins_loss
+    >>> z = [[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]]
+    >>> round(float(barlow_twins_loss(z, z)), 6)
+    0.0
+
+    A second view whose two columns are copies of the first view's second column: dimension 0
+    no longer agrees (:math:`C_{00} = 0`, invariance term 1), and dimension 1 of one view
+    correlates with dimension 0 of the other (:math:`C_{10} = 1`, redundancy term
+    :math:`\lambda \cdot 1`):
+
+    >>> copies = [[1.0, 1.0], [-1.0, -1.0], [1.0, 1.0], [-1.0, -1.0]]
+    >>> round(float(barlow_twins_loss(z, copies)), 4)
+    1.005
+    """
+    weight = check_real(lambda_param, "lambda_param", Interval(0, None))
+    a, b = _pair(z1, z2, ("z1", "z2"))
+    n = a.shape[0]
+    if n < 2:
+        raise ValueError(
+            f"z1 and z2 must have at least 2 rows (the batch normalization divides by the "
+            f"batch's standard deviation), got {n}"
+        )
+    a, b = _standardize(a, "z1"), _standardize(b, "z2")
+    c = a.T @ b / n  # (d, d) cross-correlation
+    on_diagonal = torch.diagonal(c)
+    invariance = (on_diagonal - 1).pow(2).sum()
+    redundancy = c.pow(2).sum() - on_diagonal.pow(2).sum()
+    return invariance + weight * redundancy
+
+
+_COSINE_EPS = 1e-8  # torch.nn.functional.cosine_similarity's default, as lightly uses it
+_BATCH_NORM_EPS = 1e-5  # torch.nn.functional.batch_norm's default
+
+
+def _check_norms(z: torch.Tensor, name: str) -> None:
+    """Raise ValueError if the squared norm of a row of ``z`` overflows (the cosine would be 0)."""
+    if not bool(torch.isfinite(z.detach().pow(2).sum(dim=1)).all()):
+        raise ValueError(f"{name} holds a row whose squared norm overflows float64; scale it down")
+
+
+def _standardize(z: torch.Tensor, name: str) -> torch.Tensor:
+    """Batch normalization in training mode without scale or shift (lightly's ``_normalize``)."""
+    var, mean = torch.var_mean(z.detach(), dim=0, correction=0)
+    if not (bool(torch.isfinite(var).all()) and bool(torch.isfinite(mean).all())):
+        raise ValueError(
+            f"{name} is too large to standardize: the variance of a column overflows float64; "
+            "scale it down"
+        )
+    return F.batch_norm(z, None, None, training=True, eps=_BATCH_NORM_EPS)
 
 
 class MaskedTokens(NamedTuple):

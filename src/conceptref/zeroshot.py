@@ -32,24 +32,32 @@ import numpy.typing as npt
 import torch
 
 from conceptref._validation import (
+    Interval,
     as_bool_array,
     as_finite_float,
     as_int,
     as_non_negative_float,
     as_positive_int,
     check_array,
+    check_bool_array,
+    check_dims_agree,
+    check_int_array,
     check_labels,
     check_probability,
+    check_real,
 )
 
 __all__ = [
     "AttributeData",
+    "SeenUnseenCurve",
+    "ausuc",
     "calibrated_stacking",
     "cosine_scores",
     "harmonic_mean",
     "make_attribute_data",
     "per_class_accuracy",
     "ridge_fit",
+    "seen_unseen_curve",
     "zero_shot_predict",
 ]
 
@@ -273,12 +281,17 @@ def harmonic_mean(acc_seen: float, acc_unseen: float) -> float:
     0.18
     >>> harmonic_mean(1.0, 0.0)
     0.0
+    >>> harmonic_mean(1e-200, 1e-200)   # scaled, so the product does not underflow
+    1e-200
     """
     seen = check_probability(acc_seen, "acc_seen", what="an accuracy")
     unseen = check_probability(acc_unseen, "acc_unseen", what="an accuracy")
     if seen == 0.0 or unseen == 0.0:
         return 0.0
-    return 2.0 * seen * unseen / (seen + unseen)
+    low, high = sorted((seen, unseen))
+    # low * (2 high / (low + high)): the factor lies in [1, 2], so nothing underflows before
+    # the result does (2 * seen * unseen is 0 for accuracies of 1e-200).
+    return low * (2.0 * high / (low + high))
 
 
 def calibrated_stacking(
@@ -348,6 +361,191 @@ def calibrated_stacking(
     if not np.isfinite(calibrated).all():
         raise ValueError("scores - gamma overflows float64; use smaller scores or gamma")
     return calibrated
+
+
+@dataclass(frozen=True)
+class SeenUnseenCurve:
+    r"""The seen-unseen accuracy curve of calibrated stacking; see :func:`seen_unseen_curve`.
+
+    Between two consecutive ``thresholds`` no prediction changes, so the curve has one point
+    per open interval of :math:`\gamma`: ``acc_seen[0]``, ``acc_unseen[0]`` for every
+    :math:`\gamma` below ``thresholds[0]``, ``acc_seen[j]``, ``acc_unseen[j]`` for
+    :math:`\gamma` between ``thresholds[j - 1]`` and ``thresholds[j]``, and the last point for
+    every :math:`\gamma` above ``thresholds[-1]``. The arrays are the result's own copies.
+    """
+
+    thresholds: npt.NDArray[np.float64]
+    r"""The values of :math:`\gamma` at which some prediction changes, increasing, shape ``(m,)``."""
+
+    acc_seen: npt.NDArray[np.float64]
+    """Per-class accuracy on samples of seen classes, non-increasing, shape ``(m + 1,)``."""
+
+    acc_unseen: npt.NDArray[np.float64]
+    """Per-class accuracy on samples of unseen classes, non-decreasing, shape ``(m + 1,)``."""
+
+    area: float
+    """AUSUC: the area under ``acc_seen`` plotted against ``acc_unseen`` (trapezoids)."""
+
+    def __post_init__(self) -> None:
+        arrays = {}
+        for name in ("thresholds", "acc_seen", "acc_unseen"):
+            array = np.array(check_array(getattr(self, name), name, ndim=1), dtype=np.float64)
+            array.flags.writeable = False
+            arrays[name] = array
+        m = len(arrays["thresholds"])
+        check_dims_agree(
+            [("len(thresholds) + 1", m + 1), ("len(acc_seen)", len(arrays["acc_seen"])),
+             ("len(acc_unseen)", len(arrays["acc_unseen"]))],
+            what="one point per interval between thresholds",
+        )  # fmt: skip
+        for name in ("acc_seen", "acc_unseen"):
+            check_array(arrays[name], name, interval=Interval(0, 1))
+        area = check_real(self.area, "area", Interval(0, 1))
+        for name, array in arrays.items():
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "area", area)
+
+
+def seen_unseen_curve(
+    scores: npt.ArrayLike | torch.Tensor, labels: npt.ArrayLike, seen_mask: npt.ArrayLike
+) -> SeenUnseenCurve:
+    r"""Seen and unseen accuracy of calibrated stacking for every :math:`\gamma`, and AUSUC.
+
+    :func:`calibrated_stacking` with a constant :math:`\gamma` predicts
+    :math:`\hat y_i = \arg\max_c\, s_{ic} - \gamma\,\mathbb 1[c \in \mathcal S]`. Sample
+    :math:`i` gets a seen class exactly when :math:`\gamma < \delta_i = \max_{c \in \mathcal S}
+    s_{ic} - \max_{c \in \mathcal U} s_{ic}`, and then its best seen class, otherwise its best
+    unseen class. So the predictions change only at the values :math:`\delta_i`, and sweeping
+    :math:`\gamma` from :math:`-\infty` (every sample gets a seen class) to :math:`+\infty`
+    (every sample an unseen one) visits finitely many outcomes. For each, this function gives
+    :math:`\mathrm{acc}_s` and :math:`\mathrm{acc}_u` as :func:`per_class_accuracy` computes
+    them (averaged over the seen, respectively unseen, classes that occur in ``labels``), and
+    the area under the curve of :math:`\mathrm{acc}_s` against :math:`\mathrm{acc}_u`, the
+    AUSUC of Chao et al. (2016), by the trapezoidal rule (the exact area of the polygon through
+    the points).
+
+    Ties: within the seen (or unseen) classes, the best class is the first column of highest
+    score, as :func:`numpy.argmax` picks it; at :math:`\gamma = \delta_i` itself seen and
+    unseen tie, and no point of the curve is taken there.
+
+    Parameters
+    ----------
+    scores
+        Scores of shape ``(n, k)``, higher is more likely (array-like or a PyTorch tensor).
+    labels
+        True class of each sample, shape ``(n,)``: integers in ``0 … k - 1`` (column indices).
+    seen_mask
+        Boolean array of shape ``(k,)``, ``True`` for the seen classes; at least one seen and
+        one unseen class.
+
+    Returns
+    -------
+    SeenUnseenCurve
+        ``thresholds`` (the :math:`\delta_i`, distinct and sorted), ``acc_seen`` and
+        ``acc_unseen`` on each interval between them, and ``area`` (AUSUC).
+
+    Raises
+    ------
+    TypeError
+        If ``scores`` is not numeric, ``labels`` not integers or ``seen_mask`` not boolean.
+    ValueError
+        If the shapes disagree, ``scores`` is not finite, a label is outside ``0 … k - 1``,
+        ``seen_mask`` lacks a seen or an unseen class, ``labels`` holds no sample of a seen class
+        or none of an unseen class, or a difference of scores overflows float64.
+
+    References
+    ----------
+    W.-L. Chao, S. Changpinyo, B. Gong and F. Sha, "An empirical study and analysis of
+    generalized zero-shot learning for object recognition in the wild", ECCV 2016.
+
+    Examples
+    --------
+    Class 0 is seen, class 1 unseen; sample 0 is of class 0, sample 1 of class 1:
+
+    >>> from conceptref.zeroshot import seen_unseen_curve
+    >>> curve = seen_unseen_curve([[0.9, 0.2], [0.6, 0.5]], [0, 1], [True, False])
+    >>> curve.thresholds.tolist()          # gamma where a prediction changes
+    [0.09999999999999998, 0.7]
+    >>> curve.acc_seen.tolist(), curve.acc_unseen.tolist(), curve.area
+    ([1.0, 1.0, 0.0], [0.0, 1.0, 1.0], 1.0)
+    """
+    values = _as_matrix(scores, "scores")
+    n, k = values.shape
+    mask = check_bool_array(seen_mask, "seen_mask")
+    if mask.shape != (k,):
+        raise ValueError(
+            f"seen_mask must have one entry per column of scores, shape ({k},), got shape "
+            f"{mask.shape}"
+        )
+    if mask.all() or not mask.any():
+        raise ValueError(
+            "seen_mask must mark at least one seen (True) and one unseen (False) class"
+        )
+    y = check_int_array(labels, "labels", ndim=1)
+    check_dims_agree([("len(labels)", len(y)), ("the rows of scores", n)], what="one per sample")
+    if ((y < 0) | (y >= k)).any():
+        bad = int(y[(y < 0) | (y >= k)][0])
+        raise ValueError(f"labels must lie in 0 … k - 1 = {k - 1} (columns of scores), got {bad}")
+    seen_columns, unseen_columns = np.flatnonzero(mask), np.flatnonzero(~mask)
+    is_seen = mask[y]  # (n,)
+    if is_seen.all() or not is_seen.any():
+        raise ValueError("labels must hold samples of both a seen and an unseen class")
+
+    top_seen = seen_columns[values[:, seen_columns].argmax(axis=1)]  # (n,) first best seen class
+    top_unseen = unseen_columns[values[:, unseen_columns].argmax(axis=1)]
+    rows = np.arange(n)
+    with np.errstate(over="ignore"):
+        delta = values[rows, top_seen] - values[rows, top_unseen]  # seen wins iff gamma < delta
+    if not np.isfinite(delta).all():
+        raise ValueError("scores are too far apart: a seen score minus an unseen one overflows")
+    thresholds = np.unique(delta)  # (m,)
+    m = len(thresholds)
+    position = np.searchsorted(thresholds, delta)  # (n,) index of each delta in thresholds
+
+    def hits_per_interval(
+        group: npt.NDArray[np.bool_], correct: npt.NDArray[np.bool_], row: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+        """Correct samples of ``group``, counted at ``row`` per class, and the class sizes."""
+        classes, index = np.unique(y[group], return_inverse=True)
+        sizes = np.bincount(index, minlength=len(classes))
+        hits = np.zeros((m + 1, len(classes)))
+        right = correct[group]
+        np.add.at(hits, (row[right], index[right]), 1.0)
+        return hits, sizes
+
+    # A seen-class sample is right on intervals 0 … position (gamma below its delta);
+    # an unseen-class sample on intervals position + 1 … m (gamma above its delta).
+    hits_s, sizes_s = hits_per_interval(is_seen, top_seen == y, position[is_seen])
+    acc_seen = (np.cumsum(hits_s[::-1], axis=0)[::-1][: m + 1] / sizes_s).mean(axis=1)
+    hits_u, sizes_u = hits_per_interval(~is_seen, top_unseen == y, position[~is_seen] + 1)
+    acc_unseen = (np.cumsum(hits_u, axis=0)[: m + 1] / sizes_u).mean(axis=1)
+    widths = np.diff(acc_unseen)
+    heights = (acc_seen[1:] + acc_seen[:-1]) / 2
+    area = float(np.clip(np.sum(widths * heights), 0.0, 1.0))
+    return SeenUnseenCurve(thresholds, acc_seen, acc_unseen, area)
+
+
+def ausuc(
+    scores: npt.ArrayLike | torch.Tensor, labels: npt.ArrayLike, seen_mask: npt.ArrayLike
+) -> float:
+    r"""Return the area under the seen-unseen accuracy curve (AUSUC, Chao et al., 2016).
+
+    ``seen_unseen_curve(scores, labels, seen_mask).area``: a summary of a generalized
+    zero-shot model over every calibration constant :math:`\gamma`, where :math:`H`
+    (:func:`harmonic_mean`) scores one :math:`\gamma`. Arguments, errors and ties as in
+    :func:`seen_unseen_curve`.
+
+    Examples
+    --------
+    Classes 0 and 1 are seen, class 2 unseen. The sample of class 1 scores class 0 higher, so
+    seen accuracy is at most 1/2; the unseen sample is right as soon as unseen classes win:
+
+    >>> from conceptref.zeroshot import ausuc
+    >>> scores = [[0.9, 0.2, 0.1], [0.6, 0.5, 0.7], [0.1, 0.2, 0.3]]
+    >>> ausuc(scores, [0, 1, 2], [True, True, False])
+    0.5
+    """
+    return seen_unseen_curve(scores, labels, seen_mask).area
 
 
 @dataclass(frozen=True)
