@@ -151,9 +151,11 @@ def make_attribute_data(
 
     signatures = rng.choice([-1.0, 1.0], size=(k, a))  # (k, A)
     mixing = rng.standard_normal((a, d)) / math.sqrt(a)  # (A, d)
-    offsets = sigma_b * rng.standard_normal((k, d))  # (k, d)
+    with np.errstate(over="ignore"):
+        offsets = sigma_b * rng.standard_normal((k, d))  # (k, d)
     y = np.repeat(np.arange(k), per_class)  # (n,)
-    x = signatures[y] @ mixing + offsets[y] + sigma * rng.standard_normal((k * per_class, d))
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = signatures[y] @ mixing + offsets[y] + sigma * rng.standard_normal((k * per_class, d))
     if not np.isfinite(x).all():
         raise ValueError("class_noise or noise is too large: the inputs overflow float64")
     seen = np.arange(k) < k - unseen  # (k,)
