@@ -17,7 +17,7 @@ from conceptref.attention import (
     scaled_dot_product_attention,
     softmax,
 )
-from helpers import bad, bad_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 ATOL = 1e-12
 
@@ -315,7 +315,36 @@ BAD_INPUT = [
     bad(attention_weights, Q, [[1.0, 2.0], [3.0]], error=ValueError, match="key must be a rectangular array of numbers"),
     bad(attention_weights, Q, K, scale=0.0, error=ValueError, match="scale must be a finite number greater than 0, got 0.0"),
     bad(softmax, ["a"], error=TypeError, match="x must be an array of real numbers"),
+    bad(causal_mask, 10**6, error=ValueError, match="n = 1000000 x n = 1000000 would need 1000000000000 mask entries"),
+    bad(causal_mask, 2**70, error=ValueError, match="mask entries, more than the 2147483648"),
+    bad(padding_mask, [1, 2], 2**40, error=ValueError, match="len(lengths) = 2 x n = 1099511627776 would need"),
+    bad(attention_weights, [[1e200, 1e200]], [[1e200, 1e200]], error=ValueError, match="query and key are too large: their dot products overflow float64"),
+    bad(attention_weights, [[1e150]], [[1e150]], scale=1e10, error=ValueError, match="dot products times scale=10000000000.0 overflow"),
+    bad(scaled_dot_product_attention, [[1e200]], [[1e200]], [[1.0]], error=ValueError, match="query and key are too large"),
+    bad(attention_weights, Q, K, mask=np.ones(5, np.int64), error=TypeError, match="mask must be a boolean array, got dtype int64"),
 ]  # fmt: skip
 
 
 test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
+
+
+def test_values_near_the_float64_limit_are_averaged_without_overflow():
+    value = np.array([[1.7e308], [1.7e308]])
+    out = scaled_dot_product_attention([[0.0]], [[0.0], [0.0]], value)
+    np.testing.assert_allclose(out, [[1.7e308]], rtol=1e-15)
+    mixed = np.array([[1e308, 1.0], [1e308, 3.0]])
+    out = scaled_dot_product_attention([[0.0]], [[0.0], [0.0]], mixed)
+    np.testing.assert_array_equal(out, [[1e308, 2.0]])  # the small column is not scaled
+
+
+HOSTILE = [
+    hostile(softmax, x=[[1.0, 2.0], [0.5, -1.0]], axis=-1),
+    hostile(causal_mask, n=3),
+    hostile(padding_mask, lengths=[3, 1], n=3),
+    hostile(attention_weights, query=Q, key=K, mask=np.ones((3, 5), bool), scale=0.5),
+    hostile(
+        scaled_dot_product_attention, query=Q, key=K, value=V, mask=np.ones(5, bool), scale=None
+    ),
+]
+
+test_hostile_input = hostile_input_test(HOSTILE)

@@ -252,8 +252,9 @@ def test_decomposition_of_polynomial_fits_matches_the_closed_form(degree):
     sigma, n, r = 0.3, 12, 20_000
     x_train = np.linspace(0, 1, n)
     x_test = np.linspace(-0.05, 1.05, 23)
-    rng = np.random.default_rng(degree)
-    (fits,) = polynomial_fits(sine, x_train, x_test, [degree], noise_std=sigma, repeats=r, rng=rng)
+    (fits,) = polynomial_fits(
+        sine, x_train, x_test, [degree], noise_std=sigma, repeats=r, seed=degree
+    )
     bv = bias_variance_decomposition(fits, sine(x_test), sigma**2)
 
     mean, variance = closed_form(x_train, x_test, sine, degree, sigma)
@@ -262,7 +263,9 @@ def test_decomposition_of_polynomial_fits_matches_the_closed_form(degree):
     assert bv.bias_squared == pytest.approx(np.mean((mean - sine(x_test)) ** 2), rel=0.03, abs=1e-4)
 
     # In-sample, the average variance is sigma² (degree + 1) / n (the trace of the hat matrix).
-    (fits,) = polynomial_fits(sine, x_train, x_train, [degree], noise_std=sigma, repeats=r, rng=rng)
+    (fits,) = polynomial_fits(
+        sine, x_train, x_train, [degree], noise_std=sigma, repeats=r, seed=degree + 100
+    )
     _, variance = closed_form(x_train, x_train, sine, degree, sigma)
     assert variance.mean() == pytest.approx(sigma**2 * (degree + 1) / n, abs=ATOL)
     in_sample = bias_variance_decomposition(fits, sine(x_train), sigma**2)
@@ -274,8 +277,8 @@ def test_three_terms_add_up_to_the_measured_error(seed):
     # Monte Carlo: fresh noisy targets, one per model and input, measure the expected error.
     sigma, r = 0.3, 10_000
     x_train, x_test = np.linspace(0, 1, 20), np.linspace(0, 1, 25)
-    rng = np.random.default_rng(seed)
-    fits = polynomial_fits(sine, x_train, x_test, [1, 3, 9], noise_std=sigma, repeats=r, rng=rng)
+    fits = polynomial_fits(sine, x_train, x_test, [1, 3, 9], noise_std=sigma, repeats=r, seed=seed)
+    rng = np.random.default_rng(seed + 100)  # the fresh targets, independent of the fits
     for fit in fits:
         targets = sine(x_test) + rng.normal(0.0, sigma, size=fit.shape)
         bv = bias_variance_decomposition(fit, sine(x_test), sigma**2, targets=targets)
@@ -286,11 +289,11 @@ def test_three_terms_add_up_to_the_measured_error(seed):
 def test_page_example_agrees_to_two_percent():
     # The example of the page and of the docstring: R = 2000 training sets, M = 25 inputs.
     for seed in range(5):
-        rng = np.random.default_rng(seed)
         x_train, x_test = np.linspace(0, 1, 20), np.linspace(0, 1, 25)
         fits = polynomial_fits(
-            sine, x_train, x_test, [1, 3, 9], noise_std=0.3, repeats=2000, rng=rng
+            sine, x_train, x_test, [1, 3, 9], noise_std=0.3, repeats=2000, seed=seed
         )
+        rng = np.random.default_rng(seed + 1)  # as on the page: fits seed 0, fresh noise seed 1
         fresh = sine(x_test) + rng.normal(0.0, 0.3, size=fits.shape[1:])
         for fit in fits:
             bv = bias_variance_decomposition(fit, sine(x_test), 0.09, targets=fresh)
@@ -299,9 +302,8 @@ def test_page_example_agrees_to_two_percent():
 
 def test_bias_falls_and_variance_rises_with_the_degree():
     x_train, x_test = np.linspace(0, 1, 20), np.linspace(0, 1, 25)
-    rng = np.random.default_rng(0)
     degrees = [0, 1, 3, 9]
-    fits = polynomial_fits(sine, x_train, x_test, degrees, noise_std=0.3, repeats=2000, rng=rng)
+    fits = polynomial_fits(sine, x_train, x_test, degrees, noise_std=0.3, repeats=2000, seed=0)
     terms = [bias_variance_decomposition(fit, sine(x_test), 0.09) for fit in fits]
     assert all(a.bias_squared > b.bias_squared for a, b in itertools.pairwise(terms))
     assert all(a.variance < b.variance for a, b in itertools.pairwise(terms))
@@ -323,11 +325,11 @@ def test_polynomial_fits_match_numpy_and_sklearn(seed):
         degrees,
         noise_std=sigma,
         repeats=r,
-        rng=np.random.default_rng(seed),
+        seed=seed,
     )
     assert fits.shape == (3, r, 9)
     assert fits.dtype == np.float64
-    # The documented draw: one call rng.normal(0, sigma, size=(repeats, n)).
+    # The documented draw: one call default_rng(seed).normal(0, sigma, size=(repeats, n)).
     y = np.cos(x_train) + np.random.default_rng(seed).normal(0.0, sigma, size=(r, 15))
     for k, degree in enumerate(degrees):
         for i in range(r):
@@ -342,16 +344,10 @@ def test_polynomial_fits_match_numpy_and_sklearn(seed):
 
 def test_every_degree_sees_the_same_training_sets():
     x_train, x_test = np.linspace(0, 1, 10), np.linspace(0, 1, 4)
-    both = polynomial_fits(
-        sine, x_train, x_test, [2, 4], noise_std=0.5, repeats=3, rng=np.random.default_rng(7)
-    )
-    alone = polynomial_fits(
-        sine, x_train, x_test, [4], noise_std=0.5, repeats=3, rng=np.random.default_rng(7)
-    )
+    both = polynomial_fits(sine, x_train, x_test, [2, 4], noise_std=0.5, repeats=3, seed=7)
+    alone = polynomial_fits(sine, x_train, x_test, [4], noise_std=0.5, repeats=3, seed=7)
     np.testing.assert_array_equal(both[1], alone[0])
-    again = polynomial_fits(
-        sine, x_train, x_test, [2, 4], noise_std=0.5, repeats=3, rng=np.random.default_rng(7)
-    )
+    again = polynomial_fits(sine, x_train, x_test, [2, 4], noise_std=0.5, repeats=3, seed=7)
     np.testing.assert_array_equal(both, again)
 
 
@@ -363,7 +359,7 @@ def test_polynomial_fits_do_not_modify_their_inputs():
         x += 1.0  # a careless f must not shift the training inputs
         return x
 
-    polynomial_fits(f, x_train, x_test, [1], noise_std=0.1, repeats=2, rng=np.random.default_rng())
+    polynomial_fits(f, x_train, x_test, [1], noise_std=0.1, repeats=2)
     np.testing.assert_array_equal(x_train, copies[0])
     np.testing.assert_array_equal(x_test, copies[1])
 
@@ -378,9 +374,7 @@ def test_noise_free_polynomials_are_recovered_exactly(coef, extra, n):
     truth = Polynomial(coef)
     degree = len(coef) - 1 + extra
     x_train, x_test = np.linspace(-1, 2, n), np.linspace(-1.5, 2.5, 7)
-    (fits,) = polynomial_fits(
-        truth, x_train, x_test, [degree], noise_std=0.0, repeats=2, rng=np.random.default_rng(0)
-    )
+    (fits,) = polynomial_fits(truth, x_train, x_test, [degree], noise_std=0.0, repeats=2)
     np.testing.assert_allclose(fits, np.tile(truth(x_test), (2, 1)), rtol=0, atol=1e-8)
     bv = bias_variance_decomposition(fits, truth(x_test), 0.0)
     assert bv.variance == pytest.approx(0.0, abs=1e-16)
@@ -393,7 +387,7 @@ def test_noise_free_polynomials_are_recovered_exactly(coef, extra, n):
 OK = {"human": 0.01, "train": 0.05, "dev": 0.1}
 P, F = np.ones((3, 4)), np.zeros(4)
 X = np.linspace(0, 1, 5)
-FIT = {"noise_std": 0.1, "repeats": 3, "rng": np.random.default_rng(0)}
+FIT = {"noise_std": 0.1, "repeats": 3, "seed": 0}
 BAD_INPUT = [
     bad(bias_variance_decomposition, P * 1e200, F, 0.0, error=ValueError, match="the squared errors overflow float64"),
     bad(bias_variance_decomposition, [[1.0, 2.0], [3.0]], [0.0, 0.0], 0.0, error=ValueError, match="predictions must be a rectangular array"),
@@ -462,8 +456,10 @@ BAD_INPUT = [
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 0}, error=ValueError, match="repeats must be at least 2, got 0"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 10.0}, error=TypeError, match="repeats must be an integer, got float"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": True}, error=TypeError, match="repeats must be an integer, got bool"),
-    bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "rng": 0}, error=TypeError, match="rng must be a numpy.random.Generator, got int"),
-    bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "rng": np.random.RandomState(0)}, error=TypeError, match="rng must be a numpy.random.Generator, got RandomState"),
+    bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": -1}, error=ValueError, match="seed must lie in 0 … 2**63 - 1"),
+    bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": True}, error=TypeError, match="seed must be an integer, got bool"),
+    bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": 1.5}, error=TypeError, match="seed must be an integer, got float"),
+    bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": np.random.default_rng(0)}, error=TypeError, match="seed must be an integer, got Generator"),
     bad(polynomial_fits, np.sum, X, X, [1], **FIT, error=ValueError, match="f must return one value per input: f(x_train) has shape (), x_train has shape (5,)"),
     bad(polynomial_fits, lambda x: np.full_like(x, np.nan), X, X, [1], **FIT, error=ValueError, match="f(x_train) must be finite"),
     bad(polynomial_fits, lambda x: x.astype(str), X, X, [1], **FIT, error=TypeError, match="f(x_train) must be an array of real numbers"),

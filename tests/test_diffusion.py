@@ -1,8 +1,7 @@
-"""conceptref.diffusion against Hugging Face diffusers' schedulers and AutoencoderKL."""
+"""conceptref.diffusion (and its demonstration) against diffusers' schedulers and helpers."""
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -16,9 +15,13 @@ with warnings.catch_warnings():
     # diffusers' import may warn about optional backends it does not find; nothing here uses them
     warnings.simplefilter("ignore")
     from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler
-
+    from diffusers.guiders.guider_utils import rescale_noise_cfg
+    from diffusers.schedulers.scheduling_ddpm import (
+        rescale_zero_terminal_snr as diffusers_rescale_zero_terminal_snr,
+    )
+from conceptref.demos.diffusion import ToyDenoiser, sample_toy_ddpm, train_toy_ddpm
+from conceptref.demos.vae import ring_of_gaussians
 from conceptref.diffusion import (
-    ToyDenoiser,
     alphas_cumprod,
     beta_schedule,
     classifier_free_guidance,
@@ -27,11 +30,13 @@ from conceptref.diffusion import (
     latent_scale_factor,
     latent_shape,
     q_sample,
-    sample_toy_ddpm,
+    rescale_guidance,
+    rescale_zero_terminal_snr,
     sampling_timesteps,
     signal_to_noise,
-    train_toy_ddpm,
+    velocity,
 )
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 DIFFUSERS_NAME = {
     "linear": "linear",
@@ -39,6 +44,7 @@ DIFFUSERS_NAME = {
     "cosine": "squaredcos_cap_v2",
 }
 F32 = 2e-6  # diffusers computes in float32
+F64 = torch.float64
 
 kinds = st.sampled_from(["linear", "scaled_linear", "cosine"])
 num_steps = st.one_of(st.integers(1, 50), st.sampled_from([999, 1000]))
@@ -127,8 +133,9 @@ def step_cases(draw):
     data=st.data(),
     variance_type=st.sampled_from(["fixed_small", "fixed_large"]),
     prediction_type=st.sampled_from(["epsilon", "sample", "v_prediction"]),
+    zero_snr=st.booleans(),
 )
-def test_ddpm_step_equals_diffusers(case, data, variance_type, prediction_type):
+def test_ddpm_step_equals_diffusers(case, data, variance_type, prediction_type, zero_snr):
     kind, t_len, out, x, seed = case
     sched = scheduler(
         DDPMScheduler,
@@ -138,6 +145,7 @@ def test_ddpm_step_equals_diffusers(case, data, variance_type, prediction_type):
         0.2,
         variance_type=variance_type,
         prediction_type=prediction_type,
+        rescale_betas_zero_snr=zero_snr,
     )
     n = data.draw(st.one_of(st.none(), st.integers(1, t_len)))
     if n is None:
@@ -149,7 +157,11 @@ def test_ddpm_step_equals_diffusers(case, data, variance_type, prediction_type):
         i = data.draw(st.integers(0, n - 1))
         t, prev = steps[i], steps[i + 1] if i + 1 < n else -1
     a = sched.alphas_cumprod.double().numpy()
-    if prediction_type == "sample" and a[t] >= 1.0:
+    if a[t] >= 1.0:
+        return
+    if prediction_type == "epsilon" and a[t] == 0.0:  # zero SNR: diffusers divides by 0
+        with pytest.raises(ValueError, match="use 'v_prediction'"):
+            ddpm_step(out, t, x, a, np.zeros_like(x), prev_t=prev, prediction_type="epsilon")
         return
     expected = sched.step(
         torch.tensor(out), t, torch.tensor(x), generator=torch.Generator().manual_seed(seed)
@@ -175,8 +187,11 @@ def test_ddpm_step_equals_diffusers(case, data, variance_type, prediction_type):
     set_alpha_to_one=st.booleans(),
     spacing=st.sampled_from(["leading", "trailing", "linspace"]),
     prediction_type=st.sampled_from(["epsilon", "v_prediction"]),
+    zero_snr=st.booleans(),
 )
-def test_ddim_step_equals_diffusers(case, data, eta, set_alpha_to_one, spacing, prediction_type):
+def test_ddim_step_equals_diffusers(
+    case, data, eta, set_alpha_to_one, spacing, prediction_type, zero_snr
+):
     kind, t_len, out, x, seed = case
     sched = scheduler(
         DDIMScheduler,
@@ -186,8 +201,10 @@ def test_ddim_step_equals_diffusers(case, data, eta, set_alpha_to_one, spacing, 
         0.2,
         set_alpha_to_one=set_alpha_to_one,
         timestep_spacing=spacing,
-        prediction_type=prediction_type,
+        prediction_type="v_prediction" if zero_snr else prediction_type,
+        rescale_betas_zero_snr=zero_snr,
     )
+    prediction_type = sched.config.prediction_type
     n = data.draw(st.integers(1, t_len))
     sched.set_timesteps(n)
     expected_steps = sched.timesteps.numpy()
@@ -201,11 +218,14 @@ def test_ddim_step_equals_diffusers(case, data, eta, set_alpha_to_one, spacing, 
     expected = sched.step(
         torch.tensor(out), t, torch.tensor(x), eta=eta, variance_noise=noise.clone()
     ).prev_sample
+    a = sched.alphas_cumprod.double().numpy()
+    if a[t] >= 1.0 or (not set_alpha_to_one and a[0] == 0.0):
+        return
     ours = ddim_step(
         out,
         t,
         x,
-        sched.alphas_cumprod.double().numpy(),
+        a,
         num_inference_steps=n,
         eta=eta,
         noise=noise,
@@ -293,61 +313,423 @@ def test_tensors_with_grad_and_low_precision_are_accepted():
     assert out.tolist() == [[0.5, 0.5], [0.5, 0.5]]
 
 
-def test_toy_ddpm_runs():
+# --- the helpers for zero terminal SNR, v-prediction and rescaled guidance ------------------
+
+
+@given(case=noising_cases(), zero_snr=st.booleans())
+def test_velocity_equals_get_velocity(case, zero_snr):
+    kind, t_len, x0, noise, t = case
+    betas = beta_schedule(kind, t_len, **({} if kind == "cosine" else {"beta_end": 0.02}))
+    if zero_snr and t_len > 1:
+        betas = rescale_zero_terminal_snr(betas)
+    a = alphas_cumprod(betas)
+    sched = DDPMScheduler(num_train_timesteps=t_len)
+    sched.alphas_cumprod = torch.tensor(a)  # float64: get_velocity computes in the sample's dtype
+    x0_64, noise_64 = torch.tensor(x0, dtype=F64), torch.tensor(noise, dtype=F64)
+    expected = sched.get_velocity(x0_64, noise_64, torch.tensor(t)).numpy()
+    np.testing.assert_allclose(velocity(x0, noise, t, a), expected, rtol=1e-12, atol=1e-12)
+    # the rotation: x_0 and the noise come back from (x_t, v)
+    xt, v = q_sample(x0, t, noise, a), velocity(x0, noise, t, a)
+    ab = a[t].reshape((-1,) + (1,) * (x0.ndim - 1))
+    np.testing.assert_allclose(np.sqrt(ab) * xt - np.sqrt(1 - ab) * v, x0, atol=1e-9)
+
+
+betas_arrays = hnp.arrays(
+    np.float64,
+    st.integers(2, 40),
+    elements=st.one_of(st.floats(1e-6, 0.5), st.sampled_from([0.0, 1e-4, 0.02])),
+)
+
+
+@given(betas=betas_arrays, last=st.one_of(st.floats(1e-6, 0.5), st.just(1.0)))
+def test_rescale_zero_terminal_snr_equals_diffusers(betas, last):
+    betas[-1] = last
+    ours = rescale_zero_terminal_snr(betas)
+    theirs = diffusers_rescale_zero_terminal_snr(torch.tensor(betas)).numpy()  # in float64
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    a = alphas_cumprod(ours)
+    assert a[-1] == 0.0
+    assert signal_to_noise(a)[-1] == 0.0
+    assert np.isclose(a[0], 1 - betas[0], rtol=1e-12)  # the first step is kept
+    np.testing.assert_allclose(rescale_zero_terminal_snr(ours), ours, rtol=1e-9, atol=1e-12)
+
+
+def test_rescaled_stable_diffusion_schedule_equals_the_scheduler():
+    sched = DDPMScheduler(
+        beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
+        rescale_betas_zero_snr=True,
+    )
+    ours = alphas_cumprod(rescale_zero_terminal_snr(beta_schedule("scaled_linear", 1000)))
+    np.testing.assert_allclose(ours, sched.alphas_cumprod.double().numpy(), atol=2e-6)
+    assert ours[-1] == 0.0
+
+
+@st.composite
+def guidance_cases(draw):
+    shape = draw(hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=3))
+    shape = (shape[0], 2, *shape[2:])  # at least two numbers per sample
+    elements = st.floats(-5, 5)
+    cond = draw(hnp.arrays(np.float64, shape, elements=elements))
+    uncond = draw(hnp.arrays(np.float64, shape, elements=elements))
+    return cond, uncond
+
+
+@given(case=guidance_cases(), scale=st.floats(0, 15), phi=st.floats(0, 1))
+def test_rescale_guidance_equals_rescale_noise_cfg(case, scale, phi):
+    cond, uncond = case
+    cfg = classifier_free_guidance(uncond, cond, scale)
+    flat = cfg.reshape(cfg.shape[0], -1)
+    spread = np.ptp(flat, axis=1)
+    if (spread == 0).any():
+        with pytest.raises(ValueError, match="is constant"):
+            rescale_guidance(cfg, cond, phi)
+        return
+    if (spread < 1e-6).any():  # nearly constant: the ratio of spreads is too ill-conditioned
+        return
+    expected = rescale_noise_cfg(torch.tensor(cfg), torch.tensor(cond), phi).numpy()
+    np.testing.assert_allclose(rescale_guidance(cfg, cond, phi), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_full_rescale_restores_the_conditional_spread():
+    cond = np.random.default_rng(0).standard_normal((2, 4, 3, 3))
+    cfg = classifier_free_guidance(np.zeros_like(cond), cond, 7.5)
+    spread = rescale_guidance(cfg, cond, 1.0).reshape(2, -1).std(axis=1, ddof=1)
+    np.testing.assert_allclose(spread, cond.reshape(2, -1).std(axis=1, ddof=1), rtol=1e-12)
+
+
+# --- schedules that are not schedules (silent wrong answers before) ----------------------------
+
+
+def test_rising_alphas_cumprod_is_rejected_everywhere():
+    rising = [0.5, 0.9]  # would mean a negative beta
+    for call in (
+        lambda: ddpm_step([[0.0]], 1, [[0.0]], rising, [[0.0]]),
+        lambda: ddim_step([[0.0]], 1, [[0.0]], rising, num_inference_steps=1),
+        lambda: q_sample([[0.0]], [0], [[0.0]], rising),
+        lambda: signal_to_noise(rising),
+        lambda: velocity([[0.0]], [[0.0]], [0], rising),
+    ):
+        with pytest.raises(ValueError, match=r"alphas_cumprod must not increase"):
+            call()
+
+
+def test_a_long_schedule_that_underflows_is_an_error_not_zeros():
+    with pytest.raises(ValueError, match="underflows float64 at index"):
+        alphas_cumprod(beta_schedule("linear", 100_000, beta_start=0.02, beta_end=0.02))
+    with pytest.raises(ValueError, match="may be 0 only at its last step"):
+        signal_to_noise([0.5, 0.0, 0.0])
+
+
+def test_zero_terminal_snr_is_a_schedule_and_epsilon_cannot_use_it():
+    a = alphas_cumprod([0.1, 0.5, 1.0])
+    assert a[-1] == 0.0
+    assert signal_to_noise(a)[-1] == 0.0
+    with pytest.raises(ValueError, match="use 'v_prediction'"):
+        ddpm_step([[0.0]], 2, [[1.0]], a, [[0.0]])
+    # v-prediction at zero SNR: x_0 = -v, so a zero velocity gives back x_0 = 0
+    np.testing.assert_allclose(
+        ddim_step([[0.5]], 2, [[1.0]], a, num_inference_steps=3, prediction_type="v_prediction"),
+        [[np.sqrt(a[1]) * -0.5 + np.sqrt(1 - a[1]) * 1.0]],
+    )
+
+
+def test_huge_schedules_are_refused_before_allocating():
+    with pytest.raises(ValueError, match="num_steps = 1000000000000000000"):
+        beta_schedule("cosine", 10**18)
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        sampling_timesteps(10**18, 10**17)
+
+
+def test_flags_are_booleans_and_options_strings():
+    with pytest.raises(TypeError, match="set_alpha_to_one must be a bool"):
+        ddim_step([[0.0]], 1, [[0.0]], A, num_inference_steps=1, set_alpha_to_one="False")
+    with pytest.raises(TypeError, match="keep_trajectories must be a bool"):
+        sample_toy_ddpm(ToyDenoiser(torch.nn.Linear(3, 2), A), 2, keep_trajectories="yes")
+
+
+# --- the demonstration -----------------------------------------------------------------------
+
+
+def test_toy_ddpm_runs_owns_its_schedule_and_keeps_global_state():
     a = alphas_cumprod(beta_schedule("cosine", 10))
-    model = train_toy_ddpm(np.zeros((8, 2)), a, steps=2)
+    torch.manual_seed(123)
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global state)
+    torch_state = torch.get_rng_state()
+    model = train_toy_ddpm(ring_of_gaussians(8, seed=1), a, steps=2, seed=3)
+    chain = sample_toy_ddpm(model, 4, keep_trajectories=True, seed=3)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert (np.random.get_state()[1] == numpy_state).all()  # noqa: NPY002
     assert isinstance(model, ToyDenoiser)
-    assert sample_toy_ddpm(model, 4, keep_trajectories=True).shape == (11, 4, 2)
+    assert chain.shape == (11, 4, 2)
+    a[:] = 0.5  # the caller's array changes; the model's schedule does not
+    assert model.alphas_cumprod[0] != 0.5
+    again = train_toy_ddpm(ring_of_gaussians(8, seed=1), model.alphas_cumprod, steps=2, seed=3)
+    np.testing.assert_array_equal(sample_toy_ddpm(again, 4, seed=3), chain[-1])
+
+
+def test_toy_ddpm_divergence_is_reported():
+    a = alphas_cumprod(beta_schedule("cosine", 10))
+    with pytest.raises(ValueError, match="training diverged at step"):
+        train_toy_ddpm(np.full((4, 2), 1e30), a, steps=3)
 
 
 A = [0.9, 0.5]
-BAD = [
-    (
-        lambda: sampling_timesteps(15, 13, spacing="trailing"),
-        ValueError,
-        "rounding adds a timestep -1",
+BAD_INPUT = [
+    bad(
+        sampling_timesteps,
+        15,
+        13,
+        spacing="trailing",
+        error=ValueError,
+        match="rounding adds a timestep -1",
     ),
-    (lambda: beta_schedule("sigmoid", 10), ValueError, "kind must be"),
-    (lambda: beta_schedule(3, 10), TypeError, "kind must be a string"),
-    (lambda: beta_schedule("linear", 0), ValueError, "num_steps"),
-    (
-        lambda: beta_schedule("linear", 10, beta_end=1.0),
-        ValueError,
-        "beta_end must be a finite number in [0, 1), got 1.0",
+    bad(beta_schedule, "sigmoid", 10, error=ValueError, match="kind must be one of"),
+    bad(beta_schedule, 3, 10, error=TypeError, match="kind must be one of"),
+    bad(beta_schedule, "linear", 0, error=ValueError, match="num_steps must be at least 1"),
+    bad(
+        beta_schedule,
+        "linear",
+        10,
+        beta_end=1.0,
+        error=ValueError,
+        match="beta_end must be a finite number in [0, 1), got 1.0",
     ),
-    (lambda: beta_schedule("cosine", 10, beta_start=0.1), ValueError, "takes no beta_start"),
-    (lambda: alphas_cumprod([[0.1]]), ValueError, "one-dimensional"),
-    (lambda: alphas_cumprod([1.0]), ValueError, "betas must lie in [0, 1)"),
-    (lambda: signal_to_noise([0.0]), ValueError, "alphas_cumprod must lie in (0, 1]"),
-    (lambda: q_sample([[1.0]], [2], [[0.0]], A), ValueError, "t must lie in 0"),
-    (lambda: q_sample([[1.0]], [0.5], [[0.0]], A), TypeError, "t must be an array of integers"),
-    (lambda: q_sample([[1.0], [1.0]], [0, 1, 1], [[0.0], [0.0]], A), ValueError, "one timestep"),
-    (lambda: q_sample([[1.0]], [0], [[0.0, 0.0]], A), ValueError, "same shape"),
-    (lambda: q_sample([[np.nan]], [0], [[0.0]], A), ValueError, "x0 must be finite"),
-    (lambda: ddpm_step([[0.0]], 1, [[0.0]], A), ValueError, "noise is required"),
-    (lambda: ddpm_step([[0.0]], 1, [[0.0]], A, [[0.0]], prev_t=1), ValueError, "prev_t"),
-    (lambda: ddpm_step([[0.0]], 0, [[0.0, 1.0]], A), ValueError, "same shape"),
-    (lambda: ddpm_step([[0.0]], 0, [[0.0]], A, variance_type="learned"), ValueError, "variance"),
-    (lambda: ddpm_step([[0.0]], 0, [[0.0]], A, prediction_type="x"), ValueError, "prediction"),
-    (lambda: ddpm_step([[0.0]], 0, [[0.0]], [1.0]), ValueError, "must be below 1"),
-    (lambda: ddpm_step([[0.0]], True, [[0.0]], A), TypeError, "t must be an integer"),
-    (lambda: ddim_step([[0.0]], 1, [[0.0]], A, num_inference_steps=3), ValueError, "exceed"),
-    (lambda: ddim_step([[0.0]], 1, [[0.0]], A, num_inference_steps=1, eta=2), ValueError, "eta"),
-    (lambda: ddim_step([[0.0]], 1, [[0.0]], A, num_inference_steps=1, eta=1), ValueError, "noise"),
-    (lambda: classifier_free_guidance([0.0], [0.0, 1.0], 7.5), ValueError, "same shape"),
-    (lambda: classifier_free_guidance([0.0], [0.0], np.inf), ValueError, "guidance_scale"),
-    (lambda: sampling_timesteps(10, 11), ValueError, "cannot exceed"),
-    (lambda: sampling_timesteps(10, 5, spacing="even"), ValueError, "spacing"),
-    (lambda: latent_shape(512, 512, downsampling_factor=6), ValueError, "power of 2"),
-    (lambda: latent_shape(4, 512), ValueError, "at least downsampling_factor"),
-    (lambda: latent_scale_factor([1.0]), ValueError, "at least two"),
-    (lambda: latent_scale_factor([1.0, 1.0]), ValueError, "not all be equal"),
-    (lambda: train_toy_ddpm(np.zeros((3, 3)), A), ValueError, "shape (n, 2)"),
-    (lambda: sample_toy_ddpm("model", 3), TypeError, "ToyDenoiser"),
+    bad(beta_schedule, "cosine", 10, beta_start=0.1, error=ValueError, match="takes no beta_start"),
+    bad(beta_schedule, "cosine", 10**7, error=ValueError, match="num_steps = 10000000 would need"),
+    bad(alphas_cumprod, [[0.1]], error=ValueError, match="one-dimensional"),
+    bad(alphas_cumprod, [1.0, 0.5], error=ValueError, match="except the last, which may be 1"),
+    bad(alphas_cumprod, [1.5], error=ValueError, match="betas must lie in [0, 1]"),
+    bad(signal_to_noise, [0.5, 0.9], error=ValueError, match="must not increase"),
+    bad(signal_to_noise, [0.0, 0.0], error=ValueError, match="may be 0 only at its last step"),
+    bad(signal_to_noise, [1.5], error=ValueError, match="alphas_cumprod must lie in [0, 1]"),
+    bad(q_sample, [[1.0]], [2], [[0.0]], A, error=ValueError, match="t must lie in 0"),
+    bad(
+        q_sample,
+        [[1.0]],
+        [0.5],
+        [[0.0]],
+        A,
+        error=TypeError,
+        match="t must be an array of integers",
+    ),
+    bad(
+        q_sample,
+        [[1.0], [1.0]],
+        [0, 1, 1],
+        [[0.0], [0.0]],
+        A,
+        error=ValueError,
+        match="one timestep",
+    ),
+    bad(q_sample, [[1.0]], [0], [[0.0, 0.0]], A, error=ValueError, match="same shape"),
+    bad(q_sample, [[np.nan]], [0], [[0.0]], A, error=ValueError, match="x0 must be finite"),
+    bad(q_sample, [[1.7e308]], [0], [[1.7e308]], A, error=ValueError, match="overflows float64"),
+    bad(velocity, [[1.0]], [[0.0]], [2], A, error=ValueError, match="t must lie in 0"),
+    bad(velocity, [[1.0]], [[0.0, 1.0]], [0], A, error=ValueError, match="same shape"),
+    bad(velocity, [[1.0]], [[0.0]], [0], [0.5, 0.9], error=ValueError, match="must not increase"),
+    bad(rescale_zero_terminal_snr, [0.1], error=ValueError, match="at least 2 steps"),
+    bad(rescale_zero_terminal_snr, [0.1, 0.0], error=ValueError, match="betas[-1] must be greater"),
+    bad(rescale_zero_terminal_snr, [1.0, 0.5], error=ValueError, match="except the last"),
+    bad(
+        rescale_guidance,
+        [1.0, 2.0],
+        [1.0, 2.0],
+        0.7,
+        error=ValueError,
+        match="noise_cfg must have at least 2 dimensions",
+    ),
+    bad(
+        rescale_guidance,
+        [[1.0], [2.0]],
+        [[1.0], [2.0]],
+        0.7,
+        error=ValueError,
+        match="at least two numbers per sample",
+    ),
+    bad(
+        rescale_guidance,
+        [[1.0, 1.0]],
+        [[1.0, 2.0]],
+        0.7,
+        error=ValueError,
+        match="noise_cfg[0] is constant",
+    ),
+    bad(
+        rescale_guidance, [[1.0, 2.0]], [[1.0, 2.0, 3.0]], 0.7, error=ValueError, match="same shape"
+    ),
+    bad(
+        rescale_guidance,
+        [[1.0, 2.0]],
+        [[1.0, 2.0]],
+        1.5,
+        error=ValueError,
+        match="guidance_rescale must be a finite number in [0, 1]",
+    ),
+    bad(
+        rescale_guidance,
+        [[1.0, 2.0]],
+        [[1.0, 2.0]],
+        True,
+        error=TypeError,
+        match="guidance_rescale must be a real number",
+    ),
+    bad(ddpm_step, [[0.0]], 1, [[0.0]], A, error=ValueError, match="noise is required"),
+    bad(ddpm_step, [[0.0]], 1, [[0.0]], A, [[0.0]], prev_t=1, error=ValueError, match="prev_t"),
+    bad(ddpm_step, [[0.0]], 0, [[0.0, 1.0]], A, error=ValueError, match="same shape"),
+    bad(
+        ddpm_step,
+        [[0.0]],
+        0,
+        [[0.0]],
+        A,
+        variance_type="learned",
+        error=ValueError,
+        match="variance_type must be one of",
+    ),
+    bad(
+        ddpm_step,
+        [[0.0]],
+        0,
+        [[0.0]],
+        A,
+        prediction_type="x",
+        error=ValueError,
+        match="prediction_type must be one of",
+    ),
+    bad(ddpm_step, [[0.0]], 0, [[0.0]], [1.0], error=ValueError, match="must be below 1"),
+    bad(ddpm_step, [[0.0]], True, [[0.0]], A, error=TypeError, match="t must be an integer"),
+    bad(
+        ddpm_step,
+        [[0.0]],
+        2,
+        [[0.0]],
+        A,
+        error=ValueError,
+        match="t must lie in 0 … len(alphas_cumprod) - 1 = 1",
+    ),
+    bad(ddpm_step, [[-1.7e308]], 1, [[1.7e308]], A, [[0.0]], error=ValueError, match="overflows"),
+    bad(ddim_step, [[0.0]], 1, [[0.0]], A, num_inference_steps=3, error=ValueError, match="exceed"),
+    bad(
+        ddim_step,
+        [[0.0]],
+        1,
+        [[0.0]],
+        A,
+        num_inference_steps=1,
+        eta=2,
+        error=ValueError,
+        match="eta",
+    ),
+    bad(
+        ddim_step,
+        [[0.0]],
+        1,
+        [[0.0]],
+        A,
+        num_inference_steps=1,
+        eta=1,
+        error=ValueError,
+        match="noise is required",
+    ),
+    bad(
+        ddim_step,
+        [[0.0]],
+        1,
+        [[0.0]],
+        A,
+        num_inference_steps=1,
+        set_alpha_to_one="False",
+        error=TypeError,
+        match="set_alpha_to_one must be a bool, got str",
+    ),
+    bad(classifier_free_guidance, [0.0], [0.0, 1.0], 7.5, error=ValueError, match="same shape"),
+    bad(classifier_free_guidance, [0.0], [0.0], np.inf, error=ValueError, match="guidance_scale"),
+    bad(classifier_free_guidance, [-1e308], [1e308], 7.5, error=ValueError, match="overflows"),
+    bad(sampling_timesteps, 10, 11, error=ValueError, match="cannot exceed"),
+    bad(
+        sampling_timesteps, 10, 5, spacing="even", error=ValueError, match="spacing must be one of"
+    ),
+    bad(sampling_timesteps, 10, 5, steps_offset=10, error=ValueError, match="pushes a timestep"),
+    bad(latent_shape, 512, 512, downsampling_factor=6, error=ValueError, match="power of 2"),
+    bad(latent_shape, 4, 512, error=ValueError, match="at least downsampling_factor"),
+    bad(latent_shape, 512.0, 512, error=TypeError, match="height must be an integer"),
+    bad(latent_scale_factor, [1.0], error=ValueError, match="at least two"),
+    bad(latent_scale_factor, [1.0, 1.0], error=ValueError, match="not all be equal"),
+    bad(train_toy_ddpm, np.zeros((3, 3)), A, error=ValueError, match="shape (n, 2)"),
+    bad(train_toy_ddpm, np.zeros((3, 2)), [0.5, 0.9], error=ValueError, match="must not increase"),
+    bad(train_toy_ddpm, np.zeros((3, 2)), A, seed=-1, error=ValueError, match="seed must lie in"),
+    bad(train_toy_ddpm, np.zeros((3, 2)), A, seed=True, error=TypeError, match="seed must be an"),
+    bad(train_toy_ddpm, np.zeros((3, 2)), A, steps=10**6, error=ValueError, match="steps must"),
+    bad(train_toy_ddpm, np.zeros((3, 2)), A, hidden=10**5, error=ValueError, match="hidden = "),
+    bad(sample_toy_ddpm, "model", 3, error=TypeError, match="ToyDenoiser"),
+    bad(
+        sample_toy_ddpm,
+        ToyDenoiser(torch.nn.Linear(3, 2), A),
+        10**9,
+        error=ValueError,
+        match="would need",
+    ),
+    bad(ToyDenoiser, "net", A, error=TypeError, match="network must be a torch.nn.Module"),
+    bad(
+        ToyDenoiser, torch.nn.Linear(3, 2), [0.5, 0.9], error=ValueError, match="must not increase"
+    ),
 ]
 
+test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
 
-@pytest.mark.parametrize(("call", "error", "fragment"), BAD)
-def test_bad_input(call, error, fragment):
-    with pytest.raises(error, match=re.escape(fragment)):
-        call()
+_X = [[1.0, -0.5], [0.25, 2.0]]
+_TOY = ToyDenoiser(torch.nn.Linear(3, 2), [0.9, 0.5, 0.2])
+HOSTILE = [
+    hostile(beta_schedule, kind="linear", num_steps=5, beta_start=0.001, beta_end=0.02),
+    hostile(alphas_cumprod, betas=[0.1, 0.2]),
+    hostile(signal_to_noise, alphas_cumprod=[0.9, 0.5], allow_non_finite=True),  # inf at 1
+    hostile(q_sample, x0=_X, t=[0, 1], noise=_X, alphas_cumprod=A),
+    hostile(velocity, x0=_X, noise=_X, t=[0, 1], alphas_cumprod=A),
+    hostile(rescale_zero_terminal_snr, betas=[0.1, 0.2, 0.3]),
+    hostile(
+        rescale_guidance, noise_cfg=_X, noise_cond=[[0.5, 0.0], [1.0, 0.5]], guidance_rescale=0.7
+    ),
+    hostile(
+        sampling_timesteps,
+        num_train_steps=10,
+        num_inference_steps=5,
+        spacing="leading",
+        steps_offset=1,
+    ),
+    hostile(
+        ddpm_step,
+        model_output=_X,
+        t=1,
+        sample=_X,
+        alphas_cumprod=A,
+        noise=_X,
+        prev_t=0,
+        variance_type="fixed_small",
+        prediction_type="epsilon",
+    ),
+    hostile(
+        ddim_step,
+        model_output=_X,
+        t=1,
+        sample=_X,
+        alphas_cumprod=A,
+        num_inference_steps=2,
+        eta=0.5,
+        noise=_X,
+        set_alpha_to_one=True,
+        prediction_type="epsilon",
+    ),
+    hostile(classifier_free_guidance, eps_uncond=_X, eps_cond=_X, guidance_scale=7.5),
+    hostile(latent_shape, height=64, width=32, downsampling_factor=8, latent_channels=4),
+    hostile(latent_scale_factor, latents=_X),
+    hostile(
+        train_toy_ddpm, data=_X, alphas_cumprod=A, hidden=4, steps=2, batch_size=4, lr=1e-3, seed=0
+    ),
+    hostile(sample_toy_ddpm, model=_TOY, n=3, seed=0, keep_trajectories=False),
+    hostile(ToyDenoiser, network=torch.nn.Linear(3, 2), alphas_cumprod=A),
+    hostile(_TOY.predict_noise, x=_X, t=1),
+]
+
+test_hostile_input_gives_a_clear_error_or_a_finite_answer = hostile_input_test(HOSTILE)

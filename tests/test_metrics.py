@@ -756,3 +756,33 @@ def test_huge_finite_coordinates_give_finite_results():
     result = mean_average_precision(predictions, [{"boxes": box, "labels": [0], "area": [1e4]}])
     assert np.isfinite(result.stats[[0, 1, 2, 5, 6, 7, 8, 11]]).all()
     assert result.map == pytest.approx(1.0, abs=1e-12)
+
+
+def test_one_huge_box_leaves_the_iou_of_the_other_boxes_alone():
+    """A box with coordinates near the float64 limit must not zero the IoUs of normal boxes."""
+    targets = [
+        {"boxes": [[0, 0, 10, 10], [20, 20, 30, 30]], "labels": [0, 0]},
+        {"boxes": [[5, 5, 15, 15]], "labels": [1]},
+    ]
+    predictions = [
+        {"boxes": [[0, 0, 10, 10], [21, 21, 31, 31], [0, 0, 1e300, 1e300]],
+         "scores": [0.9, 0.8, 0.1], "labels": [0, 0, 0]},
+        {"boxes": [[5, 5, 15, 13.8]], "scores": [0.6], "labels": [1]},
+    ]  # fmt: skip
+    assert_matches_coco(predictions, targets)
+    result = mean_average_precision(predictions, targets)
+    assert result.ap[5, 0] == pytest.approx(51 / 101, abs=1e-12)  # the cats at IoU 0.75: 0.505
+    normal = [[0, 0, 10, 10], [21, 21, 31, 31]]
+    np.testing.assert_allclose(
+        iou(normal + [[0, 0, 1e300, 1e300]], targets[0]["boxes"])[:2],
+        iou(normal, targets[0]["boxes"]),
+        rtol=0,
+        atol=ATOL,
+    )
+
+
+def test_result_does_not_share_the_callers_thresholds():
+    thresholds = np.array([0.5, 0.75])
+    result = mean_average_precision([pred()], [targ()], iou_thresholds=thresholds)
+    thresholds[0] = 0.9
+    assert result.iou_thresholds.tolist() == [0.5, 0.75]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,16 +17,21 @@ from pytorch_metric_learning.losses import NTXentLoss, SelfSupervisedLoss
 from transformers import ViTMAEConfig
 from transformers.models.vit_mae.modeling_vit_mae import ViTMAEEmbeddings
 
-from conceptref.selfsupervised import (
+from conceptref.demos.selfsupervised import (
     augment,
     content_style_data,
     contrastive_pretrain,
-    info_nce_loss,
     nearest_centroid_probe,
-    nt_xent_loss,
-    random_masking,
     tiny_encoder,
 )
+from conceptref.selfsupervised import (
+    barlow_twins_loss,
+    info_nce_loss,
+    negative_cosine_similarity,
+    nt_xent_loss,
+    random_masking,
+)
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 ATOL = 1e-12
 RTOL = 1e-12
@@ -40,6 +47,23 @@ MAE = ViTMAEEmbeddings(
 def mae_masking(x: torch.Tensor, ratio: float, noise: torch.Tensor):
     MAE.config.mask_ratio = ratio
     return MAE.random_masking(x, noise=noise)
+
+
+def _lightly(module: str, name: str):
+    """Load one of lightly's loss classes by path (``import lightly`` needs torchvision)."""
+    spec = importlib.util.find_spec("lightly")
+    root = Path(spec.origin).parent if spec and spec.origin else None
+    assert root is not None, "lightly is not installed"
+    loader = importlib.util.spec_from_file_location(
+        f"_lightly_{module}", root / "loss" / f"{module}.py"
+    )
+    loaded = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(loaded)
+    return getattr(loaded, name)
+
+
+BarlowTwinsLoss = _lightly("barlow_twins_loss", "BarlowTwinsLoss")
+NegativeCosineSimilarity = _lightly("negative_cosine_similarity", "NegativeCosineSimilarity")
 
 
 def pml_nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -166,6 +190,83 @@ def test_nt_xent_accepts_numpy_and_lists():
     assert float(nt_xent_loss(np.array(z), z, 0.5)) == pytest.approx(math.log(1 + 2 / math.e**2))
 
 
+# --- negative cosine similarity and Barlow Twins against lightly ------------------------------
+
+
+@given(pair=view_pairs())
+def test_negative_cosine_similarity_equals_lightly(pair):
+    p, z = pair
+    assume(all(bool(torch.isfinite(v.pow(2).sum(dim=1)).all()) for v in pair))
+    assert_close(negative_cosine_similarity(p, z), NegativeCosineSimilarity()(p, z))
+
+
+@st.composite
+def batches(draw):
+    """Two views (N, d), N >= 2, moderate values so that no column's variance overflows."""
+    n = draw(st.integers(2, 5))
+    d = draw(st.integers(1, 4))
+    elements = st.one_of(
+        st.floats(-10, 10, allow_subnormal=False), st.sampled_from([0.0, 1.0, 1e6])
+    )
+    views = draw(hnp.arrays(np.float64, (2, n, d), elements=elements))
+    return torch.from_numpy(views[0]), torch.from_numpy(views[1])
+
+
+@given(pair=batches(), lambda_param=st.one_of(st.just(5e-3), st.floats(0, 10)))
+def test_barlow_twins_equals_lightly(pair, lambda_param):
+    z1, z2 = pair
+    expected = BarlowTwinsLoss(lambda_param=lambda_param)(z1, z2)
+    torch.testing.assert_close(
+        barlow_twins_loss(z1, z2, lambda_param=lambda_param), expected, atol=1e-9, rtol=1e-9
+    )
+
+
+@given(pair=batches())
+def test_gradients_of_the_non_contrastive_losses_equal_lightly(pair):
+    for ours, theirs in [(negative_cosine_similarity, NegativeCosineSimilarity()),
+                         (barlow_twins_loss, BarlowTwinsLoss())]:  # fmt: skip
+        a = [v.clone().requires_grad_(True) for v in pair]
+        b = [v.clone().requires_grad_(True) for v in pair]
+        got = torch.autograd.grad(ours(*a), a)
+        want = torch.autograd.grad(theirs(*b), b)
+        for g_ours, g_theirs in zip(got, want, strict=True):
+            scale = 1 + float(g_theirs.abs().max())
+            torch.testing.assert_close(g_ours, g_theirs, atol=1e-9 * scale, rtol=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_non_contrastive_losses_on_seeded_batches(seed):
+    g = torch.Generator().manual_seed(seed)
+    z1, z2 = torch.randn(2, 16, 8, generator=g, dtype=torch.float64)
+    assert_close(negative_cosine_similarity(z1, z2), NegativeCosineSimilarity()(z1, z2))
+    assert_close(barlow_twins_loss(z1, z2), BarlowTwinsLoss()(z1, z2))
+    # float32 input: computed in float64, equal to lightly's float32 result to its rounding
+    a, b = z1.float(), z2.float()
+    torch.testing.assert_close(barlow_twins_loss(a, b), BarlowTwinsLoss()(a, b).double(),
+                               atol=1e-5, rtol=1e-5)  # fmt: skip
+
+
+def test_barlow_twins_is_zero_at_the_identity_and_counts_redundancy():
+    """The formula by hand: standardized columns, C = Z1^T Z2 / N, the two terms."""
+    g = torch.Generator().manual_seed(4)
+    z1, z2 = torch.randn(2, 6, 3, generator=g, dtype=torch.float64)
+    s1 = (z1 - z1.mean(0)) / torch.sqrt(z1.var(0, unbiased=False) + 1e-5)
+    s2 = (z2 - z2.mean(0)) / torch.sqrt(z2.var(0, unbiased=False) + 1e-5)
+    c = s1.T @ s2 / 6
+    off = c - torch.diag(torch.diagonal(c))
+    expected = ((1 - torch.diagonal(c)) ** 2).sum() + 0.3 * (off**2).sum()
+    torch.testing.assert_close(barlow_twins_loss(z1, z2, lambda_param=0.3), expected)
+    assert float(barlow_twins_loss(z1, z1, lambda_param=0.0)) < 1e-8
+
+
+def test_negative_cosine_similarity_keeps_the_graph_and_stop_gradient_is_the_callers():
+    p = torch.randn(4, 3, requires_grad=True)
+    z = torch.randn(4, 3, requires_grad=True)
+    negative_cosine_similarity(p, z.detach()).backward()
+    assert p.grad is not None
+    assert z.grad is None
+
+
 # --- random_masking against transformers' ViTMAEEmbeddings.random_masking -----------------
 
 
@@ -281,120 +382,155 @@ def test_nearest_centroid_probe_is_a_linear_rule_on_a_known_case():
     assert nearest_centroid_probe(h, y, per_class=2, normalize=False, seed=0) == 1.0
 
 
+# --- the demonstration's conventions: seeds, no global state, divergence ------------------------
+
+
+def test_seeded_demonstrations_leave_the_global_random_state_alone():
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()  # noqa: NPY002
+    data = content_style_data(6, n_classes=2, dim=4, seed=3)
+    augment(data.x, data.style_basis, 1.0, seed=1)
+    tiny_encoder(4, seed=2)
+    f = contrastive_pretrain(data.x, data.style_basis, steps=2, batch_size=4, seed=5)
+    with torch.no_grad():
+        nearest_centroid_probe(f(data.x), data.labels, per_class=1, seed=4)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    after = np.random.get_state()  # noqa: NPY002
+    assert after[0] == numpy_state[0]
+    assert np.array_equal(after[1], numpy_state[1])
+    assert after[2:] == numpy_state[2:]
+
+
+def test_seeded_demonstrations_are_deterministic():
+    data = content_style_data(6, n_classes=2, dim=4, seed=3)
+    assert torch.equal(data.x, content_style_data(6, n_classes=2, dim=4, seed=3).x)
+    one = contrastive_pretrain(data.x, data.style_basis, steps=2, batch_size=4, seed=5)
+    two = contrastive_pretrain(data.x, data.style_basis, steps=2, batch_size=4, seed=5)
+    for a, b in zip(one.parameters(), two.parameters(), strict=True):
+        assert torch.equal(a, b)
+    # the encoder starts from tiny_encoder(dim, seed=seed), the page's "random encoder"
+    start = tiny_encoder(4, seed=5)
+    moved = contrastive_pretrain(data.x, data.style_basis, steps=1, batch_size=4, seed=5)
+    assert not torch.equal(start[0].weight, moved[0].weight)
+    assert (start[0].weight - moved[0].weight).abs().max() < 0.02  # one Adam step of 0.01
+
+
+def test_training_that_diverges_says_so():
+    data = content_style_data(6, n_classes=2, dim=4)
+    with pytest.raises(ValueError, match="training diverged at step 1"):
+        contrastive_pretrain(data.x, data.style_basis, steps=5, batch_size=4, learning_rate=1e38)
+
+
+def test_the_demonstration_does_not_change_its_inputs():
+    data = content_style_data(6, n_classes=2, dim=4)
+    x, basis = data.x.clone(), data.style_basis.clone()
+    view = augment(data.x, data.style_basis, 1.0)
+    contrastive_pretrain(data.x, data.style_basis, steps=1, batch_size=4)
+    assert torch.equal(data.x, x)
+    assert torch.equal(data.style_basis, basis)
+    assert view.data_ptr() != data.x.data_ptr()
+
+
 # --- bad input ---------------------------------------------------------------------------------
 
 Z = [[1.0, 0.0], [0.0, 1.0]]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"z1": [[True, False]], "z2": [[True, False]]}, TypeError, "z1 must be an array of real"),
-        (
-            {"z1": torch.ones(2, 2, dtype=torch.bool)},
-            TypeError,
-            "z1 must be an array of real numbers",
-        ),
-        (
-            {"z2": torch.ones(2, 2, dtype=torch.complex64)},
-            TypeError,
-            "z2 must be an array of real numbers",
-        ),
-        ({"z1": [["a", "b"], ["c", "d"]]}, TypeError, "z1 must be an array of real numbers"),
-        ({"z1": [[1.0, 2.0], [3.0]]}, ValueError, "z1 must be a rectangular array"),
-        ({"z1": [1.0, 0.0]}, ValueError, r"z1 must be two-dimensional, got shape \(2,\)"),
-        ({"z2": torch.ones(2, 2, 1)}, ValueError, "z2 must be two-dimensional"),
-        ({"z1": np.ones((0, 2)), "z2": np.ones((0, 2))}, ValueError, "z1 must not have an empty"),
-        ({"z1": np.ones((2, 0)), "z2": np.ones((2, 0))}, ValueError, "z1 must not have an empty"),
-        (
-            {"z2": [[1.0, 0.0]]},
-            ValueError,
-            r"z1 and z2 must have the same shape, got \(2, 2\) and \(1, 2\)",
-        ),
-        ({"z1": [[math.nan, 0.0], [0.0, 1.0]]}, ValueError, "z1 must be finite"),
-        ({"z2": torch.tensor([[math.inf, 0.0], [0.0, 1.0]])}, ValueError, "z2 must be finite"),
-        ({"temperature": 0.0}, ValueError, "temperature must be a finite number greater than 0"),
-        ({"temperature": -0.1}, ValueError, "temperature must be a finite number greater than 0"),
-        ({"temperature": math.inf}, ValueError, "temperature must be a finite number greater"),
-        ({"temperature": 1e-309}, ValueError, "1 / temperature overflows float64"),
-        ({"temperature": True}, TypeError, "temperature must be a real number"),
-        ({"temperature": torch.tensor(0.5)}, TypeError, "temperature must be a real number"),
-    ],
-)
-def test_nt_xent_rejects_bad_input(kwargs, error, match):
-    arguments = {"z1": Z, "z2": Z, "temperature": 0.5, **kwargs}
-    with pytest.raises(error, match=match):
-        nt_xent_loss(**arguments)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"query": [1.0, 0.0]}, ValueError, "query must be two-dimensional"),
-        ({"key": [[1.0, 0.0]]}, ValueError, "query and key must have the same shape"),
-        ({"key": [[math.nan, 0.0], [0.0, 1.0]]}, ValueError, "key must be finite"),
-        ({"temperature": 0}, ValueError, "temperature must be a finite number greater than 0"),
-    ],
-)
-def test_info_nce_rejects_bad_input(kwargs, error, match):
-    arguments = {"query": Z, "key": Z, "temperature": 0.5, **kwargs}
-    with pytest.raises(error, match=match):
-        info_nce_loss(**arguments)
-
-
+ZZ = {"z1": Z, "z2": Z}
 X = torch.zeros(1, 4, 2)
+MASK = {"x": X, "mask_ratio": 0.5, "noise": torch.rand(1, 4, generator=torch.Generator())}
+DATA = content_style_data(6, n_classes=2, dim=4)
 
+BAD_INPUT = [
+    bad(nt_xent_loss, [[True, False]], [[True, False]], error=TypeError, match="z1 must be an array of real"),
+    bad(nt_xent_loss, torch.ones(2, 2, dtype=torch.bool), Z, error=TypeError, match="z1 must be an array of real numbers"),
+    bad(nt_xent_loss, Z, torch.ones(2, 2, dtype=torch.complex64), error=TypeError, match="z2 must be an array of real numbers"),
+    bad(nt_xent_loss, [["a", "b"], ["c", "d"]], Z, error=TypeError, match="z1 must be an array of real numbers"),
+    bad(nt_xent_loss, [[1.0, 2.0], [3.0]], Z, error=ValueError, match="z1 must be a rectangular array"),
+    bad(nt_xent_loss, [1.0, 0.0], Z, error=ValueError, match="z1 must be two-dimensional, got shape (2,)"),
+    bad(nt_xent_loss, Z, torch.ones(2, 2, 1), error=ValueError, match="z2 must be two-dimensional"),
+    bad(nt_xent_loss, np.ones((0, 2)), np.ones((0, 2)), error=ValueError, match="z1 must not have an empty"),
+    bad(nt_xent_loss, np.ones((2, 0)), np.ones((2, 0)), error=ValueError, match="z1 must not have an empty"),
+    bad(nt_xent_loss, Z, [[1.0, 0.0]], error=ValueError, match="z1 and z2 must have the same shape, got (2, 2) and (1, 2)"),
+    bad(nt_xent_loss, [[math.nan, 0.0], [0.0, 1.0]], Z, error=ValueError, match="z1 must be finite"),
+    bad(nt_xent_loss, Z, torch.tensor([[math.inf, 0.0], [0.0, 1.0]]), error=ValueError, match="z2 must be finite"),
+    bad(nt_xent_loss, **ZZ, temperature=0.0, error=ValueError, match="temperature must be a finite number greater than 0"),
+    bad(nt_xent_loss, **ZZ, temperature=-0.1, error=ValueError, match="temperature must be a finite number greater than 0"),
+    bad(nt_xent_loss, **ZZ, temperature=math.inf, error=ValueError, match="temperature must be a finite number greater"),
+    bad(nt_xent_loss, **ZZ, temperature=1e-309, error=ValueError, match="1 / temperature overflows float64"),
+    bad(nt_xent_loss, **ZZ, temperature=True, error=TypeError, match="temperature must be a real number"),
+    bad(nt_xent_loss, **ZZ, temperature=torch.tensor(0.5), error=TypeError, match="temperature must be a real number"),
+    bad(info_nce_loss, [1.0, 0.0], Z, error=ValueError, match="query must be two-dimensional"),
+    bad(info_nce_loss, Z, [[1.0, 0.0]], error=ValueError, match="query and key must have the same shape"),
+    bad(info_nce_loss, Z, [[math.nan, 0.0], [0.0, 1.0]], error=ValueError, match="key must be finite"),
+    bad(info_nce_loss, Z, Z, temperature=0, error=ValueError, match="temperature must be a finite number greater than 0"),
+    bad(negative_cosine_similarity, [1.0, 0.0], Z, error=ValueError, match="p must be two-dimensional"),
+    bad(negative_cosine_similarity, Z, [[1.0, 0.0]], error=ValueError, match="p and z must have the same shape"),
+    bad(negative_cosine_similarity, Z, [[True, False], [False, True]], error=TypeError, match="z must be an array of real numbers"),
+    bad(negative_cosine_similarity, [[1e200, 1e200]], [[1.0, 0.0]], error=ValueError, match="p holds a row whose squared norm overflows"),
+    bad(barlow_twins_loss, [[1.0, 0.0]], [[1.0, 0.0]], error=ValueError, match="must have at least 2 rows"),
+    bad(barlow_twins_loss, Z, [[1.0, 0.0], [0.0, math.nan]], error=ValueError, match="z2 must be finite"),
+    bad(barlow_twins_loss, Z, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], error=ValueError, match="z1 and z2 must have the same shape"),
+    bad(barlow_twins_loss, [[1e300, 0.0], [-1e300, 1.0]], Z, error=ValueError, match="z1 is too large to standardize"),
+    bad(barlow_twins_loss, **ZZ, lambda_param=-1.0, error=ValueError, match="lambda_param must be a finite number of at least 0"),
+    bad(barlow_twins_loss, **ZZ, lambda_param="0.005", error=TypeError, match="lambda_param must be a real number"),
+    bad(random_masking, torch.zeros(4, 2), 0.5, error=ValueError, match="x must be three-dimensional, got shape (4, 2)"),
+    bad(random_masking, torch.zeros(1, 0, 2), 0.5, error=ValueError, match="x must not have an empty axis"),
+    bad(random_masking, torch.zeros(1, 4, 2, dtype=torch.bool), 0.5, error=TypeError, match="x must be an array of real numbers"),
+    bad(random_masking, torch.full((1, 4, 2), math.nan), 0.5, error=ValueError, match="x must be finite"),
+    bad(random_masking, X, 1.5, error=ValueError, match="mask_ratio must lie in [0, 1], got 1.5"),
+    bad(random_masking, X, -0.25, error=ValueError, match="mask_ratio must lie in [0, 1]"),
+    bad(random_masking, X, math.nan, error=ValueError, match="mask_ratio must be finite"),
+    bad(random_masking, X, "0.5", error=TypeError, match="mask_ratio must be a real number"),
+    bad(random_masking, X, 0.5, torch.rand(1, 5), error=ValueError, match="noise must have shape (B, L) = (1, 4)"),
+    bad(random_masking, X, 0.5, torch.rand(4), error=ValueError, match="noise must be two-dimensional"),
+    bad(random_masking, X, 0.5, torch.tensor([[0.1, math.nan, 0.2, 0.3]]), error=ValueError, match="noise must be finite"),
+    bad(random_masking, X, 0.5, torch.ones(1, 4, dtype=torch.bool), error=TypeError, match="noise must be an array of real numbers"),
+    bad(random_masking, X, 0.5, generator=7, error=TypeError, match="generator must be a torch.Generator"),
+    bad(content_style_data, 0, error=ValueError, match="n_per_class must be at least 1"),
+    bad(content_style_data, 5, n_classes=1, error=ValueError, match="n_classes must be at least 2"),
+    bad(content_style_data, 5, dim=2, error=ValueError, match="dim must be at least 3"),
+    bad(content_style_data, 5, radius=0.0, error=ValueError, match="radius must be a finite number greater than 0"),
+    bad(content_style_data, 5, style_std=1e300, error=ValueError, match="the inputs overflow float32"),
+    bad(content_style_data, 5, seed=-1, error=ValueError, match="seed must lie in 0"),
+    bad(content_style_data, 5, seed=True, error=TypeError, match="seed must be an integer"),
+    bad(content_style_data, 5, seed=1.5, error=TypeError, match="seed must be an integer"),
+    bad(content_style_data, 2.5, error=TypeError, match="n_per_class must be an integer"),
+    bad(content_style_data, 10**6, dim=10**5, error=ValueError, match="more than the"),
+    bad(augment, DATA.x, DATA.style_basis.T, 1.0, error=ValueError, match="basis must have one row per column of x"),
+    bad(augment, DATA.x, DATA.style_basis, -1.0, error=ValueError, match="scale must be a finite number of at least 0"),
+    bad(augment, DATA.x[0], DATA.style_basis, 1.0, error=ValueError, match="x must be two-dimensional"),
+    bad(augment, DATA.x.double() * 1e300, DATA.style_basis, 1.0, error=ValueError, match="x holds values too large for float32"),
+    bad(augment, DATA.x, DATA.style_basis, 1.0, seed="0", error=TypeError, match="seed must be an integer"),
+    bad(tiny_encoder, 0, error=ValueError, match="dim must be at least 1"),
+    bad(tiny_encoder, 4, width=2.0, error=TypeError, match="width must be an integer"),
+    bad(tiny_encoder, 10**6, width=10**6, error=ValueError, match="more than the"),
+    bad(contrastive_pretrain, DATA.x, DATA.style_basis, steps=0, error=ValueError, match="steps must be at least 1"),
+    bad(contrastive_pretrain, DATA.x, DATA.style_basis, learning_rate=0.0, error=ValueError, match="learning_rate must be a finite number greater than 0"),
+    bad(contrastive_pretrain, DATA.x, DATA.style_basis, temperature=-1.0, error=ValueError, match="temperature must be a finite number greater than 0"),
+    bad(contrastive_pretrain, DATA.x, DATA.style_basis, seed=-2, error=ValueError, match="seed must lie in 0"),
+    bad(nearest_centroid_probe, DATA.x, DATA.labels.double(), error=TypeError, match="labels must be an array of integers"),
+    bad(nearest_centroid_probe, DATA.x, DATA.labels[:3], error=ValueError, match="labels must have shape (n,) = (12,)"),
+    bad(nearest_centroid_probe, DATA.x, DATA.labels, per_class=6, error=ValueError, match="class 0 has 6 examples"),
+    bad(nearest_centroid_probe, DATA.x[0], DATA.labels, error=ValueError, match="features must be two-dimensional"),
+    bad(nearest_centroid_probe, DATA.x, DATA.labels, normalize="no", error=TypeError, match="normalize must be a bool"),
+    bad(nearest_centroid_probe, DATA.x.double() * 1e300, DATA.labels, error=ValueError, match="squared norm overflows"),
+    bad(nearest_centroid_probe, DATA.x.double() * 1e300, DATA.labels, normalize=False, error=ValueError, match="distances overflow"),
+]  # fmt: skip
 
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"x": torch.zeros(4, 2)}, ValueError, r"x must be three-dimensional, got shape \(4, 2\)"),
-        ({"x": torch.zeros(1, 0, 2)}, ValueError, "x must not have an empty axis"),
-        (
-            {"x": torch.zeros(1, 4, 2, dtype=torch.bool)},
-            TypeError,
-            "x must be an array of real numbers",
-        ),
-        ({"x": torch.full((1, 4, 2), math.nan)}, ValueError, "x must be finite"),
-        ({"mask_ratio": 1.5}, ValueError, r"mask_ratio must lie in \[0, 1\], got 1.5"),
-        ({"mask_ratio": -0.25}, ValueError, r"mask_ratio must lie in \[0, 1\]"),
-        ({"mask_ratio": math.nan}, ValueError, "mask_ratio must be finite"),
-        ({"mask_ratio": "0.5"}, TypeError, "mask_ratio must be a real number"),
-        ({"noise": torch.rand(1, 5)}, ValueError, r"noise must have shape \(B, L\) = \(1, 4\)"),
-        ({"noise": torch.rand(4)}, ValueError, "noise must be two-dimensional"),
-        ({"noise": torch.tensor([[0.1, math.nan, 0.2, 0.3]])}, ValueError, "noise must be finite"),
-        (
-            {"noise": torch.ones(1, 4, dtype=torch.bool)},
-            TypeError,
-            "noise must be an array of real numbers",
-        ),
-    ],
-)
-def test_random_masking_rejects_bad_input(kwargs, error, match):
-    arguments = {"x": X, "mask_ratio": 0.5, "noise": torch.rand(1, 4), **kwargs}
-    with pytest.raises(error, match=match):
-        random_masking(**arguments)
+test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
 
+HOSTILE = [
+    hostile(nt_xent_loss, **ZZ, temperature=0.5),
+    hostile(info_nce_loss, query=Z, key=Z, temperature=0.5),
+    hostile(negative_cosine_similarity, p=Z, z=Z),
+    hostile(barlow_twins_loss, **ZZ, lambda_param=5e-3),
+    hostile(random_masking, **MASK, generator=None),
+    hostile(content_style_data, n_per_class=2, n_classes=2, dim=3, radius=2.0, content_std=0.4,
+            style_std=3.0, seed=0),
+    hostile(augment, x=DATA.x, basis=DATA.style_basis, scale=1.0, seed=0),
+    hostile(tiny_encoder, dim=3, width=2, out=2, seed=0),
+    hostile(contrastive_pretrain, x=DATA.x, basis=DATA.style_basis, scale=1.0, steps=1,
+            batch_size=2, temperature=0.5, learning_rate=0.01, seed=0),
+    hostile(nearest_centroid_probe, features=DATA.x, labels=DATA.labels, per_class=1,
+            normalize=True, seed=0),
+]  # fmt: skip
 
-def test_demonstration_helpers_reject_bad_input():
-    data = content_style_data(6, n_classes=2, dim=4)
-    g = torch.Generator()
-    cases = [
-        (lambda: content_style_data(0), ValueError, "n_per_class must be at least 1"),
-        (lambda: content_style_data(5, n_classes=1), ValueError, "n_classes must be at least 2"),
-        (lambda: content_style_data(5, dim=2), ValueError, "dim must be at least 3"),
-        (lambda: content_style_data(5, radius=0.0), ValueError, "radius must be a finite number"),
-        (lambda: content_style_data(5, seed=-1), ValueError, "seed must be at least 0"),
-        (lambda: content_style_data(2.5), TypeError, "n_per_class must be an integer"),
-        (lambda: augment(data.x, data.style_basis.T, 1.0, g), ValueError, "basis"),
-        (lambda: augment(data.x, data.style_basis, -1.0, g), ValueError, "scale must be a finite"),
-        (lambda: tiny_encoder(0), ValueError, "dim must be at least 1"),
-        (lambda: contrastive_pretrain(data.x, data.style_basis, steps=0), ValueError, "steps"),
-        (lambda: nearest_centroid_probe(data.x, data.labels.double()), TypeError, "labels must"),
-        (lambda: nearest_centroid_probe(data.x, data.labels[:3]), ValueError, "labels must have"),
-        (lambda: nearest_centroid_probe(data.x, data.labels, per_class=6), ValueError, "class 0"),
-        (lambda: nearest_centroid_probe(data.x[0], data.labels), ValueError, "features must"),
-    ]
-    for call, error, match in cases:
-        with pytest.raises(error, match=match):
-            call()
+test_hostile_input = hostile_input_test(HOSTILE)

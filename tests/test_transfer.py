@@ -15,15 +15,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
+from conceptref.demos.transfer import accuracy, make_transfer_tasks, train_classifier
 from conceptref.transfer import (
-    accuracy,
     count_parameters,
     freeze,
     linear_probe,
-    make_transfer_tasks,
     parameter_groups,
     replace_head,
-    train_classifier,
     unfreeze,
 )
 
@@ -195,8 +193,8 @@ def test_parameter_groups_give_each_parameter_its_learning_rate(lr_body, lr_head
         ),
         (lambda: accuracy(nn.Linear(1, 2), [[0.0]], [0, 1]), ValueError, "one label per row"),
         (lambda: accuracy(nn.Linear(1, 2), [[0.0]], [-1]), ValueError, "at least 0"),
-        (lambda: make_transfer_tasks(-1), ValueError, "seed must be at least 0"),
-        (lambda: make_transfer_tasks(0, n_source=0), ValueError, "n_source"),
+        (lambda: make_transfer_tasks(seed=-1), ValueError, "seed"),
+        (lambda: make_transfer_tasks(seed=0, n_source=0), ValueError, "n_source"),
     ],
 )
 def test_bad_input(call, error, fragment):

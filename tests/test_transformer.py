@@ -10,10 +10,15 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from helpers import bad, bad_input_test, hostile, hostile_input_test
+from transformers import LlamaConfig
+from transformers.models.bloom.modeling_bloom import build_alibi_tensor
+from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
 from transformers.models.marian.modeling_marian import MarianSinusoidalPositionalEmbedding
 
 from conceptref.attention import causal_mask
 from conceptref.transformer import (
+    alibi_slopes,
     decoder_layer,
     encoder_layer,
     encoder_layer_parameter_count,
@@ -21,6 +26,7 @@ from conceptref.transformer import (
     layer_norm,
     layer_weights,
     multi_head_attention,
+    rotary_embedding,
     sinusoidal_positional_encoding,
 )
 
@@ -378,100 +384,332 @@ def test_causal_decoder_layer_uses_no_future_token():
     assert not np.allclose(a[4:], b[4:])
 
 
+# ---------------------------------------------------------------- RoPE and ALiBi
+
+
+def llama_rope(x: np.ndarray, positions: np.ndarray, base: float) -> np.ndarray:
+    """transformers' LLaMA rotation: its cos/sin (in float64) through apply_rotary_pos_emb."""
+    d = x.shape[-1]
+    inv_freq = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+    freqs = torch.from_numpy(positions)[:, None] * inv_freq
+    emb = torch.cat((freqs, freqs), dim=-1)
+    t = torch.from_numpy(x)
+    # unsqueeze_dim=0 leaves cos/sin as (T, d), broadcast over x's leading axes
+    q, _ = apply_rotary_pos_emb(t, t, emb.cos(), emb.sin(), unsqueeze_dim=0)
+    return q.numpy().reshape(x.shape)  # a 2-D x gains a leading axis of 1
+
+
+@given(
+    lead=st.lists(st.integers(1, 3), max_size=2),
+    length=st.integers(1, 5),
+    half=st.integers(1, 4),
+    base=st.sampled_from([10000.0, 500000.0, 2.0, 1.0]),
+    integer=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_rotary_embedding_equals_llama(lead, length, half, base, integer, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((*lead, length, 2 * half))
+    positions = (
+        rng.integers(0, 4096, size=length).astype(np.float64)
+        if integer
+        else rng.uniform(-50, 50, size=length)
+    )
+    np.testing.assert_allclose(
+        rotary_embedding(x, positions, base=base),
+        llama_rope(x, positions, base),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def test_rotary_embedding_equals_llama_rotary_module():
+    """The cos and sin of LlamaRotaryEmbedding itself (float32), to float32's resolution."""
+    config = LlamaConfig(hidden_size=16, num_attention_heads=2, rope_theta=10000.0)
+    rope = LlamaRotaryEmbedding(config)
+    x = torch.randn(1, 2, 7, 8, generator=torch.Generator().manual_seed(0))
+    position_ids = torch.arange(7)[None]
+    cos, sin = rope(x, position_ids)
+    theirs, _ = apply_rotary_pos_emb(x, x, cos, sin)
+    ours = rotary_embedding(x, np.arange(7))
+    np.testing.assert_allclose(ours, theirs.double().numpy(), rtol=0, atol=1e-5)
+
+
+@given(m=st.integers(0, 100), n=st.integers(0, 100), shift=st.integers(0, 1000))
+def test_rotary_scores_depend_on_the_offset_only(m, n, shift):
+    rng = np.random.default_rng(m * 101 + n)
+    q, k = rng.standard_normal((2, 1, 6))
+    score = (rotary_embedding(q, [m]) @ rotary_embedding(k, [n]).T).item()
+    shifted = (rotary_embedding(q, [m + shift]) @ rotary_embedding(k, [n + shift]).T).item()
+    assert shifted == pytest.approx(score, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("heads", [*range(1, 18), 24, 31, 32, 33, 48, 64, 80, 96, 112])
+def test_alibi_slopes_equal_bloom(heads):
+    mask = torch.ones(1, 3, dtype=torch.long)
+    # BLOOM's bias for key j is slope * j: its slopes are the bias at key 1
+    theirs = build_alibi_tensor(mask, heads, torch.float32)[:, 0, 1].double().numpy()
+    np.testing.assert_allclose(alibi_slopes(heads), theirs, rtol=1e-6, atol=0)
+
+
+def test_alibi_slopes_of_a_power_of_two_are_a_geometric_sequence():
+    np.testing.assert_array_equal(alibi_slopes(8), 0.5 ** np.arange(1, 9))
+    np.testing.assert_array_equal(alibi_slopes(16)[1::2], alibi_slopes(8))
+
+
+# ---------------------------------------------------------------- stability (no silent wrong answer)
+
+
+def test_layer_norm_survives_an_overflowing_variance():
+    out = layer_norm([[1e200, -1e200], [1e308, 1e308]])
+    np.testing.assert_allclose(out, [[1.0, -1.0], [0.0, 0.0]], rtol=1e-12)
+    x = np.array([3e305, -1e306, 2.5e306, 7e305])
+    expected = layer_norm(x / 1e300)  # the same up to eps, which is negligible at both scales
+    np.testing.assert_allclose(layer_norm(x), expected, rtol=1e-9)
+
+
+def test_overflow_of_an_intermediate_is_named():
+    big = np.full((2, 4), 1e200)
+    with pytest.raises(ValueError, match=re.escape("query @ w_q + b_q overflows float64")):
+        multi_head_attention(big, X, X, num_heads=2, **{**GOOD, "w_q": EYE * 1e200})
+    with pytest.raises(ValueError, match="attention scores"):
+        multi_head_attention(big, big, big, num_heads=2, **GOOD)
+
+
+def test_a_fully_masked_query_row_gets_zeros_where_attention_raises():
+    """The transformer's attention follows torch (zeros); conceptref.attention raises instead."""
+    from conceptref.attention import scaled_dot_product_attention
+
+    mask = np.array([[False, False, False], [True, True, True], [True, False, True]])
+    out = multi_head_attention(X, X, X, num_heads=1, mask=mask, **GOOD)
+    np.testing.assert_array_equal(out[0], np.zeros(4))
+    with pytest.raises(ValueError, match="mask allows no key"):
+        scaled_dot_product_attention(X, X, X, mask)
+
+
 # ---------------------------------------------------------------- bad input
 
 EYE = np.eye(4)
 X = np.ones((3, 4))
 GOOD = {"w_q": EYE, "w_k": EYE, "w_v": EYE, "w_o": EYE}
+MHA = {"query": X, "key": X, "value": X, "num_heads": 2, **GOOD}
+_ENC = torch.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True, dtype=torch.float64)
+_DEC = torch.nn.TransformerDecoderLayer(4, 2, 8, batch_first=True, dtype=torch.float64)
+ENC_W = layer_weights(_ENC)
+DEC_W = layer_weights(_DEC)
+FF = {
+    "x": np.ones((1, 2)),
+    "w_1": np.ones((2, 4)),
+    "b_1": None,
+    "w_2": np.ones((4, 2)),
+    "b_2": None,
+}
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error", "fragment"),
-    [
-        ({"num_heads": 3}, ValueError, "num_heads = 3 must divide d_model = 4"),
-        ({"num_heads": 0}, ValueError, "num_heads must be at least 1"),
-        ({"num_heads": 2.0}, TypeError, "num_heads must be an integer"),
-        ({"w_q": np.eye(3)}, ValueError, "w_q must have shape (4, 4)"),
-        ({"w_o": np.ones((4, 2))}, ValueError, "w_o must have shape (4, 4)"),
-        ({"b_q": np.ones(3)}, ValueError, "b_q must have shape (4,)"),
-        ({"w_k": np.full((4, 4), np.nan)}, ValueError, "w_k must be finite"),
-        ({"mask": np.ones((3, 3))}, TypeError, "mask must be a boolean array"),
-        ({"mask": np.ones((2, 3, 2), dtype=bool)}, ValueError, "does not broadcast to"),
-        ({"query": np.ones(4)}, ValueError, "query must have at least 2 dimensions"),
-        ({"query": np.ones((0, 4))}, ValueError, "at least one position"),
-        ({"value": np.ones((2, 4))}, ValueError, "the same number of positions Lk"),
-        ({"key": np.ones((2, 3, 4)), "value": np.ones((3, 3, 4))}, ValueError, "do not broadcast"),
-        ({"query": np.array([["a"] * 4] * 3)}, TypeError, "query must be an array of real"),
-    ],
-)
-def test_multi_head_attention_rejects(kwargs, error, fragment):
-    args = {"query": X, "key": X, "value": X, "num_heads": 2, **GOOD, **kwargs}
-    with pytest.raises(error, match=re.escape(fragment)):
-        multi_head_attention(**args)
+def mha(**kwargs):
+    return multi_head_attention(**{**MHA, **kwargs})
 
 
-@pytest.mark.parametrize(
-    ("args", "error", "fragment"),
-    [
-        ((0, 4), ValueError, "n_positions must be at least 1"),
-        ((3, 0), ValueError, "d_model must be at least 1"),
-        ((3.0, 4), TypeError, "n_positions must be an integer"),
-        ((3, True), TypeError, "d_model must be an integer"),
-    ],
-)
-def test_sinusoidal_rejects(args, error, fragment):
-    with pytest.raises(error, match=re.escape(fragment)):
-        sinusoidal_positional_encoding(*args)
+def ff(**kwargs):
+    return feed_forward(**{**FF, **kwargs})
 
 
-@pytest.mark.parametrize(
-    ("args", "kwargs", "error", "fragment"),
-    [
-        ((6, 4, 8), {}, ValueError, "num_heads = 4 must divide d_model = 6"),
-        ((0, 1, 8), {}, ValueError, "d_model must be at least 1"),
-        ((4, 1, 0), {}, ValueError, "dim_feedforward must be at least 1"),
-        ((4, 1, 8), {"bias": 1}, TypeError, "bias must be a bool"),
-        ((4.0, 1, 8), {}, TypeError, "d_model must be an integer"),
-    ],
-)
-def test_parameter_count_rejects(args, kwargs, error, fragment):
-    with pytest.raises(error, match=re.escape(fragment)):
-        encoder_layer_parameter_count(*args, **kwargs)
+def without(weights, key):
+    return {k: v for k, v in weights.items() if k != key}
 
 
-def test_layers_reject_bad_weights_and_options():
-    layer = torch.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True, dtype=torch.float64)
-    weights = layer_weights(layer)
-    with pytest.raises(ValueError, match=re.escape("weights has no entry 'linear1.weight'")):
-        encoder_layer(X, {k: v for k, v in weights.items() if k != "linear1.weight"}, num_heads=2)
-    with pytest.raises(ValueError, match=re.escape("weights has no entry 'self_attn.w_q'")):
-        encoder_layer(X, {}, num_heads=2)
-    with pytest.raises(TypeError, match="weights must be a mapping"):
-        encoder_layer(X, [1, 2], num_heads=2)
-    with pytest.raises(TypeError, match="norm_first must be a bool"):
-        encoder_layer(X, weights, num_heads=2, norm_first="yes")
-    with pytest.raises(ValueError, match="activation must be one of"):
-        encoder_layer(X, weights, num_heads=2, activation="tanh")
-    with pytest.raises(ValueError, match=re.escape("w_q must have shape (3, 3)")):
-        encoder_layer(np.ones((2, 3)), weights, num_heads=1)
-    with pytest.raises(ValueError, match="eps must be a finite number greater than 0"):
-        encoder_layer(X, weights, num_heads=2, eps=0.0)
-    with pytest.raises(
-        TypeError, match=re.escape("layer must be a torch.nn.TransformerEncoderLayer")
-    ):
-        layer_weights(torch.nn.Linear(2, 2))
-    with pytest.raises(ValueError, match="memory must have at least 2 dimensions"):
-        decoder_layer(X, np.ones(4), weights, num_heads=2)
+BAD_INPUT = [
+    bad(mha, num_heads=3, error=ValueError, match="num_heads = 3 must divide d_model = 4"),
+    bad(mha, num_heads=0, error=ValueError, match="num_heads must be at least 1"),
+    bad(mha, num_heads=2.0, error=TypeError, match="num_heads must be an integer"),
+    bad(mha, w_q=np.eye(3), error=ValueError, match="w_q must have shape (4, 4)"),
+    bad(mha, w_o=np.ones((4, 2)), error=ValueError, match="w_o must have shape (4, 4)"),
+    bad(mha, b_q=np.ones(3), error=ValueError, match="b_q must have shape (4,)"),
+    bad(mha, w_k=np.full((4, 4), np.nan), error=ValueError, match="w_k must be finite"),
+    bad(mha, mask=np.ones((3, 3)), error=TypeError, match="mask must be a boolean array"),
+    bad(mha, mask=np.ones((2, 3, 2), dtype=bool), error=ValueError, match="does not broadcast to"),
+    bad(mha, query=np.ones(4), error=ValueError, match="query must have at least 2 dimensions"),
+    bad(mha, query=np.ones((0, 4)), error=ValueError, match="at least one position"),
+    bad(mha, value=np.ones((2, 4)), error=ValueError, match="key.shape[-2] and value.shape[-2]"),
+    bad(
+        mha,
+        key=np.ones((2, 3, 4)),
+        value=np.ones((3, 3, 4)),
+        error=ValueError,
+        match="do not broadcast",
+    ),
+    bad(mha, query=np.array([["a"] * 4] * 3), error=TypeError, match="query must be an array of"),
+    bad(sinusoidal_positional_encoding, 0, 4, error=ValueError, match="n_positions must be at"),
+    bad(sinusoidal_positional_encoding, 3, 0, error=ValueError, match="d_model must be at least 1"),
+    bad(
+        sinusoidal_positional_encoding, 3.0, 4, error=TypeError, match="n_positions must be an int"
+    ),
+    bad(
+        sinusoidal_positional_encoding, 3, True, error=TypeError, match="d_model must be an integer"
+    ),
+    bad(sinusoidal_positional_encoding, 10**6, 10**6, error=ValueError, match="would need"),
+    bad(
+        encoder_layer_parameter_count, 6, 4, 8, error=ValueError, match="num_heads = 4 must divide"
+    ),
+    bad(
+        encoder_layer_parameter_count, 0, 1, 8, error=ValueError, match="d_model must be at least 1"
+    ),
+    bad(encoder_layer_parameter_count, 4, 1, 0, error=ValueError, match="dim_feedforward must be"),
+    bad(
+        encoder_layer_parameter_count, 4, 1, 8, bias=1, error=TypeError, match="bias must be a bool"
+    ),
+    bad(encoder_layer_parameter_count, 4.0, 1, 8, error=TypeError, match="d_model must be an int"),
+    bad(
+        encoder_layer,
+        X,
+        without(ENC_W, "linear1.weight"),
+        num_heads=2,
+        error=ValueError,
+        match="weights lacks the key(s) 'linear1.weight'",
+    ),
+    bad(encoder_layer, X, {}, num_heads=2, error=ValueError, match="'self_attn.w_q'"),
+    bad(encoder_layer, X, [1, 2], num_heads=2, error=TypeError, match="weights must be a dict"),
+    bad(
+        encoder_layer,
+        X,
+        {**without(ENC_W, "linear1.bias"), "linear1.bais": ENC_W["linear1.bias"]},
+        num_heads=2,
+        error=ValueError,
+        match="weights has unknown key(s) 'linear1.bais'",
+    ),
+    bad(
+        encoder_layer,
+        X,
+        {**ENC_W, "cross_attn.w_q": EYE},
+        num_heads=2,
+        error=ValueError,
+        match="unknown key(s) 'cross_attn.w_q'",
+    ),
+    bad(encoder_layer, X, ENC_W, num_heads=2, norm_first="no", error=TypeError, match="norm_first"),
+    bad(
+        encoder_layer,
+        X,
+        ENC_W,
+        num_heads=2,
+        activation="tanh",
+        error=ValueError,
+        match="activation must be one of 'relu', 'gelu'",
+    ),
+    bad(
+        encoder_layer,
+        np.ones((2, 3)),
+        ENC_W,
+        num_heads=1,
+        error=ValueError,
+        match="weights['self_attn.w_q'] must have shape (3, 3)",
+    ),
+    bad(encoder_layer, X, ENC_W, num_heads=2, eps=0.0, error=ValueError, match="eps must be a"),
+    bad(
+        encoder_layer,
+        X,
+        ENC_W,
+        num_heads=2,
+        mask=np.ones((2, 2), dtype=bool),
+        error=ValueError,
+        match="mask of shape (2, 2) does not broadcast",
+    ),
+    bad(
+        encoder_layer,
+        X,
+        {**ENC_W, "norm1.weight": np.ones(3)},
+        num_heads=2,
+        error=ValueError,
+        match="weights['norm1.weight'] must have shape (4,)",
+    ),
+    bad(
+        encoder_layer,
+        np.full((3, 4), 1e200),
+        {**ENC_W, "self_attn.w_q": EYE * 1e200},
+        num_heads=2,
+        error=ValueError,
+        match="x @ weights['self_attn.w_q'] + weights['self_attn.b_q'] overflows",
+    ),
+    bad(layer_weights, torch.nn.Linear(2, 2), error=TypeError, match="layer must be a torch.nn."),
+    bad(decoder_layer, X, np.ones(4), DEC_W, num_heads=2, error=ValueError, match="memory must"),
+    bad(
+        decoder_layer,
+        X,
+        X,
+        DEC_W,
+        num_heads=2,
+        memory_mask=np.ones((3, 2), dtype=bool),
+        error=ValueError,
+        match="memory_mask of shape (3, 2) does not broadcast",
+    ),
+    bad(
+        decoder_layer,
+        X,
+        np.ones((3, 5)),
+        DEC_W,
+        num_heads=2,
+        error=ValueError,
+        match="weights['cross_attn.w_k'] must have shape (5, 4)",
+    ),
+    bad(decoder_layer, X, X, ENC_W, num_heads=2, error=ValueError, match="'cross_attn.w_q'"),
+    bad(ff, w_1=np.ones((3, 4)), error=ValueError, match="x.shape[-1] and w_1.shape[0] must agree"),
+    bad(ff, w_2=np.ones((2, 4)), error=ValueError, match="w_2 must have shape (4, 2)"),
+    bad(ff, b_1=np.ones(2), error=ValueError, match="b_1 must have shape (4,)"),
+    bad(ff, activation="elu", error=ValueError, match="activation must be one of"),
+    bad(ff, activation=None, error=TypeError, match="activation must be one of"),
+    bad(
+        ff, w_2=np.full((4, 2), 1e300), x=np.full((1, 2), 1e10), error=ValueError, match="overflows"
+    ),
+    bad(layer_norm, np.ones((2, 3)), np.ones(2), error=ValueError, match="weight must have shape"),
+    bad(layer_norm, np.ones((2, 0)), error=ValueError, match="x must have at least one feature"),
+    bad(layer_norm, [1.0, 2.0], eps=-1.0, error=ValueError, match="eps must be a finite number"),
+    bad(layer_norm, [1.0, 2.0], [1e308, 1e308], [1e308, 1e308], error=ValueError, match="layer norm's output"),
+    bad(rotary_embedding, np.ones((2, 3)), [0, 1], error=ValueError, match="even, non-zero last"),
+    bad(rotary_embedding, np.ones((2, 0)), [0, 1], error=ValueError, match="even, non-zero last"),
+    bad(rotary_embedding, np.ones(4), [0], error=ValueError, match="x must have at least 2 dim"),
+    bad(
+        rotary_embedding,
+        np.ones((2, 4)),
+        [0, 1, 2],
+        error=ValueError,
+        match="x.shape[-2] and len(positions) must agree",
+    ),
+    bad(rotary_embedding, np.ones((1, 4)), [np.nan], error=ValueError, match="positions must be"),
+    bad(rotary_embedding, np.ones((1, 4)), [[0]], error=ValueError, match="positions must be one-"),
+    bad(rotary_embedding, np.ones((1, 4)), [0], base=0.0, error=ValueError, match="base must be"),
+    bad(rotary_embedding, np.ones((1, 4)), [0], base="1", error=TypeError, match="base must be a"),
+    bad(
+        rotary_embedding,
+        np.ones((1, 4)),
+        [1e300],
+        base=1e-300,
+        error=ValueError,
+        match="base ** (-2i/d) overflows",
+    ),
+    bad(
+        rotary_embedding,
+        np.full((1, 2), 1.7e308),
+        [0.7],
+        error=ValueError,
+        match="the rotated x overflows",
+    ),
+    bad(alibi_slopes, 0, error=ValueError, match="num_heads must be at least 1"),
+    bad(alibi_slopes, 2.0, error=TypeError, match="num_heads must be an integer"),
+    bad(alibi_slopes, 2**40, error=ValueError, match="would need"),
+]
 
+test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
 
-def test_feed_forward_and_layer_norm_reject():
-    with pytest.raises(ValueError, match=re.escape("w_1 must have shape (2, d_ff)")):
-        feed_forward(np.ones((1, 2)), np.ones((3, 4)), None, np.ones((4, 2)), None)
-    with pytest.raises(ValueError, match=re.escape("w_2 must have shape (4, 2)")):
-        feed_forward(np.ones((1, 2)), np.ones((2, 4)), None, np.ones((2, 4)), None)
-    with pytest.raises(ValueError, match=re.escape("b_1 must have shape (4,)")):
-        feed_forward(np.ones((1, 2)), np.ones((2, 4)), np.ones(2), np.ones((4, 2)), None)
-    with pytest.raises(ValueError, match=re.escape("weight must have shape (3,)")):
-        layer_norm(np.ones((2, 3)), np.ones(2))
-    with pytest.raises(ValueError, match="x must have at least one feature"):
-        layer_norm(np.ones((2, 0)))
+HOSTILE = [
+    hostile(multi_head_attention, **MHA),
+    hostile(sinusoidal_positional_encoding, n_positions=3, d_model=4),
+    hostile(encoder_layer_parameter_count, d_model=4, num_heads=2, dim_feedforward=8),
+    hostile(layer_norm, x=X, weight=np.ones(4), bias=np.zeros(4), eps=1e-5),
+    hostile(feed_forward, **FF, activation="gelu"),
+    hostile(layer_weights, layer=_ENC),
+    hostile(encoder_layer, x=X, weights=ENC_W, num_heads=2, norm_first=True, mask=None),
+    hostile(decoder_layer, x=X, memory=X, weights=DEC_W, num_heads=2, memory_mask=None),
+    hostile(rotary_embedding, x=np.ones((2, 4)), positions=[0, 1], base=10000.0),
+    hostile(alibi_slopes, num_heads=6),
+]
+
+test_hostile_input = hostile_input_test(HOSTILE)

@@ -1,9 +1,8 @@
-"""conceptref.vae against torch.distributions and torch's losses, on generated and bad input."""
+"""conceptref.vae (and its demonstration) against torch.distributions and torch's losses."""
 
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pytest
@@ -13,19 +12,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from conceptref.vae import (
+from conceptref.demos.vae import (
     AutoencoderFit,
-    _Adam,
-    bernoulli_elbo,
-    beta_of_mean_mse,
     decode_prior_samples,
     fraction_near_modes,
-    gaussian_elbo,
-    gaussian_kl,
-    reparameterize,
     ring_of_gaussians,
     train_autoencoder,
 )
+from conceptref.vae import (
+    bernoulli_elbo,
+    beta_of_mean_mse,
+    gaussian_elbo,
+    gaussian_kl,
+    reparameterize,
+)
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 RTOL, ATOL = 1e-9, 1e-9
 values = st.floats(-30, 30, allow_nan=False, width=64)
@@ -161,8 +162,10 @@ def test_low_precision_and_grad_tensors_are_accepted(dtype):
     assert reparameterize(mu, logvar, torch.zeros(1, 2)).dtype == np.float64
 
 
-def test_demonstration_helpers_run_and_give_shapes():
+def test_demonstration_helpers_run_and_keep_the_global_random_state():
     data = ring_of_gaussians(64, seed=1)
+    torch_state = torch.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global state)
     for variational in (False, True):
         fit = train_autoencoder(data, variational=variational, steps=3, seed=1)
         assert isinstance(fit, AutoencoderFit)
@@ -170,77 +173,194 @@ def test_demonstration_helpers_run_and_give_shapes():
         samples = decode_prior_samples(fit, 10, seed=1)
         assert samples.shape == (10, 2)
         assert 0.0 <= fraction_near_modes(samples) <= 1.0
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert (np.random.get_state()[1] == numpy_state).all()  # noqa: NPY002
+    again = train_autoencoder(data, variational=True, steps=3, seed=1)
+    np.testing.assert_array_equal(again.codes(data), fit.codes(data))  # seeded: reproducible
 
 
-@given(
-    shapes=st.lists(hnp.array_shapes(max_dims=2, max_side=3), min_size=1, max_size=3),
-    lr=st.floats(1e-4, 0.5),
-    steps=st.integers(1, 4),
-    seed=st.integers(0, 2**16),
-)
-def test_written_out_adam_equals_torch_optim_adam(shapes, lr, steps, seed):
-    # the training helpers use _Adam; torch.optim.Adam on the same loss must take the same steps
-    generator = torch.Generator().manual_seed(seed)
-    start = [torch.randn(shape, generator=generator) for shape in shapes]
-    targets = [torch.randn(shape, generator=generator) for shape in shapes]
-
-    def loss(params):
-        return sum(
-            ((p - t) ** 4 + torch.sin(p)).sum() for p, t in zip(params, targets, strict=True)
-        )
-
-    ours = [p.clone().requires_grad_() for p in start]
-    theirs = [p.clone().requires_grad_() for p in start]
-    adam, reference = _Adam(ours, lr), torch.optim.Adam(theirs, lr=lr)
-    for _ in range(steps):
-        adam.step(loss(ours))
-        reference.zero_grad()
-        loss(theirs).backward()
-        reference.step()
-    for a, b in zip(ours, theirs, strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
+def test_one_code_for_a_batch_is_not_broadcast():
+    # three samples and a single code: the KL would be counted once for all three
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        gaussian_elbo(np.zeros((3, 2)), np.zeros((3, 2)), [0.0], [0.0])
+    with pytest.raises(ValueError, match="one code per sample"):
+        gaussian_elbo(np.zeros((3, 2)), np.zeros((3, 2)), [[0.0]], [[0.0]])
 
 
-@pytest.mark.parametrize(
-    ("call", "error", "fragment"),
-    [
-        (lambda: gaussian_kl([1e200], [0.0]), ValueError, "KL divergence overflows"),
-        (
-            lambda: gaussian_elbo([[0.0], [1.0]], [[0.0], [0.0]], [[0.0]] * 3, [[0.0]] * 3),
-            ValueError,
-            "one code per sample",
-        ),
-        (
-            lambda: gaussian_elbo([[1.0]], [[0.0]], [[0.0]], [[0.0]], sigma=1e-200),
-            ValueError,
-            "ELBO overflows",
-        ),
-        (lambda: gaussian_kl([0.0, 1.0], [0.0]), ValueError, "same shape"),
-        (lambda: gaussian_kl(0.0, 0.0), ValueError, "at least 1 dimensions"),
-        (lambda: gaussian_kl([np.nan], [0.0]), ValueError, "mu must be finite"),
-        (lambda: gaussian_kl([0.0], [800.0]), ValueError, "logvar must lie within"),
-        (lambda: gaussian_kl(["a"], [0.0]), TypeError, "mu must be an array of real numbers"),
-        (lambda: gaussian_kl(torch.tensor([True]), [0.0]), TypeError, "real numbers"),
-        (lambda: reparameterize([0.0, 0.0], [0.0, 0.0], [1.0, 2.0, 3.0]), ValueError, "broadcast"),
-        (lambda: reparameterize([0.0], [0.0], [np.inf]), ValueError, "eps must be finite"),
-        (lambda: gaussian_elbo([[0.0]], [[0.0, 1.0]], [[0]], [[0]]), ValueError, "x_mean"),
-        (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], sigma=0), ValueError, "sigma"),
-        (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], beta=-1), ValueError, "beta"),
-        (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], sigma=[1, 2]), ValueError, "sigma"),
-        (lambda: gaussian_elbo([[0.0]], [[0.0]], [[0]], [[0]], sigma=True), TypeError, "sigma"),
-        (lambda: bernoulli_elbo([[2.0]], [[0.0]], [[0]], [[0]]), ValueError, "[0, 1]"),
-        (lambda: bernoulli_elbo([[1.0]], [[0.0, 0.0]], [[0]], [[0]]), ValueError, "logits"),
-        (lambda: beta_of_mean_mse(0), ValueError, "num_features"),
-        (lambda: beta_of_mean_mse(2.5), TypeError, "num_features"),
-        (lambda: ring_of_gaussians(0), ValueError, "n must be"),
-        (lambda: ring_of_gaussians(5, std=-1.0), ValueError, "std"),
-        (lambda: fraction_near_modes([1.0, 2.0]), ValueError, "at least 2 dimensions"),
-        (lambda: fraction_near_modes(np.zeros((3, 3))), ValueError, "shape (n, 2)"),
-        (lambda: train_autoencoder(np.zeros(3), variational=True), ValueError, "data"),
-        (lambda: train_autoencoder(np.zeros((3, 2)), variational=True, lr=0), ValueError, "lr"),
-        (lambda: decode_prior_samples(object(), 3), TypeError, "AutoencoderFit"),
-    ],
-)
-def test_bad_input(call, error, fragment):
-    with pytest.raises(error, match=re.escape(fragment)):
-        call()
+def test_divergence_is_reported_with_its_step():
+    with pytest.raises(ValueError, match=r"training diverged at step \d+"):
+        train_autoencoder(np.full((4, 2), 1e30), variational=True, steps=3)
+
+
+_X = [[0.5, -1.0], [2.0, 0.25]]
+_CODE = [[0.1], [-0.2]]
+_FIT = train_autoencoder(ring_of_gaussians(8, seed=0), variational=True, steps=1, hidden=4)
+
+BAD_INPUT = [
+    bad(gaussian_kl, [1e200], [0.0], error=ValueError, match="KL divergence overflows"),
+    bad(
+        gaussian_elbo,
+        [[0.0], [1.0]],
+        [[0.0], [0.0]],
+        [[0.0]] * 3,
+        [[0.0]] * 3,
+        error=ValueError,
+        match="one code per sample",
+    ),
+    bad(
+        gaussian_elbo,
+        [[0.0], [1.0], [2.0]],
+        [[0.0]] * 3,
+        [0.0],
+        [0.0],
+        error=ValueError,
+        match="mu must have at least 2 dimensions",
+    ),
+    bad(
+        gaussian_elbo,
+        [[1.0]],
+        [[0.0]],
+        [[0.0]],
+        [[0.0]],
+        sigma=1e-200,
+        error=ValueError,
+        match="ELBO overflows",
+    ),
+    bad(gaussian_kl, [0.0, 1.0], [0.0], error=ValueError, match="same shape"),
+    bad(gaussian_kl, 0.0, 0.0, error=ValueError, match="at least 1 dimensions"),
+    bad(gaussian_kl, [np.nan], [0.0], error=ValueError, match="mu must be finite"),
+    bad(gaussian_kl, [0.0], [800.0], error=ValueError, match="logvar must lie within"),
+    bad(gaussian_kl, ["a"], [0.0], error=TypeError, match="mu must be an array of real numbers"),
+    bad(gaussian_kl, torch.tensor([True]), [0.0], error=TypeError, match="real numbers"),
+    bad(
+        reparameterize,
+        [0.0, 0.0],
+        [0.0, 0.0],
+        [1.0, 2.0, 3.0],
+        error=ValueError,
+        match="eps must have the shape of mu",
+    ),
+    bad(reparameterize, [0.0, 0.0], [0.0], [1.0, 2.0], error=ValueError, match="same shape"),
+    bad(
+        reparameterize,
+        [0.0, 0.0],
+        [0.0, 0.0],
+        [1.0],
+        error=ValueError,
+        match="eps must have the shape of mu",
+    ),
+    bad(reparameterize, [0.0], [0.0], [np.inf], error=ValueError, match="eps must be finite"),
+    bad(reparameterize, [1e308], [1.0], [1e308], error=ValueError, match="overflows float64"),
+    bad(gaussian_elbo, [[0.0]], [[0.0, 1.0]], [[0]], [[0]], error=ValueError, match="x_mean"),
+    bad(gaussian_elbo, [[0.0]], [[0.0]], [[0]], [[0]], sigma=0, error=ValueError, match="sigma"),
+    bad(gaussian_elbo, [[0.0]], [[0.0]], [[0]], [[0]], beta=-1, error=ValueError, match="beta"),
+    bad(
+        gaussian_elbo, [[0.0]], [[0.0]], [[0]], [[0]], sigma=[1, 2], error=ValueError, match="sigma"
+    ),
+    bad(gaussian_elbo, [[0.0]], [[0.0]], [[0]], [[0]], sigma=True, error=TypeError, match="sigma"),
+    bad(bernoulli_elbo, [[2.0]], [[0.0]], [[0]], [[0]], error=ValueError, match="[0, 1]"),
+    bad(bernoulli_elbo, [[1.0]], [[0.0, 0.0]], [[0]], [[0]], error=ValueError, match="logits"),
+    bad(
+        bernoulli_elbo,
+        [[1.0]] * 3,
+        [[0.0]] * 3,
+        [0.0],
+        [0.0],
+        error=ValueError,
+        match="mu must have at least 2 dimensions",
+    ),
+    bad(beta_of_mean_mse, 0, error=ValueError, match="num_features"),
+    bad(beta_of_mean_mse, 2.5, error=TypeError, match="num_features"),
+    bad(beta_of_mean_mse, 784, sigma=1e-200, error=ValueError, match="overflows float64"),
+    bad(ring_of_gaussians, 0, error=ValueError, match="n must be"),
+    bad(ring_of_gaussians, 5, std=-1.0, error=ValueError, match="std"),
+    bad(ring_of_gaussians, 5, seed=1.5, error=TypeError, match="seed must be an integer"),
+    bad(ring_of_gaussians, 5, seed=True, error=TypeError, match="seed must be an integer"),
+    bad(ring_of_gaussians, 10**9, error=ValueError, match="would need"),
+    bad(ring_of_gaussians, 5, radius=1e308, std=1e308, error=ValueError, match="overflow float64"),
+    bad(fraction_near_modes, [1.0, 2.0], error=ValueError, match="two-dimensional"),
+    bad(fraction_near_modes, np.zeros((3, 3)), error=ValueError, match="shape (n, 2)"),
+    bad(train_autoencoder, np.zeros(3), variational=True, error=ValueError, match="data"),
+    bad(train_autoencoder, np.zeros((3, 2)), variational=True, lr=0, error=ValueError, match="lr"),
+    bad(
+        train_autoencoder,
+        np.zeros((3, 2)),
+        variational="no",
+        error=TypeError,
+        match="variational must be a bool, got str",
+    ),
+    bad(
+        train_autoencoder,
+        np.zeros((3, 2)),
+        variational=True,
+        steps=10**6,
+        error=ValueError,
+        match="steps must lie in 1",
+    ),
+    bad(
+        train_autoencoder,
+        np.zeros((3, 2)),
+        variational=True,
+        seed=-1,
+        error=ValueError,
+        match="seed must lie in",
+    ),
+    bad(decode_prior_samples, object(), 3, error=TypeError, match="AutoencoderFit"),
+    bad(decode_prior_samples, _FIT, 10**8, error=ValueError, match="would need"),
+    bad(_FIT.codes, np.zeros((3, 5)), error=ValueError, match="data must have 2 features"),
+    bad(
+        AutoencoderFit,
+        "enc",
+        torch.nn.Linear(1, 2),
+        True,
+        1,
+        error=TypeError,
+        match="encoder must be a torch.nn.Module",
+    ),
+    bad(
+        AutoencoderFit,
+        torch.nn.Linear(2, 2),
+        torch.nn.Linear(1, 2),
+        "yes",
+        1,
+        error=TypeError,
+        match="variational must be a bool",
+    ),
+]
+
+test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
+
+HOSTILE = [
+    hostile(gaussian_kl, mu=_CODE, logvar=_CODE),
+    hostile(reparameterize, mu=_CODE, logvar=_CODE, eps=_CODE),
+    hostile(gaussian_elbo, x=_X, x_mean=_X, mu=_CODE, logvar=_CODE, sigma=0.5, beta=1.0),
+    hostile(
+        bernoulli_elbo, x=[[1.0, 0.0], [0.5, 1.0]], logits=_X, mu=_CODE, logvar=_CODE, beta=1.0
+    ),
+    hostile(beta_of_mean_mse, num_features=784, sigma=0.1),
+    hostile(ring_of_gaussians, n=5, modes=3, radius=2.0, std=0.1, seed=0),
+    hostile(fraction_near_modes, points=_X, modes=8, radius=2.0, tolerance=0.3),
+    hostile(
+        train_autoencoder,
+        data=_X,
+        variational=True,
+        latent_dim=1,
+        hidden=4,
+        steps=2,
+        lr=1e-2,
+        sigma=0.1,
+        beta=1.0,
+        seed=0,
+    ),
+    hostile(decode_prior_samples, fit=_FIT, n=3, seed=0),
+    hostile(_FIT.codes, data=_X),
+    hostile(
+        AutoencoderFit,
+        encoder=torch.nn.Linear(2, 2),
+        decoder=torch.nn.Linear(1, 2),
+        variational=True,
+        latent_dim=1,
+    ),
+]
+
+test_hostile_input_gives_a_clear_error_or_a_finite_answer = hostile_input_test(HOSTILE)

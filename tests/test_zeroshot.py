@@ -15,15 +15,18 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.neighbors import KNeighborsClassifier
 
+from conceptref.demos.zeroshot import make_attribute_data, ridge_fit
 from conceptref.zeroshot import (
+    SeenUnseenCurve,
+    ausuc,
     calibrated_stacking,
     cosine_scores,
     harmonic_mean,
-    make_attribute_data,
     per_class_accuracy,
-    ridge_fit,
+    seen_unseen_curve,
     zero_shot_predict,
 )
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 # Small integers (with many zeros) make exact ties, parallel rows and zero vectors common.
 COORDINATE = st.one_of(
@@ -149,7 +152,8 @@ def test_per_class_accuracy_raises_no_warning_in_the_generalized_setting():
 def test_harmonic_mean_against_its_definition(a, b):
     h = harmonic_mean(a, b)
     expected = 0.0 if a == 0 or b == 0 else 2 * a * b / (a + b)
-    assert h == expected
+    assert h == pytest.approx(expected, rel=1e-15, abs=1e-300)
+    assert harmonic_mean(b, a) == h
     assert min(a, b) - 1e-12 <= h <= max(a, b) + 1e-12
     assert h <= (a + b) / 2 + 1e-12
 
@@ -166,10 +170,85 @@ def test_calibrated_stacking_lowers_seen_columns_only(scores, data, gamma):
     assert_allclose(out[:, seen], scores[:, seen] - gamma)
 
 
+def test_harmonic_mean_of_tiny_accuracies_does_not_underflow():
+    assert harmonic_mean(1e-200, 1e-200) == 1e-200
+    assert harmonic_mean(5e-324, 1.0) == 1e-323
+    assert harmonic_mean(1e-300, 1e-10) == pytest.approx(2e-300, rel=1e-9)
+
+
 def test_a_large_gamma_predicts_only_unseen_classes():
     scores = np.array([[0.9, 0.1, 0.2], [0.3, 0.8, 0.1]])
     seen = np.array([True, True, False])
     assert calibrated_stacking(scores, seen, 10.0).argmax(1).tolist() == [2, 2]
+
+
+# --- the seen-unseen accuracy curve against a brute-force sweep of gamma ----------------------
+
+
+@st.composite
+def gzsl_cases(draw):
+    """Scores on a grid of quarters (exact differences, many ties), labels of both kinds."""
+    k = draw(st.integers(2, 5))
+    seen = np.zeros(k, dtype=bool)
+    seen[: draw(st.integers(1, k - 1))] = True
+    seen = draw(st.permutations(seen.tolist())).copy() if draw(st.booleans()) else seen
+    seen = np.asarray(seen, dtype=bool)
+    n = draw(st.integers(2, 8))
+    scores = draw(arrays(np.float64, (n, k), elements=st.integers(-8, 8).map(lambda v: v / 4)))
+    labels = draw(arrays(np.int64, n, elements=st.integers(0, k - 1)))
+    labels[0] = draw(st.sampled_from(np.flatnonzero(seen).tolist()))
+    labels[1] = draw(st.sampled_from(np.flatnonzero(~seen).tolist()))
+    return scores, labels, seen
+
+
+def brute_force_curve(scores, labels, seen):
+    """Sweep gamma over every eighth in [-5, 5]: off the quarter grid of score differences,
+    so no sweep point is a tie; consecutive repeated points are merged."""
+    seen_classes, unseen_classes = np.flatnonzero(seen), np.flatnonzero(~seen)
+    points = []
+    for gamma in np.arange(-41, 42, 2) / 8:
+        predicted = calibrated_stacking(scores, seen, gamma).argmax(axis=1)
+        point = (
+            per_class_accuracy(labels, predicted, seen_classes),
+            per_class_accuracy(labels, predicted, unseen_classes),
+        )
+        if not points or point != points[-1]:
+            points.append(point)
+    acc_s, acc_u = (np.array(column) for column in zip(*points, strict=True))
+    return acc_s, acc_u, float(np.trapezoid(acc_s, acc_u))
+
+
+def merged(acc_s, acc_u):
+    keep = np.ones(len(acc_s), dtype=bool)
+    keep[1:] = (np.diff(acc_s) != 0) | (np.diff(acc_u) != 0)
+    return acc_s[keep], acc_u[keep]
+
+
+@given(gzsl_cases())
+def test_seen_unseen_curve_equals_a_brute_force_sweep_of_gamma(case):
+    scores, labels, seen = case
+    curve = seen_unseen_curve(scores, labels, seen)
+    acc_s, acc_u, area = brute_force_curve(scores, labels, seen)
+    got_s, got_u = merged(np.round(curve.acc_seen, 12), np.round(curve.acc_unseen, 12))
+    assert_allclose(got_s, np.round(acc_s, 12), atol=1e-12)
+    assert_allclose(got_u, np.round(acc_u, 12), atol=1e-12)
+    assert curve.area == pytest.approx(area, abs=1e-12)
+    assert ausuc(torch.from_numpy(scores), labels.tolist(), seen) == curve.area
+    # the ends: only seen classes predicted, then only unseen ones
+    assert curve.acc_unseen[0] == 0.0
+    assert curve.acc_seen[-1] == 0.0
+    assert (np.diff(curve.thresholds) > 0).all()
+
+
+def test_seen_unseen_curve_readable_case_and_result_owns_its_arrays():
+    scores = np.array([[0.9, 0.2], [0.6, 0.5], [0.1, 0.4]])
+    curve = seen_unseen_curve(scores, [0, 1, 1], [True, False])
+    assert curve.acc_seen.tolist() == [1.0, 1.0, 1.0, 0.0]
+    assert curve.acc_unseen.tolist() == [0.0, 0.5, 1.0, 1.0]
+    assert curve.area == pytest.approx(1.0)
+    scores[:] = 0.0  # changing the input afterwards changes nothing in the result
+    assert curve.acc_seen.tolist() == [1.0, 1.0, 1.0, 0.0]
+    assert not curve.thresholds.flags.writeable
 
 
 @given(
@@ -191,7 +270,7 @@ def test_ridge_fit_matches_sklearn_ridge(xt, alpha):
 
 
 def test_make_attribute_data_is_seeded_and_split_as_documented():
-    a, b = make_attribute_data(3), make_attribute_data(3)
+    a, b = make_attribute_data(seed=3), make_attribute_data(seed=3)
     assert_array_equal(a.x, b.x)
     assert a.seen.tolist() == [True] * 12 + [False] * 4
     assert not a.train[~a.seen[a.y]].any()  # no unseen-class sample is for training
@@ -199,42 +278,93 @@ def test_make_attribute_data_is_seeded_and_split_as_documented():
     assert set(np.unique(a.signatures)) == {-1.0, 1.0}
 
 
-@pytest.mark.parametrize(
-    ("call", "error", "fragment"),
-    [
-        (lambda: zero_shot_predict([1.0, 2.0], [[1.0, 2.0]]), ValueError, "embeddings must be two"),
-        (lambda: zero_shot_predict([[1.0]], [[1.0, 2.0]]), ValueError, "same dimension d"),
-        (lambda: zero_shot_predict(np.zeros((0, 2)), [[1.0, 2.0]]), ValueError, "not be empty"),
-        (lambda: zero_shot_predict([[np.nan]], [[1.0]]), ValueError, "finite"),
-        (lambda: zero_shot_predict([["a"]], [[1.0]]), TypeError, "real numbers"),
-        (lambda: zero_shot_predict([[1.0]], [[True]]), TypeError, "real numbers"),
-        (lambda: zero_shot_predict([[1e200]], [[1.0]]), ValueError, "overflows"),
-        (lambda: cosine_scores([[1.0]], torch.tensor([[1j]])), TypeError, "class_embeddings"),
-        (lambda: per_class_accuracy([0, 1], [0], [0]), ValueError, "same length"),
-        (lambda: per_class_accuracy([0, 1], [0, 1], [5]), ValueError, "no sample of y_true"),
-        (lambda: per_class_accuracy([[0]], [[0]], [0]), ValueError, "one-dimensional"),
-        (lambda: per_class_accuracy([0.5], [0.5], [0.5]), TypeError, "non-integer"),
-        (lambda: per_class_accuracy([np.nan], [0.0], [0]), ValueError, "NaN"),
-        (lambda: per_class_accuracy([True], [True], [True]), TypeError, "y_true must hold"),
-        (lambda: per_class_accuracy(["a"], [0], ["a"]), TypeError, "all hold strings"),
-        (lambda: harmonic_mean(1.5, 0.5), ValueError, "acc_seen must be an accuracy in [0, 1]"),
-        (
-            lambda: harmonic_mean(0.5, float("nan")),
-            ValueError,
-            "acc_unseen must be an accuracy in [0, 1], got nan",
-        ),
-        (lambda: harmonic_mean("0.5", 0.5), TypeError, "acc_seen must be a real number"),
-        (lambda: calibrated_stacking([[1.0, 2.0]], [1, 0], 0.1), TypeError, "seen_mask"),
-        (lambda: calibrated_stacking([[1.0, 2.0]], [True], 0.1), ValueError, "one entry per"),
-        (lambda: calibrated_stacking([[1.0]], [True], np.inf), ValueError, "gamma must be"),
-        (lambda: calibrated_stacking([[-1e308]], [True], 1e308), ValueError, "overflows"),
-        (lambda: ridge_fit([[1.0]], [[1.0], [2.0]], 1.0), ValueError, "same number of rows"),
-        (lambda: ridge_fit([[1.0]], [[1.0]], 0.0), ValueError, "alpha must be"),
-        (lambda: make_attribute_data(0, n_unseen=16), ValueError, "n_unseen must be smaller"),
-        (lambda: make_attribute_data(0, noise=-1.0), ValueError, "noise must be"),
-        (lambda: make_attribute_data(1.5), TypeError, "seed must be an integer"),
-    ],
-)
-def test_bad_input(call, error, fragment):
-    with pytest.raises(error, match=fragment.replace("[", r"\[").replace("]", r"\]")):
-        call()
+def test_make_attribute_data_leaves_the_global_random_state_alone():
+    state = np.random.get_state()  # noqa: NPY002
+    make_attribute_data(seed=5, n_classes=3, n_unseen=1, n_per_class=2)
+    after = np.random.get_state()  # noqa: NPY002
+    assert np.array_equal(after[1], state[1])
+    assert after[2:] == state[2:]
+
+
+def test_results_own_their_arrays():
+    x = np.array([[0.0], [1.0], [2.0]])
+    t = np.array([[1.0], [3.0], [5.0]])
+    coef, intercept = ridge_fit(x, t, 1.0)
+    assert not np.shares_memory(coef, x)
+    assert not np.shares_memory(intercept, t)
+    scores = np.array([[0.5, 0.2], [0.1, 0.3]])
+    out = calibrated_stacking(scores, [True, False], 0.0)
+    assert not np.shares_memory(out, scores)
+    assert isinstance(seen_unseen_curve(scores, [0, 1], [True, False]), SeenUnseenCurve)
+
+
+def test_ridge_fit_on_a_singular_system_says_so():
+    with pytest.raises(ValueError, match="alpha = 1e-320 is too small for x"):
+        ridge_fit([[1.0, 1.0], [2.0, 2.0]], [[1.0], [2.0]], 1e-320)
+
+
+SCORES = [[0.9, 0.2], [0.6, 0.5]]
+
+BAD_INPUT = [
+    bad(zero_shot_predict, [1.0, 2.0], [[1.0, 2.0]], error=ValueError, match="embeddings must be two"),
+    bad(zero_shot_predict, [[1.0]], [[1.0, 2.0]], error=ValueError, match="same dimension d"),
+    bad(zero_shot_predict, np.zeros((0, 2)), [[1.0, 2.0]], error=ValueError, match="embeddings must not be empty"),
+    bad(zero_shot_predict, [[np.nan]], [[1.0]], error=ValueError, match="embeddings must be finite"),
+    bad(zero_shot_predict, [["a"]], [[1.0]], error=TypeError, match="real numbers"),
+    bad(zero_shot_predict, [[1.0]], [[True]], error=TypeError, match="class_embeddings must be an array of real"),
+    bad(zero_shot_predict, [[1e200]], [[1.0]], error=ValueError, match="embeddings holds a row whose squared norm overflows"),
+    bad(cosine_scores, [[1.0]], torch.tensor([[1j]]), error=TypeError, match="class_embeddings"),
+    bad(per_class_accuracy, [0, 1], [0], [0], error=ValueError, match="same length"),
+    bad(per_class_accuracy, [0, 1], [0, 1], [5], error=ValueError, match="no sample of y_true"),
+    bad(per_class_accuracy, [[0]], [[0]], [0], error=ValueError, match="one-dimensional"),
+    bad(per_class_accuracy, [0.5], [0.5], [0.5], error=TypeError, match="non-integer"),
+    bad(per_class_accuracy, [np.nan], [0.0], [0], error=ValueError, match="NaN"),
+    bad(per_class_accuracy, [True], [True], [True], error=TypeError, match="y_true must hold"),
+    bad(per_class_accuracy, ["a"], [0], ["a"], error=TypeError, match="all hold strings"),
+    bad(harmonic_mean, 1.5, 0.5, error=ValueError, match="acc_seen must be an accuracy in [0, 1]"),
+    bad(harmonic_mean, 0.5, float("nan"), error=ValueError, match="acc_unseen must be an accuracy in [0, 1], got nan"),
+    bad(harmonic_mean, "0.5", 0.5, error=TypeError, match="acc_seen must be a real number"),
+    bad(harmonic_mean, 0.5, True, error=TypeError, match="acc_unseen must be a real number"),
+    bad(calibrated_stacking, [[1.0, 2.0]], [1, 0], 0.1, error=TypeError, match="seen_mask must be a boolean array"),
+    bad(calibrated_stacking, [[1.0, 2.0]], [True], 0.1, error=ValueError, match="one entry per"),
+    bad(calibrated_stacking, [[1.0]], [True], np.inf, error=ValueError, match="gamma must be finite"),
+    bad(calibrated_stacking, [[-1e308]], [True], 1e308, error=ValueError, match="overflows"),
+    bad(seen_unseen_curve, SCORES, [0, 1], [True, True], error=ValueError, match="at least one seen (True) and one unseen (False)"),
+    bad(seen_unseen_curve, SCORES, [0, 0], [True, False], error=ValueError, match="labels must hold samples of both"),
+    bad(seen_unseen_curve, SCORES, [0, 2], [True, False], error=ValueError, match="labels must lie in 0 … k - 1 = 1"),
+    bad(seen_unseen_curve, SCORES, [0, -1], [True, False], error=ValueError, match="labels must lie in 0"),
+    bad(seen_unseen_curve, SCORES, [0.0, 1.0], [True, False], error=TypeError, match="labels must be an array of integers"),
+    bad(seen_unseen_curve, SCORES, [0, 1, 1], [True, False], error=ValueError, match="len(labels) and the rows of scores must agree"),
+    bad(seen_unseen_curve, SCORES, [0, 1], [1, 0], error=TypeError, match="seen_mask must be a boolean array"),
+    bad(seen_unseen_curve, SCORES, [0, 1], [True], error=ValueError, match="seen_mask must have one entry per column"),
+    bad(seen_unseen_curve, [[1e308, -1e308], [0.0, 1.0]], [0, 1], [True, False], error=ValueError, match="scores are too far apart"),
+    bad(seen_unseen_curve, [[np.nan, 0.0], [0.0, 1.0]], [0, 1], [True, False], error=ValueError, match="scores must be finite"),
+    bad(ausuc, SCORES, [0, 1], [False, False], error=ValueError, match="seen_mask must mark"),
+    bad(ridge_fit, [[1.0]], [[1.0], [2.0]], 1.0, error=ValueError, match="same number of rows"),
+    bad(ridge_fit, [[1.0]], [[1.0]], 0.0, error=ValueError, match="alpha must be a finite number greater than 0"),
+    bad(ridge_fit, [[1e200], [-1e200]], [[1.0], [2.0]], 1.0, error=ValueError, match="sums of squares overflow"),
+    bad(make_attribute_data, n_unseen=16, error=ValueError, match="n_unseen must be smaller"),
+    bad(make_attribute_data, noise=-1.0, error=ValueError, match="noise must be a finite number of at least 0"),
+    bad(make_attribute_data, noise=1e308, error=ValueError, match="the inputs overflow float64"),
+    bad(make_attribute_data, seed=1.5, error=TypeError, match="seed must be an integer"),
+    bad(make_attribute_data, seed=True, error=TypeError, match="seed must be an integer"),
+    bad(make_attribute_data, seed=-1, error=ValueError, match="seed must lie in 0"),
+    bad(make_attribute_data, n_per_class=10**6, n_features=10**6, error=ValueError, match="more than the"),
+]  # fmt: skip
+
+test_bad_input_raises_a_clear_error = bad_input_test(BAD_INPUT)
+
+HOSTILE = [
+    hostile(cosine_scores, embeddings=[[1.0, 0.0]], class_embeddings=[[1.0, 0.0], [0.0, 1.0]]),
+    hostile(zero_shot_predict, embeddings=[[1.0, 0.0]], class_embeddings=[[1.0, 0.0], [0.0, 1.0]]),
+    hostile(per_class_accuracy, y_true=[0, 1, 1], y_pred=[0, 1, 0], classes=[0, 1]),
+    hostile(harmonic_mean, acc_seen=0.5, acc_unseen=0.25),
+    hostile(calibrated_stacking, scores=SCORES, seen_mask=[True, False], gamma=0.1),
+    hostile(seen_unseen_curve, scores=SCORES, labels=[0, 1], seen_mask=[True, False]),
+    hostile(ausuc, scores=SCORES, labels=[0, 1], seen_mask=[True, False]),
+    hostile(ridge_fit, x=[[0.0], [1.0], [2.0]], targets=[[1.0], [3.0], [5.0]], alpha=1.0),
+    hostile(make_attribute_data, seed=0, n_classes=3, n_unseen=1, n_attributes=2, n_features=2,
+            n_per_class=2, class_noise=1.0, noise=1.0),
+]  # fmt: skip
+
+test_hostile_input = hostile_input_test(HOSTILE)

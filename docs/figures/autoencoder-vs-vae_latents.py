@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from conceptref.vae import (
+from conceptref.demos.vae import (
     decode_prior_samples,
     fraction_near_modes,
     ring_of_gaussians,

@@ -18,7 +18,7 @@ def data() -> list[BiasVariance]:
     x_train, x_test = np.linspace(0, 1, 20), np.linspace(0, 1, 25)
     fits = polynomial_fits(
         f, x_train, x_test, DEGREES, noise_std=NOISE_STD, repeats=2000,
-        rng=np.random.default_rng(0),
+        seed=0,
     )  # fmt: skip
     return [bias_variance_decomposition(fit, f(x_test), NOISE_STD**2) for fit in fits]
 

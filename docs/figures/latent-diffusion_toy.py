@@ -4,8 +4,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from conceptref.diffusion import alphas_cumprod, beta_schedule, sample_toy_ddpm, train_toy_ddpm
-from conceptref.vae import fraction_near_modes, ring_of_gaussians
+from conceptref.demos.diffusion import sample_toy_ddpm, train_toy_ddpm
+from conceptref.demos.vae import fraction_near_modes, ring_of_gaussians
+from conceptref.diffusion import alphas_cumprod, beta_schedule
 
 
 def data() -> tuple[np.ndarray, np.ndarray]:

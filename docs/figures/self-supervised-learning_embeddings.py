@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from conceptref.selfsupervised import (
+from conceptref.demos.selfsupervised import (
     content_style_data,
     contrastive_pretrain,
     nearest_centroid_probe,

@@ -1,55 +1,37 @@
 """Target accuracy against the number of target labels, with and without pre-training."""
 
-import copy
-
 import matplotlib.pyplot as plt
-import torch
-from torch import nn
 
-from conceptref.transfer import (
+from conceptref.demos.transfer import (
     accuracy,
-    freeze,
-    linear_probe,
+    make_classifier,
     make_transfer_tasks,
-    replace_head,
+    probe_accuracy,
     train_classifier,
+    with_new_head,
 )
 
 
 def data() -> tuple[list[int], dict[str, list[float]]]:
     """Target test accuracy of each method for each number of target labels."""
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    tasks = make_transfer_tasks(0)
-    test_x = torch.from_numpy(tasks.x_test)
-
-    def backbone():
-        return nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
-
-    pretrained = {}
-    for name, labels in (("related", tasks.y_source), ("unrelated", tasks.y_unrelated)):
-        net = nn.Sequential(backbone(), nn.Linear(32, 8))
-        pretrained[name] = train_classifier(net, tasks.x_source, labels, {"": 1e-2})
-
-    def probe_accuracy(source, x, y):
-        body = freeze(copy.deepcopy(pretrained[source][0]))
-        with torch.no_grad():
-            probe = linear_probe(body(torch.from_numpy(x)), y)
-            return float((probe.predict(body(test_x)) == tasks.y_test).mean())
-
+    tasks = make_transfer_tasks(seed=0)
+    test = (tasks.x_test, tasks.y_test)
+    pretrained = {
+        name: train_classifier(make_classifier(8, seed=0), tasks.x_source, labels, {"": 1e-2})
+        for name, labels in (("related", tasks.y_source), ("unrelated", tasks.y_unrelated))
+    }
     sizes = [8, 16, 32, 64, 128]
     curves = {"from scratch": [], "probe, related": [], "fine-tuned, related": [],
               "probe, unrelated": []}  # fmt: skip
     for n in sizes:
         x, y = tasks.x_target[:n], tasks.y_target[:n]
-        scratch = train_classifier(nn.Sequential(backbone(), nn.Linear(32, 4)), x, y, {"": 1e-2})
-        curves["from scratch"].append(accuracy(scratch, test_x, tasks.y_test))
-        curves["probe, related"].append(probe_accuracy("related", x, y))
-        tuned = copy.deepcopy(pretrained["related"])
-        replace_head(tuned, "1", 4)
+        scratch = train_classifier(make_classifier(4, seed=0), x, y, {"": 1e-2})
+        curves["from scratch"].append(accuracy(scratch, *test))
+        curves["probe, related"].append(probe_accuracy(pretrained["related"][0], x, y, *test))
+        tuned = with_new_head(pretrained["related"], 4, seed=0)
         train_classifier(tuned, x, y, {"": 1e-3, "1": 1e-2})
-        curves["fine-tuned, related"].append(accuracy(tuned, test_x, tasks.y_test))
-        curves["probe, unrelated"].append(probe_accuracy("unrelated", x, y))
+        curves["fine-tuned, related"].append(accuracy(tuned, *test))
+        curves["probe, unrelated"].append(probe_accuracy(pretrained["unrelated"][0], x, y, *test))
     return sizes, curves
 
 

@@ -3,19 +3,18 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+from conceptref.demos.zeroshot import make_attribute_data, ridge_fit
 from conceptref.zeroshot import (
     calibrated_stacking,
     cosine_scores,
     harmonic_mean,
-    make_attribute_data,
     per_class_accuracy,
-    ridge_fit,
 )
 
 
 def data() -> tuple[np.ndarray, dict[str, list[float]]]:
     """Seen, unseen and harmonic-mean accuracy for each gamma."""
-    d = make_attribute_data(0)
+    d = make_attribute_data(seed=0)
     coef, intercept = ridge_fit(d.x[d.train], d.signatures[d.y[d.train]], alpha=1.0)
     scores = cosine_scores(d.x @ coef + intercept, d.signatures)
     test = ~d.train

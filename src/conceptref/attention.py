@@ -27,13 +27,12 @@ import numpy.typing as npt
 
 from conceptref._validation import (
     Interval,
-    as_positive_float,
-    as_positive_int,
-    as_real_array,
     check_array,
     check_bool_array,
     check_int,
     check_int_array,
+    check_real,
+    check_size,
 )
 
 __all__ = [
@@ -122,7 +121,8 @@ def causal_mask(n: int) -> npt.NDArray[np.bool_]:
     >>> causal_mask(3).astype(int).tolist()
     [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
     """
-    size = as_positive_int(n, "n")
+    size = check_int(n, "n", Interval(1, None))
+    check_size([("n", size), ("n", size)], what="mask entries")
     return np.tril(np.ones((size, size), dtype=np.bool_))
 
 
@@ -159,8 +159,9 @@ def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
     >>> padding_mask([3, 1], 3).astype(int).tolist()
     [[[1, 1, 1]], [[1, 0, 0]]]
     """
-    size = as_positive_int(n, "n")
+    size = check_int(n, "n", Interval(1, None))
     lens = check_int_array(lengths, "lengths", ndim=1, axes="(B,)")
+    check_size([("len(lengths)", lens.size), ("n", size)], what="mask entries")
     bad = (lens < 1) | (lens > size)
     if bad.any():
         b = int(np.flatnonzero(bad)[0])
@@ -221,8 +222,8 @@ def attention_weights(
     >>> [round(w, 4) for w in attention_weights(q, k)[0].tolist()]
     [0.6698, 0.3302]
     """
-    q = as_real_array(query, "query", min_ndim=2)
-    k = as_real_array(key, "key", min_ndim=2)
+    q = check_array(query, "query", min_ndim=2)
+    k = check_array(key, "key", min_ndim=2)
     return _weights(q, k, mask, scale)
 
 
@@ -289,9 +290,9 @@ def scaled_dot_product_attention(
     >>> round(float(scaled_dot_product_attention(q, k, v)[0, 0]), 4)
     13.3024
     """
-    q = as_real_array(query, "query", min_ndim=2)
-    k = as_real_array(key, "key", min_ndim=2)
-    v = as_real_array(value, "value", min_ndim=2)
+    q = check_array(query, "query", min_ndim=2)
+    k = check_array(key, "key", min_ndim=2)
+    v = check_array(value, "value", min_ndim=2)
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(
             "key and value must hold the same number of positions Lk (second-to-last axis): "
@@ -305,7 +306,17 @@ def scaled_dot_product_attention(
             "the leading (batch) dimensions of the weights and value do not broadcast: "
             f"weights have shape {weights.shape}, value has shape {v.shape}"
         ) from None
-    return np.asarray(weights @ v, dtype=np.float64)  # (..., Lq, dv)
+    # Each output entry is an average of one column of value: a column near the float64 limit
+    # is scaled down by a power of two (exact) so that the weighted sum cannot overflow.
+    if np.abs(v).max(initial=0.0) > 2.0**1000:
+        shift = np.frexp(np.abs(v).max(axis=-2, keepdims=True))[1]  # (..., 1, dv)
+        shift = np.where(shift > 1000, shift, 0)
+        out = np.ldexp(weights @ np.ldexp(v, -shift), shift)
+    else:
+        out = weights @ v
+    if not np.isfinite(out).all():
+        raise ValueError("value is too large: the weighted average of its rows overflows float64")
+    return np.asarray(out, dtype=np.float64)  # (..., Lq, dv)
 
 
 def _weights(
@@ -331,9 +342,20 @@ def _weights(
             "the leading (batch) dimensions of query and key do not broadcast: "
             f"query has shape {q.shape}, key has shape {k.shape}"
         ) from None
-    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else as_positive_float(scale, "scale")
+    factor = (
+        1.0 / math.sqrt(q.shape[-1])
+        if scale is None
+        else check_real(scale, "scale", Interval(0, None, "neither"))
+    )
 
-    scores = (q @ np.swapaxes(k, -1, -2)) * factor  # (..., Lq, Lk)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = (q @ np.swapaxes(k, -1, -2)) * factor  # (..., Lq, Lk)
+    if not np.isfinite(scores).all():
+        scaled = "" if scale is None else f" times scale={factor}"
+        raise ValueError(
+            f"query and key are too large: their dot products{scaled} overflow float64; "
+            "rescale them"
+        )
     if mask is not None:
         allowed = check_bool_array(mask, "mask")
         try:

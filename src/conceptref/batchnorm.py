@@ -27,14 +27,13 @@ from dataclasses import dataclass
 
 import torch
 
+from conceptref._random import seeded
 from conceptref._validation import (
-    as_finite_float,
-    as_int,
-    as_non_negative_float,
-    as_positive_float,
-    as_positive_int,
+    Interval,
+    check_int,
     check_odd_kernel_size,
     check_probability,
+    check_real,
 )
 
 __all__ = [
@@ -263,10 +262,10 @@ def conv_bn_act(
     >>> down(torch.randn(2, 16, 32, 32)).shape
     torch.Size([2, 32, 16, 16])
     """
-    c_in = as_positive_int(in_channels, "in_channels")
-    c_out = as_positive_int(out_channels, "out_channels")
+    c_in = check_int(in_channels, "in_channels", Interval(1, None))
+    c_out = check_int(out_channels, "out_channels", Interval(1, None))
     k = check_odd_kernel_size(kernel_size)
-    s = as_positive_int(stride, "stride")
+    s = check_int(stride, "stride", Interval(1, None))
     p = check_probability(dropout, "dropout", closed="left")
     if isinstance(activation, torch.nn.Module):
         raise TypeError(
@@ -317,7 +316,7 @@ class VarianceShift:
 
     def __post_init__(self) -> None:
         for name in ("train_variance", "eval_variance", "shift"):
-            object.__setattr__(self, name, as_non_negative_float(getattr(self, name), name))
+            object.__setattr__(self, name, check_real(getattr(self, name), name, Interval(0, None)))
 
 
 def expected_variance_shift(p: float, *, mean: float = 0.0, std: float = 1.0) -> VarianceShift:
@@ -384,8 +383,8 @@ def expected_variance_shift(p: float, *, mean: float = 0.0, std: float = 1.0) ->
     VarianceShift(train_variance=3.0, eval_variance=1.0, shift=0.3333333333333333)
     """
     q = check_probability(p, "p", closed="left")
-    mu = as_finite_float(mean, "mean")
-    sigma = as_positive_float(std, "std")
+    mu = check_real(mean, "mean")
+    sigma = check_real(std, "std", Interval(0, None, "neither"))
     # (sigma^2 + mu^2) / (1 - q) - mu^2 rearranged so that nothing cancels: with q = 0 it is
     # sigma^2 exactly, however large mu is.
     ratio = mu / sigma  # may overflow to inf: the shift then tends to 0
@@ -413,8 +412,8 @@ def measure_variance_shift(
     Draws ``samples`` values :math:`x \sim \mathcal N(\mu, \sigma^2)` in float64 and passes
     them through one :class:`torch.nn.Dropout` layer, once in training mode and once in eval
     mode. The variances are the population variances (divided by the number of samples),
-    which is what :class:`torch.nn.BatchNorm2d` normalizes with in training mode. The global
-    random state of torch is seeded inside :func:`torch.random.fork_rng` and left as it was.
+    which is what :class:`torch.nn.BatchNorm2d` normalizes with in training mode. The caller's
+    global random state of torch is left as it was.
 
     Parameters
     ----------
@@ -428,7 +427,7 @@ def measure_variance_shift(
         Number of draws, at least 2. The relative standard error of each variance is of the
         order of :math:`\sqrt{2/\text{samples}}`, larger for large ``p``.
     seed
-        Seed for the draws and the dropout masks, at least 0.
+        Seed for the draws and the dropout masks, a non-negative integer.
 
     Returns
     -------
@@ -438,7 +437,8 @@ def measure_variance_shift(
     Raises
     ------
     TypeError
-        If an argument is not a real number (``samples`` and ``seed``: not an integer).
+        If an argument is not a real number (``samples`` and ``seed``: not an integer; a
+        ``bool`` is neither).
     ValueError
         As :func:`expected_variance_shift`, if ``samples`` is less than 2 or ``seed`` is
         negative, or if a measured variance is 0 (dropout zeroed every draw) or overflows.
@@ -457,13 +457,11 @@ def measure_variance_shift(
     0.33
     """
     q = check_probability(p, "p", closed="left")
-    mu = as_finite_float(mean, "mean")
-    sigma = as_positive_float(std, "std")
-    n = as_int(samples, "samples", minimum=2)
-    start = as_int(seed, "seed", minimum=0)
+    mu = check_real(mean, "mean")
+    sigma = check_real(std, "std", Interval(0, None, "neither"))
+    n = check_int(samples, "samples", Interval(2, None))
     dropout = torch.nn.Dropout(q)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(start)
+    with seeded(seed):  # dropout draws its masks from torch's global generator
         x = mu + sigma * torch.randn(n, dtype=torch.float64)  # one unit, n samples
         train = float(dropout.train()(x).var(correction=0))
         evaluation = float(dropout.eval()(x).var(correction=0))

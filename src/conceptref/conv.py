@@ -27,8 +27,6 @@ import torch
 
 from conceptref._validation import (
     Interval,
-    as_int,
-    as_positive_int,
     check_bool,
     check_int,
     check_odd_kernel_size,
@@ -111,11 +109,11 @@ def conv_output_size(
     >>> conv_output_size(32, 3, dilation=2)
     28
     """
-    n = as_positive_int(size, "size")
-    k = as_positive_int(kernel_size, "kernel_size")
-    s = as_positive_int(stride, "stride")
-    p = as_int(padding, "padding", minimum=0)
-    d = as_positive_int(dilation, "dilation")
+    n = check_int(size, "size", Interval(1, None))
+    k = check_int(kernel_size, "kernel_size", Interval(1, None))
+    s = check_int(stride, "stride", Interval(1, None))
+    p = check_int(padding, "padding", Interval(0, None))
+    d = check_int(dilation, "dilation", Interval(1, None))
     effective = d * (k - 1) + 1
     if n + 2 * p < effective:
         raise ValueError(
@@ -227,10 +225,14 @@ def receptive_field(layers: Iterable[tuple[int, ...]]) -> ReceptiveField:
                 f"layers[{index}] must have 3 entries (kernel_size, stride, dilation) or 4 "
                 f"(kernel_size, stride, dilation, padding), got {len(layer)}"
             )
-        k = as_positive_int(layer[0], f"layers[{index}] kernel_size")
-        s = as_positive_int(layer[1], f"layers[{index}] stride")
-        d = as_positive_int(layer[2], f"layers[{index}] dilation")
-        p = as_int(layer[3], f"layers[{index}] padding", minimum=0) if len(layer) == 4 else 0
+        k = check_int(layer[0], f"layers[{index}] kernel_size", Interval(1, None))
+        s = check_int(layer[1], f"layers[{index}] stride", Interval(1, None))
+        d = check_int(layer[2], f"layers[{index}] dilation", Interval(1, None))
+        p = (
+            check_int(layer[3], f"layers[{index}] padding", Interval(0, None))
+            if len(layer) == 4
+            else 0
+        )
         size += (k - 1) * d * jump
         start -= p * jump
         jump *= s
@@ -694,8 +696,8 @@ def bottleneck_savings(
     >>> round(savings.parameter_ratio, 2), round(savings.flop_ratio, 2)
     (8.47, 8.47)
     """
-    c = as_positive_int(channels, "channels")
-    b = as_positive_int(bottleneck_channels, "bottleneck_channels")
+    c = check_int(channels, "channels", Interval(1, None))
+    b = check_int(bottleneck_channels, "bottleneck_channels", Interval(1, None))
     k = check_odd_kernel_size(kernel_size)
     hw = _pair(size, "size")
     has_bias = check_bool(bias, "bias")
@@ -774,9 +776,9 @@ def inception_savings(
     >>> round(savings.flop_ratio, 2)
     9.68
     """
-    c_in = as_positive_int(in_channels, "in_channels")
-    r = as_positive_int(reduced_channels, "reduced_channels")
-    c_out = as_positive_int(out_channels, "out_channels")
+    c_in = check_int(in_channels, "in_channels", Interval(1, None))
+    r = check_int(reduced_channels, "reduced_channels", Interval(1, None))
+    c_out = check_int(out_channels, "out_channels", Interval(1, None))
     k = check_odd_kernel_size(kernel_size)
     hw = _pair(size, "size")
     has_bias = check_bool(bias, "bias")
@@ -793,8 +795,10 @@ def _pair(value: object, name: str) -> tuple[int, int]:
     if isinstance(value, tuple | list):
         if len(value) != 2:
             raise ValueError(f"{name} must be an integer or a pair of integers, got {value}")
-        return as_positive_int(value[0], name), as_positive_int(value[1], name)
-    side = as_positive_int(value, name)
+        return check_int(value[0], name, Interval(1, None)), check_int(
+            value[1], name, Interval(1, None)
+        )
+    side = check_int(value, name, Interval(1, None))
     return side, side
 
 
@@ -802,10 +806,10 @@ def _conv_shape(
     in_channels: object, out_channels: object, kernel_size: object, groups: object
 ) -> tuple[int, int, int, int, int]:
     """Validate the shape arguments of a convolution: ``(C_in, C_out, k_h, k_w, groups)``."""
-    c_in = as_positive_int(in_channels, "in_channels")
-    c_out = as_positive_int(out_channels, "out_channels")
+    c_in = check_int(in_channels, "in_channels", Interval(1, None))
+    c_out = check_int(out_channels, "out_channels", Interval(1, None))
     kh, kw = _pair(kernel_size, "kernel_size")
-    g = as_positive_int(groups, "groups")
+    g = check_int(groups, "groups", Interval(1, None))
     for name, channels in (("in_channels", c_in), ("out_channels", c_out)):
         if channels % g:
             raise ValueError(f"{name} = {channels} must be divisible by groups = {g}")

@@ -53,15 +53,14 @@ import numpy as np
 import numpy.typing as npt
 from numpy.polynomial import polynomial as P
 
+from conceptref._random import numpy_rng
 from conceptref._validation import (
     Interval,
-    as_int,
-    as_non_negative_float,
-    as_real_array,
     check_array,
     check_each,
     check_int,
     check_probability,
+    check_real,
 )
 
 __all__ = [
@@ -332,9 +331,9 @@ class BiasVariance:
 
     def __post_init__(self) -> None:
         for name in ("bias_squared", "variance", "noise"):
-            object.__setattr__(self, name, as_non_negative_float(getattr(self, name), name))
+            object.__setattr__(self, name, check_real(getattr(self, name), name, Interval(0, None)))
         if self.measured_error is not None:
-            measured = as_non_negative_float(self.measured_error, "measured_error")
+            measured = check_real(self.measured_error, "measured_error", Interval(0, None))
             object.__setattr__(self, "measured_error", measured)
 
     @property
@@ -465,10 +464,10 @@ def bias_variance_decomposition(
             "predictions and truth must cover the same M test inputs: "
             f"predictions has shape {preds.shape}, truth has shape {f.shape}"
         )
-    sigma2 = as_non_negative_float(noise_variance, "noise_variance")
+    sigma2 = check_real(noise_variance, "noise_variance", Interval(0, None))
     measured = None
     if targets is not None:
-        y = as_real_array(targets, "targets")
+        y = check_array(targets, "targets")
         if y.shape != preds.shape:
             raise ValueError(
                 "targets must have the shape of predictions (R, M): "
@@ -500,7 +499,7 @@ def polynomial_fits(
     *,
     noise_std: float,
     repeats: int,
-    rng: np.random.Generator,
+    seed: int = 0,
 ) -> npt.NDArray[np.float64]:
     r"""Fit polynomials of several degrees to ``repeats`` noisy training sets and predict.
 
@@ -516,8 +515,9 @@ def polynomial_fits(
     which keeps the problem well conditioned), for all training sets at once. Every degree sees
     the same training sets, so differences between degrees are not sampling noise.
 
-    The noise is drawn in one call, ``rng.normal(0.0, noise_std, size=(repeats, n))``, so a
-    seeded generator reproduces it exactly.
+    The noise is drawn in one call, ``numpy.random.default_rng(seed).normal(0.0, noise_std,
+    size=(repeats, n))``: the same ``seed`` gives the same training sets, and the caller's own
+    random state is not touched.
 
     Parameters
     ----------
@@ -534,8 +534,8 @@ def polynomial_fits(
         Standard deviation :math:`\sigma \ge 0` of the noise on the training targets.
     repeats
         Number of training sets ``R``, at least 2.
-    rng
-        The random generator that draws the noise.
+    seed
+        Seed of the generator that draws the noise, a non-negative integer.
 
     Returns
     -------
@@ -547,14 +547,14 @@ def polynomial_fits(
     ------
     TypeError
         If ``f`` is not callable, an array is not numeric, ``degrees`` is not a sequence of
-        integers, ``noise_std`` is not a real number, ``repeats`` is not an integer, or ``rng``
-        is not a :class:`numpy.random.Generator`.
+        integers, ``noise_std`` is not a real number, or ``repeats`` or ``seed`` is not an
+        integer.
     ValueError
         If ``x_train`` or ``x_test`` is not one-dimensional, is empty or holds NaN or infinity,
         if ``x_train`` has all inputs equal, if ``f`` does not return one finite value per
         input, if ``degrees`` is empty or a degree is negative, too high for the number of
         distinct training inputs, or too high to fit stably, if ``noise_std`` is negative or
-        not finite, or if ``repeats`` is less than 2.
+        not finite, if ``repeats`` is less than 2, or if ``seed`` is negative.
 
     See Also
     --------
@@ -568,8 +568,7 @@ def polynomial_fits(
 
     >>> import numpy as np
     >>> from conceptref.diagnosis import polynomial_fits
-    >>> rng = np.random.default_rng(0)
-    >>> fits = polynomial_fits(np.square, [0, 1, 2], [1.5], [1, 2], noise_std=0, repeats=2, rng=rng)
+    >>> fits = polynomial_fits(np.square, [0, 1, 2], [1.5], [1, 2], noise_std=0, repeats=2)
     >>> fits.shape
     (2, 2, 1)
     >>> [round(v, 4) for v in fits[:, 0, 0].tolist()]
@@ -589,11 +588,10 @@ def polynomial_fits(
                 f"degrees[{k}] = {degree} needs at least {degree + 1} distinct training inputs, "
                 f"x_train has {n_distinct}"
             )
-    sigma = as_non_negative_float(noise_std, "noise_std")
-    r = as_int(repeats, "repeats", minimum=2)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    clean = as_real_array(f(x.copy()), "f(x_train)")
+    sigma = check_real(noise_std, "noise_std", Interval(0, None))
+    r = check_int(repeats, "repeats", Interval(2, None))
+    rng = numpy_rng(seed)
+    clean = check_array(f(x.copy()), "f(x_train)")
     if clean.shape != x.shape:
         raise ValueError(
             f"f must return one value per input: f(x_train) has shape {clean.shape}, "

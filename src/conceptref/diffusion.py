@@ -3,39 +3,48 @@ r"""Diffusion models: noise schedules, the forward process, DDPM and DDIM steps,
 This module is the reference implementation behind the page :doc:`/concepts/latent-diffusion`.
 Every formula is written out in NumPy (float64) and tested in ``tests/test_diffusion.py``
 against Hugging Face ``diffusers`` (``DDPMScheduler``, ``DDIMScheduler``, ``AutoencoderKL``
-built from a config, nothing downloaded). ``diffusers`` computes in float32, so the tests compare
-with tolerances of float32 size. Array inputs may be NumPy arrays, nested lists or PyTorch
-tensors (detached and upcast to float64 first).
+built from a config, ``rescale_zero_terminal_snr``, ``rescale_noise_cfg``; nothing
+downloaded). ``diffusers`` computes in float32 unless given float64 tensors, so some tests
+compare with tolerances of float32 size. Array inputs may be NumPy arrays, nested lists or
+PyTorch tensors (detached and upcast to float64 first).
 
-Conventions follow ``diffusers``: timesteps count from 0 to :math:`T-1`, ``alphas_cumprod[t]``
-is :math:`\bar\alpha_t = \prod_{s \le t}(1-\beta_s)`, and the model predicts the noise
+Conventions follow ``diffusers``: timesteps count from 0 to :math:`T-1` (``diffusers``' and
+this module's :math:`t = 0` is the DDPM paper's :math:`t = 1`), ``alphas_cumprod[t]`` is
+:math:`\bar\alpha_t = \prod_{s \le t}(1-\beta_s)`, and the model predicts the noise
 :math:`\varepsilon` (``prediction_type="epsilon"``) unless told otherwise.
+
+A schedule that enters a function is checked once for all: ``betas`` lie in :math:`[0, 1)`,
+except that the last may be 1 (zero terminal SNR); ``alphas_cumprod`` lies in :math:`[0, 1]`,
+never increases, and is 0 at most at its last step. A product that underflows float64 to 0
+before that is an error, not a silent zero.
+
+The toy DDPM that the page trains lives in :mod:`conceptref.demos.diffusion`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import torch
 
 from conceptref._validation import (
     Interval,
-    as_finite_float,
-    as_int,
-    as_positive_int,
     check_array,
+    check_bool,
+    check_int,
     check_int_array,
+    check_option,
     check_probability,
+    check_real,
     check_same_shape,
+    check_size,
 )
-from conceptref.vae import _Adam
 
 __all__ = [
-    "ToyDenoiser",
     "alphas_cumprod",
     "beta_schedule",
     "classifier_free_guidance",
@@ -44,10 +53,11 @@ __all__ = [
     "latent_scale_factor",
     "latent_shape",
     "q_sample",
-    "sample_toy_ddpm",
+    "rescale_guidance",
+    "rescale_zero_terminal_snr",
     "sampling_timesteps",
     "signal_to_noise",
-    "train_toy_ddpm",
+    "velocity",
 ]
 
 ScheduleKind = Literal["linear", "scaled_linear", "cosine"]
@@ -56,6 +66,25 @@ PredictionType = Literal["epsilon", "sample", "v_prediction"]
 # Defaults of beta_start/beta_end per kind: DDPM's (Ho et al. 2020) and Stable Diffusion's.
 _DEFAULT_RANGE = {"linear": (1e-4, 0.02), "scaled_linear": (0.00085, 0.012)}
 _MAX_BETA = 0.999  # the cosine schedule's clipping (Nichol & Dhariwal 2021)
+_MAX_STEPS = 10**6  # longest schedule or timestep list built here (8 MB of float64)
+_KINDS = ("linear", "scaled_linear", "cosine")
+_PREDICTION_TYPES = ("epsilon", "sample", "v_prediction")
+_VARIANCE_TYPES = ("fixed_small", "fixed_large")
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence NumPy's floating-point warnings; the caller checks the result for overflow."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        yield
+
+
+def _finite(result: npt.NDArray[np.float64], inputs: str) -> npt.NDArray[np.float64]:
+    """Return ``result`` as float64 if it is finite; else a ValueError naming the ``inputs``."""
+    out = np.asarray(result, dtype=np.float64)
+    if not np.isfinite(out).all():
+        raise ValueError(f"the result overflows float64: {inputs} too large in magnitude")
+    return out
 
 
 def beta_schedule(
@@ -101,8 +130,9 @@ def beta_schedule(
     TypeError
         If ``kind`` is not a string, ``num_steps`` not an integer or a beta not a number.
     ValueError
-        If ``kind`` is unknown, ``num_steps`` < 1, a beta lies outside :math:`[0, 1)`, or a beta
-        is given for ``"cosine"``.
+        If ``kind`` is unknown, ``num_steps`` < 1 or beyond :math:`10^6` (refused before
+        anything is allocated), a beta lies outside :math:`[0, 1)`, or a beta is given for
+        ``"cosine"``.
 
     Examples
     --------
@@ -112,23 +142,15 @@ def beta_schedule(
     >>> round(float(beta_schedule("cosine", 1000)[-1]), 3)   # clipped at 0.999
     0.999
     """
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be a string, got {type(kind).__name__}")
-    steps = as_positive_int(num_steps, "num_steps")
+    check_option(kind, "kind", _KINDS)
+    steps = check_int(num_steps, "num_steps", Interval(1, None))
+    check_size([("num_steps", steps)], limit=_MAX_STEPS)
     if kind == "cosine":
         if beta_start is not None or beta_end is not None:
             raise ValueError("the cosine schedule takes no beta_start or beta_end")
-
-        def alpha_bar(u: float) -> float:
-            return math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
-
-        betas = [
-            min(1 - alpha_bar((t + 1) / steps) / alpha_bar(t / steps), _MAX_BETA)
-            for t in range(steps)
-        ]
-        return np.asarray(betas, dtype=np.float64)
-    if kind not in _DEFAULT_RANGE:
-        raise ValueError(f"kind must be 'linear', 'scaled_linear' or 'cosine', got {kind!r}")
+        u = np.arange(steps + 1, dtype=np.float64) / steps
+        alpha_bar = np.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
+        return np.asarray(np.minimum(1 - alpha_bar[1:] / alpha_bar[:-1], _MAX_BETA), np.float64)
     default_start, default_end = _DEFAULT_RANGE[kind]
     start = check_probability(
         default_start if beta_start is None else beta_start, "beta_start", closed="left"
@@ -141,8 +163,16 @@ def beta_schedule(
     return np.linspace(math.sqrt(start), math.sqrt(end), steps, dtype=np.float64) ** 2
 
 
-def _as_betas(betas: object) -> npt.NDArray[np.float64]:
-    return check_array(betas, "betas", ndim=1, non_empty=True, interval=Interval(0, 1, "left"))
+def _as_betas(betas: object, name: str = "betas") -> npt.NDArray[np.float64]:
+    """Check a schedule: 1-D, non-empty, in [0, 1); only the last beta may be 1."""
+    b = check_array(betas, name, ndim=1, non_empty=True, interval=Interval(0, 1))
+    ones = np.flatnonzero(b[:-1] == 1.0)
+    if ones.size:
+        raise ValueError(
+            f"{name} must lie in [0, 1) except the last, which may be 1 (zero terminal SNR); "
+            f"got 1.0 at index {ones[0]}"
+        )
+    return b
 
 
 def alphas_cumprod(betas: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -154,17 +184,20 @@ def alphas_cumprod(betas: npt.ArrayLike) -> npt.NDArray[np.float64]:
     Parameters
     ----------
     betas
-        A schedule, shape ``(T,)``, each in :math:`[0, 1)`.
+        A schedule, shape ``(T,)``, each in :math:`[0, 1)`; the last may be 1, which makes
+        :math:`\bar\alpha_{T-1} = 0` (zero terminal SNR).
 
     Returns
     -------
     numpy.ndarray
-        Float64 array of shape ``(T,)``, decreasing, in :math:`(0, 1]`.
+        Float64 array of shape ``(T,)``, non-increasing, in :math:`(0, 1]` (the last may be 0).
 
     Raises
     ------
     TypeError, ValueError
-        If ``betas`` is not a non-empty 1-D array of numbers in :math:`[0, 1)`.
+        If ``betas`` is not a non-empty 1-D array of numbers in :math:`[0, 1)` (the last in
+        :math:`[0, 1]`), or if the product underflows float64 (a schedule so long or so
+        steep that :math:`\bar\alpha_t` falls below :math:`2.2 \times 10^{-308}`).
 
     Examples
     --------
@@ -172,13 +205,38 @@ def alphas_cumprod(betas: npt.ArrayLike) -> npt.NDArray[np.float64]:
     >>> [round(a, 4) for a in alphas_cumprod([0.5, 0.5]).tolist()]
     [0.5, 0.25]
     """
-    return np.asarray(np.cumprod(1.0 - _as_betas(betas)), dtype=np.float64)
+    b = _as_betas(betas)
+    with _quiet():
+        a = np.asarray(np.cumprod(1.0 - b), dtype=np.float64)
+    # Below the smallest normal float64 the product loses its precision and then sticks at a
+    # subnormal value or at 0: an error, unless a beta of exactly 1 made it 0.
+    lost = np.flatnonzero((a < np.finfo(np.float64).tiny) & (b < 1))
+    if lost.size:
+        raise ValueError(
+            f"the product of 1 - betas underflows float64 at index {lost[0]} (below "
+            f"{np.finfo(np.float64).tiny:.3g}): alphas_cumprod is not representable; use fewer "
+            "steps or smaller betas"
+        )
+    return a
 
 
-def _as_alphas_cumprod(value: object) -> npt.NDArray[np.float64]:
-    return check_array(
-        value, "alphas_cumprod", ndim=1, non_empty=True, interval=Interval(0, 1, "right")
-    )
+def _as_alphas_cumprod(value: object, name: str = "alphas_cumprod") -> npt.NDArray[np.float64]:
+    """Check cumulative products: 1-D, in [0, 1], non-increasing, 0 only at the last step."""
+    a = check_array(value, name, ndim=1, non_empty=True, interval=Interval(0, 1))
+    rising = np.flatnonzero(np.diff(a) > 0)
+    if rising.size:
+        k = int(rising[0]) + 1
+        raise ValueError(
+            f"{name} must not increase (each step multiplies by 1 - beta with beta >= 0), got "
+            f"{name}[{k}] = {a[k]:.17g} > {name}[{k - 1}] = {a[k - 1]:.17g}"
+        )
+    zero = np.flatnonzero(a[:-1] == 0)
+    if zero.size:
+        raise ValueError(
+            f"{name} may be 0 only at its last step (zero terminal SNR), got 0 at index "
+            f"{zero[0]}; a product that underflowed float64 cannot be used"
+        )
+    return a
 
 
 def signal_to_noise(alphas_cumprod: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -187,17 +245,19 @@ def signal_to_noise(alphas_cumprod: npt.ArrayLike) -> npt.NDArray[np.float64]:
     Parameters
     ----------
     alphas_cumprod
-        :math:`\bar\alpha`, shape ``(T,)``, in :math:`(0, 1]`.
+        :math:`\bar\alpha`, shape ``(T,)``: in :math:`[0, 1]`, non-increasing, 0 at most at
+        the last step.
 
     Returns
     -------
     numpy.ndarray
-        Float64 array of shape ``(T,)``; ``inf`` where :math:`\bar\alpha_t = 1`.
+        Float64 array of shape ``(T,)``; ``inf`` where :math:`\bar\alpha_t = 1` (no noise at
+        all), 0 at a zero-terminal-SNR last step.
 
     Raises
     ------
     TypeError, ValueError
-        If ``alphas_cumprod`` is not a non-empty 1-D array in :math:`(0, 1]`.
+        If ``alphas_cumprod`` is not such a schedule.
 
     Examples
     --------
@@ -206,18 +266,232 @@ def signal_to_noise(alphas_cumprod: npt.ArrayLike) -> npt.NDArray[np.float64]:
     [1.0, 0.25]
     """
     a = _as_alphas_cumprod(alphas_cumprod)
-    with np.errstate(divide="ignore"):
+    with _quiet():
         return np.asarray(a / (1.0 - a), dtype=np.float64)
 
 
-def _timesteps(t: object, size: int, n: int) -> npt.NDArray[np.int64]:
-    arr = check_int_array(t, "t")
+def velocity(
+    x0: npt.ArrayLike, noise: npt.ArrayLike, t: npt.ArrayLike, alphas_cumprod: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    r"""Return the v-prediction target of Salimans & Ho (2022) at timestep ``t``.
+
+    .. math:: v_t = \sqrt{\bar\alpha_t}\,\varepsilon - \sqrt{1 - \bar\alpha_t}\,x_0 .
+
+    With :math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon`, the
+    pair :math:`(x_t, v_t)` is :math:`(x_0, \varepsilon)` rotated by the angle
+    :math:`\arccos\sqrt{\bar\alpha_t}`, so :math:`x_0 = \sqrt{\bar\alpha_t}\,x_t -
+    \sqrt{1-\bar\alpha_t}\,v_t` and :math:`\varepsilon = \sqrt{\bar\alpha_t}\,v_t +
+    \sqrt{1-\bar\alpha_t}\,x_t`; at zero SNR (:math:`\bar\alpha_t = 0`) the target is
+    :math:`-x_0`, still informative where the noise is not. This equals
+    ``DDPMScheduler.get_velocity(x0, noise, t)``.
+
+    Parameters
+    ----------
+    x0
+        Clean data, shape ``(n, ...)``.
+    noise
+        :math:`\varepsilon`, same shape as ``x0``.
+    t
+        Integer timesteps, one per sample along the first axis (shape ``(n,)``), or a single one.
+    alphas_cumprod
+        :math:`\bar\alpha`, shape ``(T,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array shaped like ``x0``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`q_sample`.
+
+    Examples
+    --------
+    >>> from conceptref.diffusion import velocity
+    >>> velocity([[1.0]], [[2.0]], [0], [0.64]).tolist()   # 0.8 * 2 - 0.6 * 1
+    [[1.0]]
+    """
+    x, e, steps = _noising_inputs(x0, noise, t)
+    a = _as_alphas_cumprod(alphas_cumprod)
+    ab = _per_sample(a, _timesteps(steps, a.size, x.shape[0]), x.ndim)
+    with _quiet():
+        return _finite(np.sqrt(ab) * e - np.sqrt(1.0 - ab) * x, "x0 or noise is")
+
+
+def rescale_zero_terminal_snr(betas: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    r"""Rescale a schedule to zero terminal SNR (Lin et al. 2024, Algorithm 1).
+
+    :math:`\sqrt{\bar\alpha_t}` is shifted so that its last value is 0 and scaled so that its
+    first value is unchanged,
+
+    .. math:: \sqrt{\bar\alpha'_t} = \sqrt{\bar\alpha_0}\,
+              \frac{\sqrt{\bar\alpha_t} - \sqrt{\bar\alpha_{T-1}}}
+                   {\sqrt{\bar\alpha_0} - \sqrt{\bar\alpha_{T-1}}},
+
+    and turned back into betas, :math:`\beta'_t = 1 - \bar\alpha'_t / \bar\alpha'_{t-1}`; the
+    last :math:`\beta'` is 1. This equals ``rescale_zero_terminal_snr`` of
+    ``diffusers.schedulers.scheduling_ddpm`` (``rescale_betas_zero_snr=True``). The differences
+    :math:`\sqrt{\bar\alpha_t} - \sqrt{\bar\alpha_{T-1}}` are computed from the logarithms
+    of :math:`1 - \beta` (``log1p`` and ``expm1``), so they keep their precision when the last
+    betas are tiny. A model trained on the result must not predict :math:`\varepsilon` (see
+    :func:`velocity`).
+
+    Parameters
+    ----------
+    betas
+        A schedule, shape ``(T,)`` with :math:`T \ge 2`, in :math:`[0, 1)` (the last may be 1)
+        and with a last beta greater than 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape ``(T,)``, the rescaled betas, ending in 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``betas`` is not such a schedule, has one step only, ends in :math:`\beta = 0`
+        (then :math:`\bar\alpha_{T-2} = \bar\alpha_{T-1}` and the shifted schedule reaches
+        0 one step early), or is so long that :math:`\bar\alpha` underflows float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.diffusion import alphas_cumprod, beta_schedule, rescale_zero_terminal_snr
+    >>> betas = rescale_zero_terminal_snr(beta_schedule("scaled_linear", 1000))
+    >>> float(betas[-1]), float(alphas_cumprod(betas)[-1])
+    (1.0, 0.0)
+    """
+    b = _as_betas(betas)
+    if b.size < 2:
+        raise ValueError(f"betas must hold at least 2 steps to be rescaled, got {b.size}")
+    if b[-1] == 0:
+        raise ValueError(
+            "betas[-1] must be greater than 0: with a last beta of 0 the last two steps have "
+            "the same alphas_cumprod, and the rescaled schedule would divide 0 by 0"
+        )
+    with _quiet():
+        log_a = np.cumsum(np.log1p(-b))  # log alphas_cumprod; -inf after a beta of 1
+        # sqrt(a_t) - sqrt(a_last) = sqrt(a_t) * (1 - exp((log a_last - log a_t) / 2))
+        gap = np.exp(log_a / 2) * -np.expm1((log_a[-1] - log_a) / 2)
+    gap[-1] = 0.0
+    if not (gap[:-1] > 0).all():
+        raise ValueError(
+            "betas give an alphas_cumprod too small for float64 before the last step; "
+            "use fewer steps or smaller betas"
+        )
+    alphas = np.empty_like(b)
+    alphas[0] = 1.0 - b[0]  # the first value is kept
+    alphas[1:] = (gap[1:] / gap[:-1]) ** 2
+    return np.asarray(1.0 - alphas, dtype=np.float64)
+
+
+def rescale_guidance(
+    noise_cfg: npt.ArrayLike, noise_cond: npt.ArrayLike, guidance_rescale: float
+) -> npt.NDArray[np.float64]:
+    r"""Rescale a guided noise prediction toward the spread of the conditional one (Lin et al.).
+
+    With :math:`\sigma(\cdot)` the standard deviation of each sample over all axes but the
+    first (unbiased, as :meth:`torch.Tensor.std`) and :math:`\phi` = ``guidance_rescale``:
+
+    .. math:: \varepsilon_\text{final} = \phi\,\varepsilon_\text{cfg}\,
+              \frac{\sigma(\varepsilon_c)}{\sigma(\varepsilon_\text{cfg})}
+              + (1 - \phi)\,\varepsilon_\text{cfg} .
+
+    Classifier-free guidance with a large scale inflates the prediction's spread, which
+    over-exposes images once the terminal SNR is zero; :math:`\phi = 1` restores the
+    conditional prediction's spread exactly, and Lin et al. recommend :math:`\phi = 0.7` with
+    ``guidance_scale=7.5``. This equals ``rescale_noise_cfg`` of ``diffusers`` (the
+    ``guidance_rescale`` of its Stable Diffusion pipelines).
+
+    Parameters
+    ----------
+    noise_cfg
+        The guided prediction (from :func:`classifier_free_guidance`), shape ``(n, ...)`` with
+        at least two numbers per sample.
+    noise_cond
+        The conditional prediction :math:`\varepsilon_c`, the same shape.
+    guidance_rescale
+        :math:`\phi \in [0, 1]`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array shaped like ``noise_cfg``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an input is not finite real data, has fewer than two axes or one number per sample,
+        the shapes differ, a sample of ``noise_cfg`` is constant (its spread is 0 and the
+        ratio undefined), or ``guidance_rescale`` lies outside :math:`[0, 1]`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.diffusion import rescale_guidance
+    >>> cond, cfg = np.array([[-1.0, 1.0]]), np.array([[-4.0, 4.0]])   # spread 4 times larger
+    >>> rescale_guidance(cfg, cond, 1.0).tolist(), rescale_guidance(cfg, cond, 0.5).tolist()
+    ([[-1.0, 1.0]], [[-2.5, 2.5]])
+    """
+    cfg = check_array(noise_cfg, "noise_cfg", min_ndim=2, axes="(n, ...)")
+    cond = check_array(noise_cond, "noise_cond", min_ndim=2, axes="(n, ...)")
+    check_same_shape(cfg, cond, ("noise_cfg", "noise_cond"))
+    phi = check_probability(guidance_rescale, "guidance_rescale")
+    per_sample = int(np.prod(cfg.shape[1:]))
+    if per_sample < 2:
+        raise ValueError(
+            f"noise_cfg must hold at least two numbers per sample to have a spread, got shape "
+            f"{cfg.shape}"
+        )
+    std_cfg, std_cond = _spread(cfg), _spread(cond)
+    flat = np.flatnonzero(std_cfg == 0)
+    if flat.size:
+        raise ValueError(
+            f"noise_cfg[{flat[0]}] is constant (standard deviation 0), so it cannot be rescaled "
+            "to the spread of noise_cond"
+        )
+    shape = (cfg.shape[0],) + (1,) * (cfg.ndim - 1)
+    with _quiet():
+        factor = phi * (std_cond / std_cfg) + (1.0 - phi)
+        return _finite(cfg * factor.reshape(shape), "noise_cfg or noise_cond is")
+
+
+def _spread(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Unbiased standard deviation of each sample (row), scaled first so nothing overflows."""
+    rows = x.reshape(x.shape[0], -1)
+    peak = np.abs(rows).max(axis=1, keepdims=True)
+    safe = np.where(peak > 0, peak, 1.0)
+    return np.asarray(peak[:, 0] * np.std(rows / safe, axis=1, ddof=1), dtype=np.float64)
+
+
+def _noising_inputs(
+    x0: object, noise: object, t: object
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Check the data, the noise and the timesteps of q_sample and velocity."""
+    x = check_array(x0, "x0", min_ndim=1)
+    e = check_array(noise, "noise", min_ndim=1)
+    check_same_shape(x, e, ("x0", "noise"))
+    return x, e, check_int_array(t, "t")
+
+
+def _timesteps(arr: npt.NDArray[np.int64], size: int, n: int) -> npt.NDArray[np.int64]:
     arr = arr.reshape(-1) if arr.ndim <= 1 else arr
     if arr.ndim != 1 or (arr.size != n and arr.size != 1):
-        raise ValueError(f"t must hold one timestep per sample ({n}) or a single one")
+        raise ValueError(
+            f"t must hold one timestep per sample ({n}) or a single one, got shape {arr.shape}"
+        )
     if ((arr < 0) | (arr >= size)).any():
         raise ValueError(f"t must lie in 0 … {size - 1} (the length of alphas_cumprod)")
     return np.asarray(np.broadcast_to(arr, (n,)), dtype=np.int64)
+
+
+def _per_sample(
+    a: npt.NDArray[np.float64], steps: npt.NDArray[np.int64], ndim: int
+) -> npt.NDArray[np.float64]:
+    """alphas_cumprod at each sample's timestep, shaped to broadcast over the sample's axes."""
+    return np.asarray(a[steps].reshape((steps.size,) + (1,) * (ndim - 1)), dtype=np.float64)
 
 
 def q_sample(
@@ -256,14 +530,11 @@ def q_sample(
     >>> q_sample([[1.0], [1.0]], [0, 1], [[1.0], [1.0]], [0.64, 0.36]).tolist()
     [[1.4], [1.4]]
     """
-    x = check_array(x0, "x0", min_ndim=1)
-    e = check_array(noise, "noise", min_ndim=1)
-    check_same_shape(x, e, ("x0", "noise"))
+    x, e, steps = _noising_inputs(x0, noise, t)
     a = _as_alphas_cumprod(alphas_cumprod)
-    steps = _timesteps(t, a.size, x.shape[0])
-    shape = (x.shape[0],) + (1,) * (x.ndim - 1)
-    ab = a[steps].reshape(shape)
-    return np.asarray(np.sqrt(ab) * x + np.sqrt(1.0 - ab) * e, dtype=np.float64)
+    ab = _per_sample(a, _timesteps(steps, a.size, x.shape[0]), x.ndim)
+    with _quiet():
+        return _finite(np.sqrt(ab) * x + np.sqrt(1.0 - ab) * e, "x0 or noise is")
 
 
 def sampling_timesteps(
@@ -299,8 +570,8 @@ def sampling_timesteps(
     Raises
     ------
     TypeError, ValueError
-        If a count is not an integer, :math:`n > T`, ``spacing`` is unknown, or a timestep
-        would fall outside :math:`0 \dots T-1`.
+        If a count is not an integer, :math:`n > T`, :math:`n` exceeds :math:`10^6`,
+        ``spacing`` is unknown, or a timestep would fall outside :math:`0 \dots T-1`.
 
     Examples
     --------
@@ -310,19 +581,21 @@ def sampling_timesteps(
     >>> sampling_timesteps(1000, 5, spacing="trailing").tolist()
     [999, 799, 599, 399, 199]
     """
-    big_t = as_positive_int(num_train_steps, "num_train_steps")
-    n = as_positive_int(num_inference_steps, "num_inference_steps")
-    offset = as_int(steps_offset, "steps_offset", minimum=0)
+    big_t = check_int(num_train_steps, "num_train_steps", Interval(1, None))
+    n = check_int(num_inference_steps, "num_inference_steps", Interval(1, None))
+    offset = check_int(steps_offset, "steps_offset", Interval(0, None))
+    check_option(spacing, "spacing", ("leading", "trailing", "linspace"))
     if n > big_t:
         raise ValueError(f"num_inference_steps ({n}) cannot exceed num_train_steps ({big_t})")
+    check_size([("num_inference_steps", n)], limit=_MAX_STEPS)
+    if offset >= big_t:
+        raise ValueError(f"steps_offset {offset} pushes a timestep past {big_t - 1}")
     if spacing == "leading":
-        steps = (np.arange(n) * (big_t // n))[::-1] + offset
+        steps = (np.arange(n, dtype=np.int64) * (big_t // n))[::-1] + offset
     elif spacing == "trailing":
         steps = np.round(np.arange(big_t, 0, -big_t / n)).astype(np.int64) - 1
-    elif spacing == "linspace":
-        steps = np.linspace(0, big_t - 1, n).round()[::-1].astype(np.int64)
     else:
-        raise ValueError(f"spacing must be 'leading', 'trailing' or 'linspace', got {spacing!r}")
+        steps = np.linspace(0, big_t - 1, n).round()[::-1].astype(np.int64)
     if steps.max() >= big_t:
         raise ValueError(f"steps_offset {offset} pushes a timestep past {big_t - 1}")
     if len(steps) != n or steps.min() < 0:  # diffusers' float arange can add a step at -1
@@ -341,22 +614,21 @@ def _predictions(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Return (predicted x_0, predicted noise) from a model output of the given type."""
     sqrt_a, sqrt_b = math.sqrt(alpha_t), math.sqrt(1.0 - alpha_t)
-    if prediction_type == "epsilon":
-        eps = model_output
-        x0 = (sample - sqrt_b * eps) / sqrt_a
-    elif prediction_type == "sample":
-        x0 = model_output
-        if sqrt_b == 0.0:
-            raise ValueError("prediction_type='sample' needs alphas_cumprod[t] < 1")
-        eps = (sample - sqrt_a * x0) / sqrt_b
-    elif prediction_type == "v_prediction":
-        x0 = sqrt_a * sample - sqrt_b * model_output
-        eps = sqrt_a * model_output + sqrt_b * sample
-    else:
-        raise ValueError(
-            "prediction_type must be 'epsilon', 'sample' or 'v_prediction', "
-            f"got {prediction_type!r}"
-        )
+    with _quiet():
+        if prediction_type == "epsilon":
+            if sqrt_a == 0.0:
+                raise ValueError(
+                    "prediction_type='epsilon' cannot recover x_0 where alphas_cumprod[t] = 0 "
+                    "(zero SNR: the sample is pure noise); use 'v_prediction'"
+                )
+            eps = model_output
+            x0 = (sample - sqrt_b * eps) / sqrt_a
+        elif prediction_type == "sample":
+            x0 = model_output
+            eps = (sample - sqrt_a * x0) / sqrt_b
+        else:
+            x0 = sqrt_a * sample - sqrt_b * model_output
+            eps = sqrt_a * model_output + sqrt_b * sample
     return x0, eps
 
 
@@ -375,9 +647,7 @@ def _step_inputs(
         e = check_array(noise, "noise")
         if e.shape != x.shape:
             raise ValueError(f"noise must have the shape of sample {x.shape}, got {e.shape}")
-    step = as_int(t, "t", minimum=0)
-    if step >= a.size:
-        raise ValueError(f"t must lie in 0 … {a.size - 1} (the length of alphas_cumprod)")
+    step = check_int(t, "t", Interval(0, a.size - 1), high_name="len(alphas_cumprod) - 1")
     return out, x, e, step
 
 
@@ -437,9 +707,11 @@ def ddpm_step(
     Raises
     ------
     TypeError, ValueError
-        If an array is not finite real data or shapes differ, ``t`` is out of range,
-        ``prev_t`` is not in :math:`-1 \dots t-1`, ``noise`` is missing for :math:`t > 0`, or a
-        type name is unknown.
+        If an array is not finite real data or shapes differ, ``alphas_cumprod`` is not a
+        schedule (it rises, or is 0 before its last step), ``t`` is out of range, ``prev_t`` is
+        not in :math:`-1 \dots t-1`, ``noise`` is missing for :math:`t > 0`, a type name is
+        unknown, :math:`\bar\alpha_t = 1` (nothing to denoise), ``"epsilon"`` is asked for at
+        :math:`\bar\alpha_t = 0` (zero SNR), or the result overflows float64.
 
     Examples
     --------
@@ -449,32 +721,31 @@ def ddpm_step(
     """
     a = _as_alphas_cumprod(alphas_cumprod)
     out, x, e, step = _step_inputs(model_output, sample, noise, t, a)
-    prev = step - 1 if prev_t is None else as_int(prev_t, "prev_t", minimum=-1)
+    prev = step - 1 if prev_t is None else check_int(prev_t, "prev_t", Interval(-1, None))
     if prev >= step:
         raise ValueError(f"prev_t must be smaller than t = {step}, got {prev}")
-    if variance_type not in ("fixed_small", "fixed_large"):
-        raise ValueError(
-            f"variance_type must be 'fixed_small' or 'fixed_large', got {variance_type!r}"
-        )
+    check_option(variance_type, "variance_type", _VARIANCE_TYPES)
+    check_option(prediction_type, "prediction_type", _PREDICTION_TYPES)
     alpha_t = float(a[step])
     alpha_prev = float(a[prev]) if prev >= 0 else 1.0
     if alpha_t == 1.0:
         raise ValueError(f"alphas_cumprod[{step}] must be below 1 for a reverse step")
+    if step > 0 and e is None:
+        raise ValueError("noise is required when t > 0")
     x0, _ = _predictions(out, x, alpha_t, prediction_type)
     current_alpha = alpha_t / alpha_prev
     current_beta = 1.0 - current_alpha
-    mean = (math.sqrt(alpha_prev) * current_beta / (1 - alpha_t)) * x0 + (
-        math.sqrt(current_alpha) * (1 - alpha_prev) / (1 - alpha_t)
-    ) * x
-    if step == 0:
-        return np.asarray(mean, dtype=np.float64)
-    if e is None:
-        raise ValueError("noise is required when t > 0")
-    if variance_type == "fixed_small":
-        variance = max((1 - alpha_prev) / (1 - alpha_t) * current_beta, 1e-20)
-    else:
-        variance = current_beta
-    return np.asarray(mean + math.sqrt(variance) * e, dtype=np.float64)
+    with _quiet():
+        mean = (math.sqrt(alpha_prev) * current_beta / (1 - alpha_t)) * x0 + (
+            math.sqrt(current_alpha) * (1 - alpha_prev) / (1 - alpha_t)
+        ) * x
+        if step == 0 or e is None:
+            return _finite(mean, "model_output or sample is")
+        if variance_type == "fixed_small":
+            variance = max((1 - alpha_prev) / (1 - alpha_t) * current_beta, 1e-20)
+        else:
+            variance = current_beta
+        return _finite(mean + math.sqrt(variance) * e, "model_output, sample or noise is")
 
 
 def ddim_step(
@@ -526,7 +797,8 @@ def ddim_step(
     ------
     TypeError, ValueError
         As :func:`ddpm_step`, and if ``num_inference_steps`` exceeds :math:`T`, ``eta`` lies
-        outside :math:`[0, 1]` or ``noise`` is missing while ``eta > 0``.
+        outside :math:`[0, 1]`, ``noise`` is missing while ``eta > 0``, or
+        ``set_alpha_to_one`` is not a ``bool``.
 
     Examples
     --------
@@ -539,28 +811,34 @@ def ddim_step(
     """
     a = _as_alphas_cumprod(alphas_cumprod)
     out, x, e, step = _step_inputs(model_output, sample, noise, t, a)
-    n = as_positive_int(num_inference_steps, "num_inference_steps")
+    n = check_int(num_inference_steps, "num_inference_steps", Interval(1, None))
     if n > a.size:
         raise ValueError(f"num_inference_steps ({n}) cannot exceed the {a.size} timesteps")
-    strength = as_finite_float(eta, "eta")
-    if not 0.0 <= strength <= 1.0:
-        raise ValueError(f"eta must lie in [0, 1], got {eta}")
+    strength = check_probability(eta, "eta")
+    to_one = check_bool(set_alpha_to_one, "set_alpha_to_one")
+    check_option(prediction_type, "prediction_type", _PREDICTION_TYPES)
     if strength > 0 and e is None:
         raise ValueError("noise is required when eta > 0")
     prev = step - a.size // n
     alpha_t = float(a[step])
-    final = 1.0 if set_alpha_to_one else float(a[0])
+    final = 1.0 if to_one else float(a[0])
     alpha_prev = float(a[prev]) if prev >= 0 else final
     if alpha_t == 1.0:
         raise ValueError(f"alphas_cumprod[{step}] must be below 1 for a reverse step")
+    if alpha_prev == 0.0:  # only a one-step zero-SNR schedule with set_alpha_to_one=False
+        raise ValueError(
+            "set_alpha_to_one=False steps to alphas_cumprod[0] = 0 (no signal at all); "
+            "use set_alpha_to_one=True"
+        )
     x0, eps = _predictions(out, x, alpha_t, prediction_type)
     variance = (1 - alpha_prev) / (1 - alpha_t) * (1 - alpha_t / alpha_prev)
     std = strength * math.sqrt(max(variance, 0.0))
-    direction = math.sqrt(max(1 - alpha_prev - std**2, 0.0)) * eps
-    result = math.sqrt(alpha_prev) * x0 + direction
-    if strength > 0 and e is not None:
-        result = result + std * e
-    return np.asarray(result, dtype=np.float64)
+    with _quiet():
+        direction = math.sqrt(max(1 - alpha_prev - std**2, 0.0)) * eps
+        result = math.sqrt(alpha_prev) * x0 + direction
+        if strength > 0 and e is not None:
+            result = result + std * e
+        return _finite(result, "model_output, sample or noise is")
 
 
 def classifier_free_guidance(
@@ -602,8 +880,9 @@ def classifier_free_guidance(
     u = check_array(eps_uncond, "eps_uncond")
     c = check_array(eps_cond, "eps_cond")
     check_same_shape(u, c, ("eps_uncond", "eps_cond"))
-    s = as_finite_float(guidance_scale, "guidance_scale")
-    return np.asarray(u + s * (c - u), dtype=np.float64)
+    s = check_real(guidance_scale, "guidance_scale")
+    with _quiet():
+        return _finite(u + s * (c - u), "eps_uncond, eps_cond or guidance_scale is")
 
 
 def latent_shape(
@@ -642,10 +921,10 @@ def latent_shape(
     >>> latent_shape(512, 512)
     (4, 64, 64)
     """
-    h = as_positive_int(height, "height")
-    w = as_positive_int(width, "width")
-    f = as_positive_int(downsampling_factor, "downsampling_factor")
-    c = as_positive_int(latent_channels, "latent_channels")
+    h = check_int(height, "height", Interval(1, None))
+    w = check_int(width, "width", Interval(1, None))
+    f = check_int(downsampling_factor, "downsampling_factor", Interval(1, None))
+    c = check_int(latent_channels, "latent_channels", Interval(1, None))
     if f & (f - 1):
         raise ValueError(f"downsampling_factor must be a power of 2, got {f}")
     if h < f or w < f:
@@ -695,160 +974,3 @@ def latent_scale_factor(latents: npt.ArrayLike) -> float:
     if not math.isfinite(1.0 / std):
         raise ValueError(f"the standard deviation of latents ({std:g}) is too small to invert")
     return 1.0 / std
-
-
-# --------------------------------------------------------------------------------------------
-# The demonstration: a tiny DDPM on a 2-D mixture.
-
-
-@dataclass(frozen=True)
-class ToyDenoiser:
-    """A trained noise-prediction network for 2-D points (see :func:`train_toy_ddpm`).
-
-    Attributes
-    ----------
-    network
-        An MLP from ``(x_t, t / T)`` (3 inputs) to the predicted noise (2 outputs), float32.
-    alphas_cumprod
-        The schedule it was trained with, shape ``(T,)``.
-    """
-
-    network: torch.nn.Module
-    alphas_cumprod: npt.NDArray[np.float64]
-
-    def predict_noise(self, x: npt.NDArray[np.float64], t: int) -> npt.NDArray[np.float64]:
-        r"""Return the network's :math:`\hat\varepsilon(x_t, t)` for points ``x`` at step ``t``."""
-        size = self.alphas_cumprod.size
-        inputs = np.concatenate([x, np.full((x.shape[0], 1), t / size)], axis=1)
-        with torch.no_grad():
-            out = self.network(torch.as_tensor(inputs, dtype=torch.float32))
-        return np.asarray(out.double().numpy(), dtype=np.float64)
-
-
-def train_toy_ddpm(
-    data: npt.ArrayLike,
-    alphas_cumprod: npt.ArrayLike,
-    *,
-    hidden: int = 64,
-    steps: int = 800,
-    batch_size: int = 256,
-    lr: float = 3e-3,
-    seed: int = 0,
-) -> ToyDenoiser:
-    r"""Train a small MLP with the ε-prediction loss of Ho et al. (2020) on 2-D points.
-
-    Each Adam step draws a batch of data :math:`x_0`, timesteps :math:`t` uniformly in
-    :math:`0 \dots T-1` and noise :math:`\varepsilon`, forms :math:`x_t` with the closed form
-    (:func:`q_sample`) and minimizes
-    :math:`\lVert \varepsilon - \hat\varepsilon(x_t, t)\rVert^2`.
-
-    Parameters
-    ----------
-    data
-        Training points, shape ``(n, 2)``.
-    alphas_cumprod
-        :math:`\bar\alpha`, shape ``(T,)``.
-    hidden, steps, batch_size
-        MLP width (two SiLU hidden layers), Adam steps, batch size.
-    lr
-        Adam's learning rate.
-    seed
-        Seeds the weights, the batches, the timesteps and the noise.
-
-    Returns
-    -------
-    ToyDenoiser
-        The trained network and its schedule.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``data`` is not a finite ``(n, 2)`` array or a parameter is out of range.
-
-    Examples
-    --------
-    >>> from conceptref.diffusion import alphas_cumprod, beta_schedule, train_toy_ddpm
-    >>> from conceptref.vae import ring_of_gaussians
-    >>> model = train_toy_ddpm(ring_of_gaussians(64), alphas_cumprod(
-    ...     beta_schedule("cosine", 20)), steps=2)
-    >>> model.predict_noise(ring_of_gaussians(3), 5).shape
-    (3, 2)
-    """
-    x_np = check_array(data, "data", min_ndim=2)
-    if x_np.ndim != 2 or x_np.shape[1] != 2 or x_np.shape[0] == 0:
-        raise ValueError(f"data must have shape (n, 2) with n >= 1, got {x_np.shape}")
-    a = _as_alphas_cumprod(alphas_cumprod)
-    width = as_positive_int(hidden, "hidden")
-    n_steps = as_positive_int(steps, "steps")
-    batch = as_positive_int(batch_size, "batch_size")
-    rate = as_finite_float(lr, "lr")
-    if rate <= 0:
-        raise ValueError(f"lr must be a finite number greater than 0, got {lr}")
-    torch.manual_seed(seed)
-    x = torch.as_tensor(x_np, dtype=torch.float32)
-    ab = torch.as_tensor(a, dtype=torch.float32)
-    size = a.size
-    net = torch.nn.Sequential(
-        torch.nn.Linear(3, width),
-        torch.nn.SiLU(),
-        torch.nn.Linear(width, width),
-        torch.nn.SiLU(),
-        torch.nn.Linear(width, 2),
-    )
-    optimizer = _Adam(list(net.parameters()), rate)
-    for _ in range(n_steps):
-        x0 = x[torch.randint(0, x.shape[0], (batch,))]
-        t = torch.randint(0, size, (batch,))
-        eps = torch.randn_like(x0)
-        xt = ab[t].sqrt()[:, None] * x0 + (1 - ab[t]).sqrt()[:, None] * eps  # q(x_t | x_0)
-        prediction = net(torch.cat([xt, t[:, None].float() / size], dim=1))
-        optimizer.step(((prediction - eps) ** 2).mean())
-    return ToyDenoiser(net.eval(), a)
-
-
-def sample_toy_ddpm(
-    model: ToyDenoiser, n: int, *, seed: int = 0, keep_trajectories: bool = False
-) -> npt.NDArray[np.float64]:
-    r"""Ancestral sampling: start from :math:`x_T \sim \mathcal N(0, I)` and apply :func:`ddpm_step`.
-
-    Parameters
-    ----------
-    model
-        A trained :class:`ToyDenoiser`.
-    n
-        Number of samples.
-    seed
-        Seed of :func:`numpy.random.default_rng` for :math:`x_T` and every step's noise.
-    keep_trajectories
-        Return every intermediate :math:`x_t` as well.
-
-    Returns
-    -------
-    numpy.ndarray
-        Float64 samples of shape ``(n, 2)``, or with ``keep_trajectories`` the whole chain,
-        shape ``(T + 1, n, 2)``, from :math:`x_T` (index 0) to :math:`x_0` (index T).
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``model`` is not a :class:`ToyDenoiser` or ``n`` < 1.
-
-    Examples
-    --------
-    >>> from conceptref.diffusion import ToyDenoiser, alphas_cumprod, sample_toy_ddpm
-    >>> import torch
-    >>> zero = ToyDenoiser(torch.nn.Linear(3, 2), alphas_cumprod([0.1, 0.2]))
-    >>> sample_toy_ddpm(zero, 5, keep_trajectories=True).shape
-    (3, 5, 2)
-    """
-    if not isinstance(model, ToyDenoiser):
-        raise TypeError(f"model must be a ToyDenoiser, got {type(model).__name__}")
-    size = as_positive_int(n, "n")
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((size, 2))
-    chain = [x]
-    for t in reversed(range(model.alphas_cumprod.size)):
-        noise = rng.standard_normal((size, 2)) if t > 0 else None
-        x = ddpm_step(model.predict_noise(x, t), t, x, model.alphas_cumprod, noise)
-        chain.append(x)
-    return np.stack(chain) if keep_trajectories else x

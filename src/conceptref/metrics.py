@@ -17,7 +17,6 @@ follow the convention of torchmetrics' ``MeanAveragePrecision``: one dict per im
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -101,8 +100,7 @@ def iou(boxes1: npt.ArrayLike, boxes2: npt.ArrayLike) -> npt.NDArray[np.float64]
     b = check_boxes(boxes2, "boxes2", check_values=False)
     for boxes, name in ((a, "boxes1"), (b, "boxes2")):
         check_boxes(boxes, name)
-    scale = _box_scale(a, b)
-    return _iou(a * scale, b * scale)
+    return _iou(a, b)
 
 
 def precision_recall_curve(
@@ -501,7 +499,7 @@ class _Groups:
     """The inputs of matching, sorted by group (class and image).
 
     Detections go by decreasing score within a group, ground truth in input order. Boxes are
-    already scaled (:func:`_box_scale`).
+    as given.
     """
 
     det_boxes: npt.NDArray[np.float64]  # (D, 4)
@@ -566,12 +564,11 @@ def _evaluate(
     gt_order = gt_order[np.argsort(gt_group[gt_order], kind="stable")]
 
     limits = np.minimum(thresholds, 1 - 1e-10)  # COCO's cap: IoU 1 may be off by rounding
-    scale = _box_scale(det.boxes, gt.boxes)
     match = _match_spec if spec else _match
     groups = _Groups(
-        det_boxes=det.boxes[order] * scale,
+        det_boxes=det.boxes[order],
         det_group=det_group[order],
-        gt_boxes=gt.boxes[gt_order] * scale,
+        gt_boxes=gt.boxes[gt_order],
         gt_group=gt_group[gt_order],
         gt_crowd=gt.crowd[gt_order],
         gt_ignored=gt_ignored[gt_order],
@@ -932,20 +929,28 @@ def _as_vector(
     )
 
 
-# Coordinates up to this size keep widths, heights and areas finite in float64.
-_SAFE_COORDINATE = 2.0**500
+# Coordinates below this size keep widths, heights and areas finite in float64.
+_SAFE_EXPONENT = 500  # math.frexp(2.0**500)[1] == 501
 
 
-def _box_scale(*boxes: npt.NDArray[np.float64]) -> float:
-    """Return a power of two that brings huge coordinates to at most 1, else 1.
+def _scaled_pairs(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Scale each pair of boxes of ``a`` (..., N, 1, 4) and ``b`` (..., 1, M, 4) on its own.
 
-    Scaling by a power of two is exact, so IoUs do not change; it only keeps areas of boxes
-    with coordinates near the float64 limit from overflowing to infinity (and IoU to NaN).
+    A pair with a coordinate of at least ``2**500`` is multiplied by the power of two that brings
+    its largest coordinate below 1, so that its areas do not overflow to infinity (and its IoU
+    to NaN). Powers of two scale exactly, and every other pair is left as it is, so one huge box
+    does not shrink the boxes of the other pairs until their areas underflow to 0.
     """
-    largest = max((float(np.abs(b).max()) for b in boxes if b.size), default=0.0)
-    if largest < _SAFE_COORDINATE:
-        return 1.0
-    return math.ldexp(1.0, -math.frexp(largest)[1])
+    largest = max(float(np.abs(a).max(initial=0.0)), float(np.abs(b).max(initial=0.0)))
+    if largest < 2.0**_SAFE_EXPONENT:
+        return a, b
+    exponent = np.maximum(
+        np.frexp(np.abs(a).max(axis=-1))[1], np.frexp(np.abs(b).max(axis=-1))[1]
+    )  # (..., N, M)
+    shift = -np.where(exponent > _SAFE_EXPONENT, exponent, 0)[..., None]
+    return np.ldexp(a, shift), np.ldexp(b, shift)
 
 
 def _iou(
@@ -956,10 +961,11 @@ def _iou(
     """IoU of boxes ``a`` of shape ``(..., N, 4)`` with ``b`` of shape ``(..., M, 4)``.
 
     Where ``crowd`` (broadcastable to ``(..., M)``) is true, the box of ``b`` is a crowd region
-    and the union is replaced by the area of the box of ``a`` (COCO's rule). Coordinates must
-    be below ``_SAFE_COORDINATE`` (see :func:`_box_scale`).
+    and the union is replaced by the area of the box of ``a`` (COCO's rule). Pairs with huge
+    coordinates are scaled first (:func:`_scaled_pairs`).
     """
     a, b = a[..., :, None, :], b[..., None, :, :]  # (..., N, 1, 4), (..., 1, M, 4)
+    a, b = _scaled_pairs(a, b)
     width = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])  # (..., N, M)
     height = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
     inter = np.maximum(width, 0.0) * np.maximum(height, 0.0)
@@ -1013,6 +1019,7 @@ def _as_iou_thresholds(value: npt.ArrayLike | None) -> npt.NDArray[np.float64]:
     """Return the IoU thresholds as a float64 vector in ``(0, 1]``; ``None`` gives COCO's."""
     if value is None:
         return _COCO_IOU_THRESHOLDS.copy()
-    return check_array(
+    thresholds = check_array(
         value, "iou_thresholds", ndim=1, non_empty=True, interval=Interval(0, 1, "right")
     )
+    return thresholds.copy()  # the result keeps them: never a view of the caller's array

@@ -33,9 +33,7 @@ import torch
 
 from conceptref._validation import (
     Interval,
-    as_non_negative_float,
-    as_positive_float,
-    as_real_array,
+    check_array,
     check_bool,
     check_each,
     check_module,
@@ -99,7 +97,7 @@ def l2_penalty(parameters: Iterable[npt.ArrayLike]) -> float:
     total = 0.0
     count = 0
     for i, parameter in enumerate(parameters):
-        array = as_real_array(parameter, f"parameters[{i}]")
+        array = check_array(parameter, f"parameters[{i}]")
         with np.errstate(over="ignore", under="ignore"):
             total += float(np.sum(np.square(array)))
         count += 1
@@ -224,10 +222,10 @@ class SGD(_Optimizer):
         dampening: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        self.lr = as_positive_float(lr, "lr")
-        self.momentum = as_non_negative_float(momentum, "momentum")
-        self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
-        self.dampening = as_non_negative_float(dampening, "dampening")
+        self.lr = check_real(lr, "lr", Interval(0, None, "neither"))
+        self.momentum = check_real(momentum, "momentum", Interval(0, None))
+        self.weight_decay = check_real(weight_decay, "weight_decay", Interval(0, None))
+        self.dampening = check_real(dampening, "dampening", Interval(0, None))
         nesterov = check_bool(nesterov, "nesterov")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
@@ -336,11 +334,11 @@ class Adam(_Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        self.lr = as_positive_float(lr, "lr")
+        self.lr = check_real(lr, "lr", Interval(0, None, "neither"))
         beta1, beta2 = check_each(betas, "betas", _beta, length=2, what="decay rates")
         self.betas = (beta1, beta2)
-        self.eps = as_positive_float(eps, "eps")
-        self.weight_decay = as_non_negative_float(weight_decay, "weight_decay")
+        self.eps = check_real(eps, "eps", Interval(0, None, "neither"))
+        self.weight_decay = check_real(weight_decay, "weight_decay", Interval(0, None))
         self.amsgrad = check_bool(amsgrad, "amsgrad")
         self._step = 0
         self._exp_avg: list[npt.NDArray[np.float64]] = []
@@ -510,7 +508,7 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[s
     >>> optimizer = torch.optim.AdamW(groups, lr=1e-3)
     """
     check_module(model, "model")
-    decay = as_non_negative_float(weight_decay, "weight_decay")
+    decay = check_real(weight_decay, "weight_decay", Interval(0, None))
     norm_layers = _norm_layer_types()
     exempt: set[int] = set()
     for module in model.modules():
@@ -570,8 +568,8 @@ def _check_step(
         )
     if len(params) == 0:
         raise ValueError("params must hold at least one array, got none")
-    weights = [as_real_array(p, f"params[{i}]") for i, p in enumerate(params)]
-    gradients = [as_real_array(g, f"grads[{i}]") for i, g in enumerate(grads)]
+    weights = [check_array(p, f"params[{i}]") for i, p in enumerate(params)]
+    gradients = [check_array(g, f"grads[{i}]") for i, g in enumerate(grads)]
     for i, (w, g) in enumerate(zip(weights, gradients, strict=True)):
         if w.shape != g.shape:
             raise ValueError(f"grads[{i}] has shape {g.shape}, but params[{i}] has shape {w.shape}")

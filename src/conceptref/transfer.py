@@ -34,26 +34,25 @@ import torch
 from torch import nn
 
 from conceptref._validation import (
-    as_int,
-    as_non_negative_float,
-    as_positive_float,
-    as_positive_int,
+    Interval,
+    as_numpy,
     check_array,
-    check_int_array,
+    check_bool,
+    check_dims_agree,
+    check_int,
     check_module,
+    check_real,
 )
 
 __all__ = [
     "LinearProbe",
-    "TransferTasks",
-    "accuracy",
     "count_parameters",
     "freeze",
     "linear_probe",
-    "make_transfer_tasks",
+    "lora_merge",
+    "lora_parameter_count",
     "parameter_groups",
     "replace_head",
-    "train_classifier",
     "unfreeze",
 ]
 
@@ -100,8 +99,7 @@ def freeze(module: nn.Module, *, batchnorm_statistics: bool = True) -> nn.Module
     0.0
     """
     check_module(module, "module")
-    if not isinstance(batchnorm_statistics, bool):
-        raise TypeError("batchnorm_statistics must be a bool")
+    check_bool(batchnorm_statistics, "batchnorm_statistics")
     for parameter in module.parameters():
         parameter.requires_grad_(False)
     if batchnorm_statistics:
@@ -186,8 +184,7 @@ def count_parameters(module: nn.Module, *, trainable: bool = True) -> int:
     33
     """
     check_module(module, "module")
-    if not isinstance(trainable, bool):
-        raise TypeError("trainable must be a bool")
+    trainable = check_bool(trainable, "trainable")
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
 
 
@@ -240,7 +237,7 @@ def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Modul
     if isinstance(head, bool) or not isinstance(head, nn.Module | int):
         raise TypeError(f"head must be a torch.nn.Module or an int, got {type(head).__name__}")
     if not isinstance(head, nn.Module):
-        outputs = as_positive_int(head, "head")
+        outputs = check_int(head, "head", Interval(1, None))
         if not isinstance(old, nn.Linear):
             raise TypeError(
                 f"head can be a number of outputs only when the old head is a Linear, got "
@@ -313,7 +310,7 @@ def parameter_groups(model: nn.Module, learning_rates: Mapping[str, float]) -> l
             raise TypeError(f"learning_rates keys must be strings, got {prefix!r}")
         if prefix not in names:
             raise ValueError(f"learning_rates key {prefix!r} names no submodule of model")
-        rates[prefix] = as_non_negative_float(rate, f"learning_rates[{prefix!r}]")
+        rates[prefix] = check_real(rate, f"learning_rates[{prefix!r}]", Interval(0, None))
     members: dict[str, list[nn.Parameter]] = {prefix: [] for prefix in rates}
     for name, parameter in model.named_parameters():
         if not parameter.requires_grad:
@@ -334,7 +331,8 @@ class LinearProbe:
     """A fitted linear probe (logistic regression on fixed features), from :func:`linear_probe`.
 
     With two classes it holds one weight vector (the logit of the second class), as
-    scikit-learn's binary ``LogisticRegression`` does; with more, one row per class.
+    scikit-learn's binary ``LogisticRegression`` does; with more, one row per class. The
+    arrays are the probe's own (never views of the caller's input).
     """
 
     classes: npt.NDArray[np.generic]
@@ -346,14 +344,49 @@ class LinearProbe:
     intercept: npt.NDArray[np.float64]
     """Intercepts, shape ``(1,)`` or ``(k,)``."""
 
-    def predict_proba(self, features: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Return class probabilities, shape ``(n, k)``, columns in the order of ``classes``."""
+    n_iter: int = 0
+    """Number of L-BFGS iterations taken."""
+
+    converged: bool = True
+    """Whether the gradient fell below ``tol`` (or the objective stopped decreasing at rounding
+    level) within ``max_iter`` iterations."""
+
+    def __post_init__(self) -> None:
+        classes = np.array(self.classes, copy=True)
+        coef = np.array(self.coef, dtype=np.float64, copy=True)
+        intercept = np.array(self.intercept, dtype=np.float64, copy=True)
+        if classes.ndim != 1 or len(classes) < 2:
+            raise ValueError("classes must be one-dimensional with at least two labels")
+        rows = 1 if len(classes) == 2 else len(classes)
+        if coef.ndim != 2 or coef.shape[0] != rows or intercept.shape != (rows,):
+            raise ValueError(
+                f"coef and intercept must have shapes ({rows}, d) and ({rows},) for "
+                f"{len(classes)} classes, got {coef.shape} and {intercept.shape}"
+            )
+        if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+            raise ValueError("coef and intercept must be finite")
+        check_int(self.n_iter, "n_iter", Interval(0, None))
+        check_bool(self.converged, "converged")
+        object.__setattr__(self, "classes", classes)
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "intercept", intercept)
+
+    def decision_function(self, features: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Return the logits, shape ``(n, 1)`` for two classes, ``(n, k)`` otherwise."""
         x = _as_features(features, "features")
         if x.shape[1] != self.coef.shape[1]:
             raise ValueError(
                 f"features must have {self.coef.shape[1]} columns, got shape {x.shape}"
             )
-        logits = x @ self.coef.T + self.intercept  # (n, 1) or (n, k)
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits: npt.NDArray[np.float64] = x @ self.coef.T + self.intercept
+        if not np.isfinite(logits).all():
+            raise ValueError("features are too large: the probe's logits overflow float64")
+        return logits
+
+    def predict_proba(self, features: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Return class probabilities, shape ``(n, k)``, columns in the order of ``classes``."""
+        logits = self.decision_function(features)  # (n, 1) or (n, k)
         if len(self.classes) == 2:
             logits = np.hstack([np.zeros_like(logits), logits])  # binary: [0, z]
         logits = logits - logits.max(axis=1, keepdims=True)
@@ -374,7 +407,8 @@ def linear_probe(
     labels: npt.ArrayLike,
     *,
     C: float = 1.0,
-    max_iter: int = 100,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
 ) -> LinearProbe:
     r"""Fit a logistic-regression head on fixed features, as scikit-learn does.
 
@@ -383,10 +417,13 @@ def linear_probe(
 
     with :math:`\ell` the softmax cross-entropy (for two classes, the logistic loss of a single
     logit :math:`w^\top x + b`), the intercept :math:`b` not penalized. This is the objective
-    of scikit-learn's ``LogisticRegression(C=C)`` with its default ``lbfgs`` solver (its sum of
-    losses plus :math:`\lVert W \rVert^2 / (2C)`, divided by :math:`n`), so both find the same
-    unique minimum; it is minimized here in float64 by Newton's method with a backtracking line
-    search, to a gradient below :math:`10^{-13}`.
+    of scikit-learn's ``LogisticRegression(C=C)`` (its sum of losses plus
+    :math:`\lVert W \rVert^2 / (2C)`, divided by :math:`n`), strictly convex in :math:`W`, so
+    both find the same minimum. It is minimized here in float64 by L-BFGS (the quasi-Newton
+    method scikit-learn's default solver uses, written out in NumPy: the last 10 steps and
+    gradient changes stand in for the Hessian, so memory beyond the features is
+    :math:`O(kd + nk)`), from zero, until the largest gradient entry is below ``tol`` or the
+    objective stops decreasing at rounding level.
 
     Parameters
     ----------
@@ -398,7 +435,11 @@ def linear_probe(
     C
         Inverse regularization strength, a finite number greater than 0.
     max_iter
-        Maximum number of Newton iterations.
+        Maximum number of L-BFGS iterations (at least 1); :attr:`LinearProbe.converged` says
+        whether ``tol`` was reached.
+    tol
+        Stop when the largest absolute entry of the gradient of the objective is at most
+        ``tol`` (a finite number of at least 0).
 
     Returns
     -------
@@ -408,11 +449,12 @@ def linear_probe(
     Raises
     ------
     TypeError
-        If ``features`` is not numeric, ``labels`` holds no integers or strings, or ``C`` or
-        ``max_iter`` has the wrong type.
+        If ``features`` is not numeric, ``labels`` holds no integers or strings, or ``C``,
+        ``max_iter`` or ``tol`` has the wrong type.
     ValueError
-        If ``features`` is not a finite non-empty matrix, ``labels`` is not one-dimensional or
-        has another length or a single class, or ``C`` or ``max_iter`` is out of range.
+        If ``features`` is not a finite non-empty matrix or too large for its logits to be
+        computed in float64, ``labels`` is not one-dimensional or has another length or a
+        single class, or ``C``, ``max_iter`` or ``tol`` is out of range.
 
     Examples
     --------
@@ -426,7 +468,7 @@ def linear_probe(
     [[0.5, 0.5]]
     """
     x = _as_features(features, "features")
-    y = np.asarray(labels)
+    y = np.asarray(as_numpy(labels))
     if y.dtype.kind not in "iuU":
         raise TypeError(f"labels must hold integers or strings, got dtype {y.dtype}")
     if y.ndim != 1 or len(y) != len(x):
@@ -436,309 +478,262 @@ def linear_probe(
     classes, codes = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise ValueError("labels must hold at least two classes")
-    penalty = 1.0 / as_positive_float(C, "C")
-    iterations = as_positive_int(max_iter, "max_iter")
-
+    penalty = 1.0 / check_real(C, "C", Interval(0, None, "neither"))
+    iterations = check_int(max_iter, "max_iter", Interval(1, None))
+    tolerance = check_real(tol, "tol", Interval(0, None))
+    if not np.isfinite(penalty):
+        raise ValueError(f"C must be at least 1e-300 (1 / C overflows float64), got {C}")
     k = 1 if len(classes) == 2 else len(classes)
-    weights = _newton_logistic(x, codes.reshape(-1), k, penalty, iterations)  # (k, d + 1)
+    theta, n_iter, converged = _lbfgs_logistic(
+        x, codes.reshape(-1), k, penalty, iterations, tolerance
+    )
     return LinearProbe(
-        classes=classes, coef=weights[:, :-1].copy(), intercept=weights[:, -1].copy()
+        classes=classes,
+        coef=theta[:, :-1],
+        intercept=theta[:, -1],
+        n_iter=n_iter,
+        converged=converged,
     )
 
 
-def _newton_logistic(
+_HISTORY = 10  # L-BFGS memory: the number of (step, gradient change) pairs kept
+
+
+def _lbfgs_logistic(
     x: npt.NDArray[np.float64],
     codes: npt.NDArray[np.intp],
     k: int,
     penalty: float,
     max_iter: int,
-) -> npt.NDArray[np.float64]:
-    """Minimize the probe's objective by Newton's method with a backtracking line search."""
-    n, d = x.shape
-    design = np.hstack([x, np.ones((n, 1))])  # (n, d + 1): the last column is the intercept
-    onehot = np.eye(max(k, 2))[codes]  # (n, k) or (n, 2)
-    target = onehot[:, 1:] if k == 1 else onehot  # binary: the second class's indicator
-    lam = penalty / n
-    mask = np.ones((k, d + 1))
-    mask[:, -1] = 0.0  # the intercept is not penalized
+    tol: float,
+) -> tuple[npt.NDArray[np.float64], int, bool]:
+    """Minimize the probe's objective by L-BFGS with a backtracking (Armijo) line search.
 
-    def objective(theta: npt.NDArray[np.float64]) -> float:
-        logits = design @ theta.T  # (n, k)
-        if k == 1:
-            loss = np.logaddexp(0.0, logits[:, 0]) - target[:, 0] * logits[:, 0]
-        else:
-            top = logits.max(axis=1, keepdims=True)
-            log_z = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-            loss = log_z - (target * logits).sum(axis=1)
-        return float(loss.mean() + 0.5 * lam * np.sum((theta * mask) ** 2))
+    ``theta`` is ``(k, d + 1)``, the last column the intercepts. Returns it, the number of
+    iterations and whether the gradient reached ``tol``. The search runs over ``u = W * s``,
+    ``s`` the largest absolute value of each feature column (at least 1): a diagonal
+    preconditioner, so that features of very different magnitudes converge alike, applied to
+    the weights rather than to a scaled copy of the features.
+    """
+    n, d = x.shape
+    lam = penalty / n
+    rows = np.arange(n)
+    scale = np.maximum(np.abs(x).max(axis=0), 1.0)  # (d,)
+    inverse = 1.0 / scale
+
+    def objective(u: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        """Return the objective and the residual ``(p - t) / n`` (n, k) that gives the gradient."""
+        weights = u[:, :d] * inverse
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = x @ weights.T + u[:, d]  # (n, k)
+            if k == 1:
+                z = logits[:, 0]
+                target = codes.astype(np.float64)
+                loss = np.logaddexp(0.0, z) - target * z
+                residual = (0.5 * (1.0 + np.tanh(0.5 * z)) - target)[:, None]
+            else:
+                top = logits.max(axis=1, keepdims=True)
+                shifted = np.exp(logits - top)
+                total = shifted.sum(axis=1)
+                loss = top[:, 0] + np.log(total) - logits[rows, codes]
+                residual = shifted / total[:, None]
+                residual[rows, codes] -= 1.0
+            value = float(loss.mean() + 0.5 * lam * np.sum(weights**2))
+        if not np.isfinite(value):  # a step too far for float64: the line search backs off
+            value = math.inf
+        return value, residual / n
+
+    def gradient(
+        u: npt.NDArray[np.float64], residual: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        grad = np.empty_like(u)
+        grad[:, :d] = (residual.T @ x + lam * (u[:, :d] * inverse)) * inverse
+        grad[:, d] = residual.sum(axis=0)
+        return grad
+
+    def largest(grad: npt.NDArray[np.float64]) -> float:
+        """Return the largest entry of the gradient with respect to ``(W, b)`` themselves."""
+        return max(float(np.abs(grad[:, :d] * scale).max()), float(np.abs(grad[:, d]).max()))
 
     theta = np.zeros((k, d + 1))
-    value = objective(theta)
-    for _ in range(max_iter):
-        logits = design @ theta.T  # (n, k)
-        if k == 1:
-            prob = 0.5 * (1.0 + np.tanh(0.5 * logits))  # the logistic function, overflow-free
-            curvature = (prob * (1.0 - prob))[:, :, None]  # (n, 1, 1)
-        else:
-            prob = np.exp(logits - logits.max(axis=1, keepdims=True))
-            prob /= prob.sum(axis=1, keepdims=True)
-            curvature = np.einsum("ia,ab->iab", prob, np.eye(k)) - np.einsum(
-                "ia,ib->iab", prob, prob
-            )  # (n, k, k)
-        gradient = (prob - target).T @ design / n + lam * theta * mask  # (k, d + 1)
-        if np.abs(gradient).max() < 1e-13:
-            break
-        size = k * (d + 1)
-        hessian = np.einsum("iab,ij,il->ajbl", curvature, design, design).reshape(size, size) / n
-        hessian += np.diag(lam * mask.reshape(-1))
-        # With several classes, adding one constant to every intercept changes nothing, so the
-        # Hessian is singular along that direction (where the gradient is 0); a tiny ridge
-        # keeps the linear solve well posed without moving the minimum.
-        hessian += np.eye(size) * (1e-10 * np.trace(hessian) / size)
-        # torch's solver follows torch.set_num_threads, NumPy's BLAS may start many threads
-        step = (
-            torch.linalg.solve(torch.from_numpy(hessian), torch.from_numpy(gradient.reshape(-1)))
-            .numpy()
-            .reshape(k, d + 1)
-        )
-        slope = float(np.sum(gradient * step))
+    value, residual = objective(theta)
+    grad = gradient(theta, residual)
+    steps: list[npt.NDArray[np.float64]] = []
+    changes: list[npt.NDArray[np.float64]] = []
+    curvatures: list[float] = []
+    for iteration in range(1, max_iter + 1):
+        if largest(grad) <= tol:
+            return _unscaled(theta, inverse), iteration - 1, True
+        # Two-loop recursion: direction = -H grad with H the L-BFGS inverse-Hessian estimate.
+        direction = -grad
+        alphas = []
+        for s, yv, rho in zip(
+            reversed(steps), reversed(changes), reversed(curvatures), strict=True
+        ):
+            a = rho * float(np.vdot(s, direction))
+            direction = direction - a * yv
+            alphas.append(a)
+        if steps:
+            s, yv = steps[-1], changes[-1]
+            direction = direction * (float(np.vdot(s, yv)) / float(np.vdot(yv, yv)))
+        else:  # first step: a gradient step of length at most 1
+            direction = direction / max(1.0, float(np.abs(grad).max()))
+        for s, yv, rho, a in zip(steps, changes, curvatures, reversed(alphas), strict=True):
+            b = rho * float(np.vdot(yv, direction))
+            direction = direction + (a - b) * s
+        slope = float(np.vdot(grad, direction))
+        if slope >= 0:  # not a descent direction (rounding): restart from the gradient
+            steps.clear()
+            changes.clear()
+            curvatures.clear()
+            direction = -grad / max(1.0, float(np.abs(grad).max()))
+            slope = float(np.vdot(grad, direction))
         t = 1.0
-        while True:  # Armijo backtracking; the objective is convex, so a short step decreases it
-            candidate = theta - t * step
-            new_value = objective(candidate)
-            if new_value <= value - 1e-4 * t * slope or t < 1e-10:
+        while True:
+            candidate = theta + t * direction
+            new_value, new_residual = objective(candidate)
+            if new_value <= value + 1e-4 * t * slope:
                 break
+            if t < 1e-12:  # no decrease along the direction at this precision: stop here
+                converged = bool(np.abs(grad).max() <= max(tol, 1e-6))
+                return _unscaled(theta, inverse), iteration, converged
             t *= 0.5
-        if new_value >= value and t < 1e-10:
-            break
-        converged = np.abs(gradient).max() < 1e-8 and value - new_value <= 1e-15 * abs(value)
-        theta, value = candidate, new_value
-        if converged:  # at rounding level: Newton's last step only polished the last digits
-            break
+        new_grad = gradient(candidate, new_residual)
+        s, yv = candidate - theta, new_grad - grad
+        sy = float(np.vdot(s, yv))
+        if sy > 1e-12 * float(np.vdot(yv, yv)):  # keep only pairs with positive curvature
+            steps.append(s)
+            changes.append(yv)
+            curvatures.append(1.0 / sy)
+            if len(steps) > _HISTORY:
+                del steps[0], changes[0], curvatures[0]
+        stalled = value - new_value <= 64 * np.finfo(float).eps * max(abs(value), 1.0)
+        theta, value, grad = candidate, new_value, new_grad
+        if stalled and np.abs(grad).max() <= max(tol, 1e-6):
+            return _unscaled(theta, inverse), iteration, True  # rounding level: cannot go lower
+    return _unscaled(theta, inverse), max_iter, largest(grad) <= tol
+
+
+def _unscaled(
+    u: npt.NDArray[np.float64], inverse: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Return ``(W, b)`` from the preconditioned ``(W * s, b)``."""
+    theta = u.copy()
+    theta[:, :-1] *= inverse
     return theta
 
 
-@dataclass(frozen=True)
-class TransferTasks:
-    """A synthetic source task, a related and an unrelated one, and a target task.
-
-    Made by :func:`make_transfer_tasks`; every input is float32 of shape ``(n, d)`` and every
-    label array int64 of shape ``(n,)``.
-    """
-
-    x_source: npt.NDArray[np.float32]
-    """Inputs of the source tasks."""
-    y_source: npt.NDArray[np.int64]
-    """Labels of the related source task (computed from the same hidden features as the
-    target)."""
-    y_unrelated: npt.NDArray[np.int64]
-    """Labels of the unrelated source task (computed from other hidden features)."""
-    x_target: npt.NDArray[np.float32]
-    """Pool of labelled target inputs; take the first ``n`` as the few target labels."""
-    y_target: npt.NDArray[np.int64]
-    """Their labels."""
-    x_test: npt.NDArray[np.float32]
-    """Target test inputs."""
-    y_test: npt.NDArray[np.int64]
-    """Their labels."""
-
-
-def make_transfer_tasks(
-    seed: int,
+def lora_merge(
+    weight: npt.ArrayLike | torch.Tensor,
+    lora_a: npt.ArrayLike | torch.Tensor,
+    lora_b: npt.ArrayLike | torch.Tensor,
     *,
-    n_features: int = 10,
-    n_hidden: int = 6,
-    n_source: int = 1000,
-    n_target: int = 500,
-    n_test: int = 2000,
-) -> TransferTasks:
-    r"""Make seeded source and target tasks that share (or do not share) hidden features.
+    alpha: float,
+) -> npt.NDArray[np.float64]:
+    r"""Merge a LoRA update into its frozen weight: :math:`W + \frac{\alpha}{r} B A`.
 
-    Inputs are standard normal, :math:`x \in \mathbb R^d`. The hidden features are
-    :math:`h = |A^\top x|` (:math:`A` a random :math:`d \times m` matrix), centred; a task's
-    label is :math:`\arg\max_c (B^\top h)_c` for its own random readout :math:`B`. The related
-    source task (8 classes) and the target task (4 classes) read the *same* :math:`h` through
-    different :math:`B`; the unrelated source task (8 classes) reads features
-    :math:`|A'^\top x|` of another random :math:`A'`. Learning :math:`h` needs many labels, reading
-    it out needs few: the situation where pre-training on the source task pays.
+    LoRA (Hu et al., 2022, "LoRA: Low-rank adaptation of large language models", ICLR) keeps a
+    pre-trained weight :math:`W` (``(out, in)``) frozen and trains a low-rank update
+    :math:`\Delta W = \frac{\alpha}{r} B A` with :math:`A` of shape ``(r, in)`` and :math:`B`
+    of shape ``(out, r)``; :math:`B` starts at zero, so training starts from the pre-trained
+    layer. After training the update is added to :math:`W` once, and the layer runs at the cost
+    of the original: this is what peft's ``merge_and_unload`` does to a ``torch.nn.Linear``
+    (with its default scaling ``lora_alpha / r``).
 
     Parameters
     ----------
-    seed
-        Seed of NumPy's ``default_rng``.
-    n_features, n_hidden
-        Input dimension :math:`d` and number of hidden features :math:`m`.
-    n_source, n_target, n_test
-        Number of source samples, of target samples in the labelled pool, and of test samples.
+    weight
+        The frozen weight :math:`W`, shape ``(out, in)`` (as ``torch.nn.Linear.weight``).
+    lora_a
+        The factor :math:`A`, shape ``(r, in)``, :math:`r \ge 1`.
+    lora_b
+        The factor :math:`B`, shape ``(out, r)``.
+    alpha
+        The scale :math:`\alpha` (peft's ``lora_alpha``), a finite number.
 
     Returns
     -------
-    TransferTasks
-        The inputs and labels of every task.
+    numpy.ndarray
+        The merged weight, float64, shape ``(out, in)`` (a new array).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not real (or ``alpha`` not a number).
+    ValueError
+        If an array is not a finite non-empty matrix, the shapes do not agree, or the merged
+        weight overflows float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.transfer import lora_merge
+    >>> w = np.zeros((2, 3))
+    >>> a = np.array([[1.0, 0.0, 2.0]])      # r = 1
+    >>> b = np.array([[1.0], [-1.0]])
+    >>> lora_merge(w, a, b, alpha=2.0).tolist()
+    [[2.0, 0.0, 4.0], [-2.0, -0.0, -4.0]]
+    """
+    w = check_array(weight, "weight", ndim=2, axes="(out, in)", non_empty=True)
+    a = check_array(lora_a, "lora_a", ndim=2, axes="(r, in)", non_empty=True)
+    b = check_array(lora_b, "lora_b", ndim=2, axes="(out, r)", non_empty=True)
+    scale = check_real(alpha, "alpha")
+    check_dims_agree([("weight.shape[1]", w.shape[1]), ("lora_a.shape[1]", a.shape[1])],
+                     what="in features")  # fmt: skip
+    check_dims_agree([("weight.shape[0]", w.shape[0]), ("lora_b.shape[0]", b.shape[0])],
+                     what="out features")  # fmt: skip
+    rank = check_dims_agree(
+        [("lora_a.shape[0]", a.shape[0]), ("lora_b.shape[1]", b.shape[1])], what="the rank r"
+    )
+    factor = scale / rank
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Scale the smaller factor first, so that a small alpha / r cannot let B A overflow.
+        delta = (b * factor) @ a if abs(factor) <= 1 else factor * (b @ a)
+        merged: npt.NDArray[np.float64] = w + delta
+    if not np.isfinite(merged).all():
+        raise ValueError(
+            "weight + alpha / r * lora_b @ lora_a overflows float64: the inputs are too large"
+        )
+    return merged
+
+
+def lora_parameter_count(in_features: int, out_features: int, rank: int) -> int:
+    r"""Count the trainable parameters LoRA adds to one linear layer: :math:`r(\text{in} + \text{out})`.
+
+    :math:`A` has :math:`r \cdot \text{in}` entries and :math:`B` has
+    :math:`\text{out} \cdot r`, against :math:`\text{in} \cdot \text{out}` in the full
+    weight: for a 4096-by-4096 projection and :math:`r = 8`, 65,536 instead of 16,777,216.
+
+    Parameters
+    ----------
+    in_features, out_features
+        The layer's sizes (``torch.nn.Linear(in_features, out_features)``), each at least 1.
+    rank
+        The rank :math:`r`, at least 1.
+
+    Returns
+    -------
+    int
+        :math:`r(\text{in} + \text{out})`.
 
     Raises
     ------
     TypeError
         If an argument is not an integer.
     ValueError
-        If an argument is below its minimum (0 for the seed, 1 otherwise).
+        If an argument is below 1.
 
     Examples
     --------
-    >>> from conceptref.transfer import make_transfer_tasks
-    >>> tasks = make_transfer_tasks(0)
-    >>> tasks.x_source.shape, sorted(set(tasks.y_target.tolist()))
-    ((1000, 10), [0, 1, 2, 3])
+    >>> from conceptref.transfer import lora_parameter_count
+    >>> lora_parameter_count(4096, 4096, 8), 4096 * 4096
+    (65536, 16777216)
     """
-    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
-    d = as_positive_int(n_features, "n_features")
-    m = as_positive_int(n_hidden, "n_hidden")
-    sizes = [as_positive_int(v, name) for v, name in
-             ((n_source, "n_source"), (n_target, "n_target"), (n_test, "n_test"))]  # fmt: skip
-    scale = 2.0 / math.sqrt(d)
-    a_shared, a_other = scale * rng.standard_normal((2, d, m))  # (d, m) each
-    b_source, b_other = rng.standard_normal((2, m, 8))  # (m, 8) each
-    b_target = rng.standard_normal((m, 4))  # (m, 4)
-    x_source, x_target, x_test = (rng.standard_normal((size, d)) for size in sizes)
-
-    labels = _readout_labels
-    return TransferTasks(
-        x_source=x_source.astype(np.float32),
-        y_source=labels(x_source, a_shared, b_source).astype(np.int64),
-        y_unrelated=labels(x_source, a_other, b_other).astype(np.int64),
-        x_target=x_target.astype(np.float32),
-        y_target=labels(x_target, a_shared, b_target).astype(np.int64),
-        x_test=x_test.astype(np.float32),
-        y_test=labels(x_test, a_shared, b_target).astype(np.int64),
-    )
-
-
-def train_classifier(
-    model: nn.Module,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    learning_rates: Mapping[str, float],
-    *,
-    steps: int = 200,
-) -> nn.Module:
-    """Train a classifier with Adam on the full batch, one learning rate per part.
-
-    Cross-entropy on ``(x, y)``, ``steps`` full-batch Adam steps, with the parameter groups of
-    :func:`parameter_groups` (frozen parameters are not trained). The model is left in train
-    mode.
-
-    Parameters
-    ----------
-    model
-        A module mapping float32 inputs ``(n, d)`` to logits ``(n, k)``; trained in place.
-    x
-        Inputs, shape ``(n, d)``.
-    y
-        Integer labels in ``0 … k-1``, shape ``(n,)``.
-    learning_rates
-        As for :func:`parameter_groups`, e.g. ``{"": 1e-2}`` for one rate everywhere.
-    steps
-        Number of optimizer steps.
-
-    Returns
-    -------
-    torch.nn.Module
-        ``model`` itself.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``x`` or ``y`` has the wrong shape, ``y`` is negative, or ``learning_rates`` or
-        ``steps`` is invalid.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from conceptref.transfer import accuracy, train_classifier
-    >>> _ = torch.manual_seed(0)
-    >>> net = torch.nn.Linear(1, 2)
-    >>> x, y = [[-2.0], [-1.0], [1.0], [2.0]], [0, 0, 1, 1]
-    >>> accuracy(train_classifier(net, x, y, {"": 0.1}, steps=50), x, y)
-    1.0
-    """
-    groups = parameter_groups(model, learning_rates)
-    n_steps = as_positive_int(steps, "steps")
-    inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
-    targets = torch.from_numpy(_as_targets(y, len(inputs)))
-    model.train()
-    if not groups:
-        return model
-    optimizer = torch.optim.Adam(groups)
-    for _ in range(n_steps):
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(model(inputs), targets).backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
-    return model
-
-
-def accuracy(model: nn.Module, x: npt.ArrayLike, y: npt.ArrayLike) -> float:
-    """Fraction of inputs whose arg-max logit is the label (the model is evaluated in eval mode).
-
-    Parameters
-    ----------
-    model
-        A classifier mapping float32 inputs ``(n, d)`` to logits ``(n, k)``.
-    x
-        Inputs, shape ``(n, d)``.
-    y
-        Integer labels, shape ``(n,)``.
-
-    Returns
-    -------
-    float
-        The accuracy, in ``[0, 1]``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As for :func:`train_classifier`.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from conceptref.transfer import accuracy
-    >>> net = torch.nn.Linear(1, 2)
-    >>> with torch.no_grad():
-    ...     _ = net.weight.copy_(torch.tensor([[-1.0], [1.0]])), net.bias.zero_()
-    >>> accuracy(net, [[-1.0], [2.0], [3.0]], [0, 1, 0])
-    0.6667
-    """
-    check_module(model, "model")
-    inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
-    targets = _as_targets(y, len(inputs))
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        predicted = model(inputs).argmax(dim=1).numpy()
-    model.train(was_training)
-    return round(float(np.mean(predicted == targets)), 4)
-
-
-def _readout_labels(
-    x: npt.NDArray[np.float64], a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
-) -> npt.NDArray[np.intp]:
-    """Labels ``argmax((|x A| - E|x A|) B)``: a readout of centred hidden features."""
-    hidden = np.abs(x @ a)  # (n, m)
-    mean = math.sqrt(2 / math.pi) * np.linalg.norm(a, axis=0)  # E|z| for z ~ N(0, |a_j|^2)
-    labels: npt.NDArray[np.intp] = np.argmax((hidden - mean) @ b, axis=1)
-    return labels
+    n_in = check_int(in_features, "in_features", Interval(1, None))
+    n_out = check_int(out_features, "out_features", Interval(1, None))
+    r = check_int(rank, "rank", Interval(1, None))
+    return r * (n_in + n_out)
 
 
 def _as_features(value: object, name: str) -> npt.NDArray[np.float64]:
     return check_array(value, name, ndim=2, axes="(n, d)", non_empty=True)
-
-
-def _as_targets(value: npt.ArrayLike, n: int) -> npt.NDArray[np.int64]:
-    y = check_int_array(value, "y")
-    if y.shape != (n,):
-        raise ValueError(f"y must have shape ({n},), one label per row of x, got {y.shape}")
-    if (y < 0).any():
-        raise ValueError("y must hold class indices of at least 0")
-    return y.astype(np.int64)

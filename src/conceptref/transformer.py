@@ -32,10 +32,21 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from conceptref._validation import as_positive_float, as_positive_int, check_array, check_bool_array
-from conceptref.attention import scaled_dot_product_attention
+from conceptref._validation import (
+    Interval,
+    check_array,
+    check_bool,
+    check_bool_array,
+    check_dims_agree,
+    check_int,
+    check_keys,
+    check_option,
+    check_real,
+    check_size,
+)
 
 __all__ = [
+    "alibi_slopes",
     "decoder_layer",
     "encoder_layer",
     "encoder_layer_parameter_count",
@@ -43,10 +54,14 @@ __all__ = [
     "layer_norm",
     "layer_weights",
     "multi_head_attention",
+    "rotary_embedding",
     "sinusoidal_positional_encoding",
 ]
 
 ACTIVATIONS = ("relu", "gelu")
+
+ALLOCATION_LIMIT = 2**24
+"""The largest number of entries that a helper building an array from sizes alone allocates."""
 
 
 def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
@@ -136,47 +151,86 @@ def multi_head_attention(
     >>> np.round(out, 4).tolist()
     [[0.6698, 0.3302], [0.3302, 0.6698]]
     """
-    q_in = check_array(query, "query", min_ndim=2)
-    k_in = check_array(key, "key", min_ndim=2)
-    v_in = check_array(value, "value", min_ndim=2)
-    heads = as_positive_int(num_heads, "num_heads")
+    return _multi_head_attention(
+        query,
+        key,
+        value,
+        num_heads,
+        {"w_q": w_q, "w_k": w_k, "w_v": w_v, "w_o": w_o},
+        {"b_q": b_q, "b_k": b_k, "b_v": b_v, "b_o": b_o},
+        mask,
+        _PLAIN_NAMES,
+    )
+
+
+_PLAIN_NAMES = {
+    name: name
+    for name in ("query", "key", "value", "num_heads", "mask")
+    + ("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o")
+}
+
+
+def _finite(array: npt.NDArray[np.float64], what: str) -> npt.NDArray[np.float64]:
+    """Return ``array`` if it is finite, else raise ValueError: ``what`` overflowed float64."""
+    if not np.isfinite(array).all():
+        raise ValueError(f"{what} overflows float64 (finite inputs too large in magnitude)")
+    return array
+
+
+def _multi_head_attention(
+    query: object,
+    key: object,
+    value: object,
+    num_heads: object,
+    weights: Mapping[str, object],
+    biases: Mapping[str, object | None],
+    mask: object,
+    names: Mapping[str, str],
+) -> npt.NDArray[np.float64]:
+    """Multi-head attention with every message naming the caller's argument (``names``)."""
+    n = names
+    q_in = check_array(query, n["query"], min_ndim=2)
+    k_in = check_array(key, n["key"], min_ndim=2)
+    v_in = check_array(value, n["value"], min_ndim=2)
+    heads = check_int(num_heads, n["num_heads"], Interval(1, None))
     d_model = q_in.shape[-1]
     if d_model == 0:
-        raise ValueError(f"query must have at least one feature, got shape {q_in.shape}")
+        raise ValueError(f"{n['query']} must have at least one feature, got shape {q_in.shape}")
     if d_model % heads:
-        raise ValueError(f"num_heads = {heads} must divide d_model = {d_model}")
+        raise ValueError(f"{n['num_heads']} = {heads} must divide d_model = {d_model}")
     if q_in.shape[-2] == 0 or k_in.shape[-2] == 0:
         raise ValueError(
-            f"query and key must hold at least one position, got shapes {q_in.shape}, {k_in.shape}"
+            f"{n['query']} and {n['key']} must hold at least one position, got shapes "
+            f"{q_in.shape}, {k_in.shape}"
         )
-    if k_in.shape[-2] != v_in.shape[-2]:
-        raise ValueError(
-            "key and value must hold the same number of positions Lk: "
-            f"key has shape {k_in.shape}, value has shape {v_in.shape}"
-        )
+    check_dims_agree(
+        [(f"{n['key']}.shape[-2]", k_in.shape[-2]), (f"{n['value']}.shape[-2]", v_in.shape[-2])],
+        what="the number of positions Lk",
+    )
     try:
         batch = np.broadcast_shapes(q_in.shape[:-2], k_in.shape[:-2], v_in.shape[:-2])
     except ValueError:
         raise ValueError(
-            "the leading (batch) dimensions of query, key and value do not broadcast: "
-            f"{q_in.shape}, {k_in.shape}, {v_in.shape}"
+            f"the leading (batch) dimensions of {n['query']}, {n['key']} and {n['value']} do not "
+            f"broadcast: {q_in.shape}, {k_in.shape}, {v_in.shape}"
         ) from None
-    wq = check_array(w_q, "w_q", min_ndim=2, shape=(d_model, d_model))
-    wk = check_array(w_k, "w_k", min_ndim=2, shape=(k_in.shape[-1], d_model))
-    wv = check_array(w_v, "w_v", min_ndim=2, shape=(v_in.shape[-1], d_model))
-    wo = check_array(w_o, "w_o", min_ndim=2, shape=(d_model, d_model))
-    biases = []
-    for bias, name in ((b_q, "b_q"), (b_k, "b_k"), (b_v, "b_v"), (b_o, "b_o")):
-        if bias is None:
-            biases.append(np.zeros(d_model))
-        else:
-            b = check_array(bias, name, shape=(d_model,))
-            biases.append(b)
+    shapes = {
+        "w_q": (d_model, d_model),
+        "w_k": (k_in.shape[-1], d_model),
+        "w_v": (v_in.shape[-1], d_model),
+        "w_o": (d_model, d_model),
+    }
+    w = {role: check_array(weights[role], n[role], ndim=2, shape=shapes[role]) for role in shapes}
+    b = {
+        role: np.zeros(d_model) if bias is None else check_array(bias, n[role], shape=(d_model,))
+        for role, bias in biases.items()
+    }
     lq, lk = q_in.shape[-2], k_in.shape[-2]
     allowed: npt.NDArray[np.bool_] | None = None
     dead: npt.NDArray[np.bool_] | None = None
     if mask is not None:
-        allowed = check_bool_array(mask, "mask")
+        allowed = check_bool_array(mask, n["mask"])
+        allowed = allowed.reshape((1,) * max(0, 2 - allowed.ndim) + allowed.shape)
         target = (*batch, lq, lk)
         per_head = (*batch, heads, lq, lk)
         if _broadcasts(allowed.shape, target):
@@ -185,11 +239,10 @@ def multi_head_attention(
             pass  # (..., h, Lq, Lk): one mask per head
         else:
             raise ValueError(
-                f"mask of shape {allowed.shape} does not broadcast to (..., Lq, Lk) = {target} "
-                f"(or, with a head axis, to (..., h, Lq, Lk) = {per_head})"
+                f"{n['mask']} of shape {allowed.shape} does not broadcast to (..., Lq, Lk) = "
+                f"{target} (or, with a head axis, to (..., h, Lq, Lk) = {per_head})"
             )
         dead = np.logical_not(allowed.any(axis=-1, keepdims=True))  # rows with no key
-        allowed = np.logical_or(allowed, dead)  # give them any key; zeroed below
 
     d_k = d_model // heads
 
@@ -197,15 +250,27 @@ def multi_head_attention(
         # (..., L, d_model) -> (..., h, L, d_k)
         return np.swapaxes(x.reshape(*x.shape[:-1], heads, d_k), -2, -3)
 
-    q = split(q_in @ wq + biases[0])
-    k = split(k_in @ wk + biases[1])
-    v = split(v_in @ wv + biases[2])
-    heads_out = scaled_dot_product_attention(q, k, v, allowed)  # (..., h, Lq, d_k)
-    if dead is not None:
-        heads_out = np.where(dead, 0.0, heads_out)  # a query with no key gets zeros
-    concat = np.swapaxes(heads_out, -2, -3)  # (..., Lq, h, d_k)
-    concat = concat.reshape(*concat.shape[:-2], d_model)  # (..., Lq, d_model)
-    return np.asarray(concat @ wo + biases[3], dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = split(_finite(q_in @ w["w_q"] + b["b_q"], f"{n['query']} @ {n['w_q']} + {n['b_q']}"))
+        k = split(_finite(k_in @ w["w_k"] + b["b_k"], f"{n['key']} @ {n['w_k']} + {n['b_k']}"))
+        v = split(_finite(v_in @ w["w_v"] + b["b_v"], f"{n['value']} @ {n['w_v']} + {n['b_v']}"))
+        scores = _finite(
+            (q @ np.swapaxes(k, -1, -2)) / math.sqrt(d_k), "the attention scores Q K^T / sqrt(d_k)"
+        )  # (..., h, Lq, Lk)
+        if allowed is not None:
+            scores = np.where(allowed, scores, -np.inf)
+        top = scores.max(axis=-1, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)  # a row with no allowed key: all -inf
+        e = np.exp(scores - top)
+        total = e.sum(axis=-1, keepdims=True)
+        weights_ = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
+        heads_out = weights_ @ v  # (..., h, Lq, d_k); a row with no allowed key gets zeros
+        if dead is not None:
+            heads_out = np.where(dead, 0.0, heads_out)
+        concat = np.swapaxes(heads_out, -2, -3)  # (..., Lq, h, d_k)
+        concat = concat.reshape(*concat.shape[:-2], d_model)  # (..., Lq, d_model)
+        out = _finite(concat @ w["w_o"] + b["b_o"], f"the attention output @ {n['w_o']}")
+    return np.asarray(out, dtype=np.float64)
 
 
 def sinusoidal_positional_encoding(n_positions: int, d_model: int) -> npt.NDArray[np.float64]:
@@ -245,8 +310,9 @@ def sinusoidal_positional_encoding(n_positions: int, d_model: int) -> npt.NDArra
     >>> [[round(v, 4) for v in row] for row in pe.tolist()]
     [[0.0, 1.0, 0.0, 1.0], [0.8415, 0.5403, 0.01, 1.0], [0.9093, -0.4161, 0.02, 0.9998]]
     """
-    n = as_positive_int(n_positions, "n_positions")
-    d = as_positive_int(d_model, "d_model")
+    n = check_int(n_positions, "n_positions", Interval(1, None))
+    d = check_int(d_model, "d_model", Interval(1, None))
+    check_size([("n_positions", n), ("d_model", d)], limit=ALLOCATION_LIMIT)
     position = np.arange(n, dtype=np.float64)[:, None]  # (n, 1)
     pair = np.arange(d) // 2  # i for column 2i and 2i + 1
     angle = position / np.power(10000.0, 2.0 * pair / d)  # (n, d)
@@ -301,11 +367,10 @@ def encoder_layer_parameter_count(
     >>> encoder_layer_parameter_count(512, 8, 2048)
     3152384
     """
-    d = as_positive_int(d_model, "d_model")
-    h = as_positive_int(num_heads, "num_heads")
-    d_ff = as_positive_int(dim_feedforward, "dim_feedforward")
-    if not isinstance(bias, bool | np.bool_):
-        raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+    d = check_int(d_model, "d_model", Interval(1, None))
+    h = check_int(num_heads, "num_heads", Interval(1, None))
+    d_ff = check_int(dim_feedforward, "dim_feedforward", Interval(1, None))
+    bias = check_bool(bias, "bias")
     if d % h:
         raise ValueError(f"num_heads = {h} must divide d_model = {d}")
     b = int(bool(bias))
@@ -357,21 +422,38 @@ def layer_norm(
     >>> [round(v, 4) for v in layer_norm([1.0, 2.0, 3.0]).tolist()]
     [-1.2247, 0.0, 1.2247]
     """
-    a = check_array(x, "x", min_ndim=1)
+    return _layer_norm(x, weight, bias, eps, {"x": "x", "weight": "weight", "bias": "bias"})
+
+
+def _layer_norm(
+    x: object, weight: object, bias: object, eps: object, names: Mapping[str, str]
+) -> npt.NDArray[np.float64]:
+    """Layer normalization with every message naming the caller's argument (``names``).
+
+    Each row is first divided by a power of two near its largest magnitude, which is exact, so
+    that the mean and the (two-pass) variance never overflow: ``[1e200, -1e200]`` normalizes to
+    ``[1, -1]`` instead of dividing by an infinite variance.
+    """
+    a = check_array(x, names["x"], min_ndim=1)
     d = a.shape[-1]
     if d == 0:
-        raise ValueError(f"x must have at least one feature, got shape {a.shape}")
-    epsilon = as_positive_float(eps, "eps")
-    mean = a.mean(axis=-1, keepdims=True)
-    var = ((a - mean) ** 2).mean(axis=-1, keepdims=True)
-    out = (a - mean) / np.sqrt(var + epsilon)
-    if weight is not None:
-        w = check_array(weight, "weight", shape=(d,))
-        out = out * w
-    if bias is not None:
-        b = check_array(bias, "bias", shape=(d,))
-        out = out + b
-    return np.asarray(out, dtype=np.float64)
+        raise ValueError(f"{names['x']} must have at least one feature, got shape {a.shape}")
+    epsilon = check_real(eps, "eps", Interval(0, None, "neither"))
+    largest = np.abs(a).max(axis=-1, keepdims=True)
+    _, exponent = np.frexp(largest)  # largest = m * 2**exponent with 0.5 <= m < 1 (0 for 0)
+    scaled = np.ldexp(a, -exponent)  # entries in [-1, 1]
+    centred = scaled - scaled.mean(axis=-1, keepdims=True)
+    var = (centred**2).mean(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):
+        eps_scaled = np.ldexp(epsilon, -2 * exponent)  # eps in the scaled units (may be inf)
+    denominator = np.sqrt(var + eps_scaled)
+    out = np.divide(centred, denominator, out=np.zeros_like(centred), where=centred != 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if weight is not None:
+            out = out * check_array(weight, names["weight"], shape=(d,))
+        if bias is not None:
+            out = out + check_array(bias, names["bias"], shape=(d,))
+    return _finite(np.asarray(out, dtype=np.float64), "the layer norm's output (weight * x̂ + bias)")
 
 
 def feed_forward(
@@ -419,31 +501,45 @@ def feed_forward(
     >>> feed_forward(x, np.eye(2), None, np.ones((2, 2)), None).tolist()
     [[1.0, 1.0]]
     """
-    a = check_array(x, "x", min_ndim=1)
+    names = {"x": "x", "w_1": "w_1", "b_1": "b_1", "w_2": "w_2", "b_2": "b_2"}
+    return _feed_forward(x, w_1, b_1, w_2, b_2, activation, names)
+
+
+def _feed_forward(
+    x: object,
+    w_1: object,
+    b_1: object,
+    w_2: object,
+    b_2: object,
+    activation: object,
+    names: Mapping[str, str],
+) -> npt.NDArray[np.float64]:
+    """The feed-forward block with every message naming the caller's argument (``names``)."""
+    n = names
+    a = check_array(x, n["x"], min_ndim=1)
     d_model = a.shape[-1]
-    w1 = check_array(w_1, "w_1", min_ndim=2)
-    if w1.ndim != 2 or w1.shape[0] != d_model:
-        raise ValueError(f"w_1 must have shape ({d_model}, d_ff), got {w1.shape}")
+    w1 = check_array(w_1, n["w_1"], ndim=2)
+    check_dims_agree(
+        [(f"{n['x']}.shape[-1]", d_model), (f"{n['w_1']}.shape[0]", w1.shape[0])],
+        what="the model width d_model",
+    )
     d_ff = w1.shape[1]
-    w2 = check_array(w_2, "w_2", min_ndim=2, shape=(d_ff, d_model))
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    hidden = a @ w1
-    if b_1 is not None:
-        b1 = check_array(b_1, "b_1", shape=(d_ff,))
-        hidden = hidden + b1
-    hidden = _activate(hidden, activation)
-    out = hidden @ w2
-    if b_2 is not None:
-        b2 = check_array(b_2, "b_2", shape=(d_model,))
-        out = out + b2
-    return np.asarray(out, dtype=np.float64)
+    w2 = check_array(w_2, n["w_2"], ndim=2, shape=(d_ff, d_model))
+    kind = check_option(activation, "activation", ACTIVATIONS)
+    b1 = None if b_1 is None else check_array(b_1, n["b_1"], shape=(d_ff,))
+    b2 = None if b_2 is None else check_array(b_2, n["b_2"], shape=(d_model,))
+    with np.errstate(over="ignore", invalid="ignore"):
+        hidden = a @ w1 if b1 is None else a @ w1 + b1
+        hidden = _activate(_finite(hidden, f"{n['x']} @ {n['w_1']} + {n['b_1']}"), kind)
+        out = hidden @ w2 if b2 is None else hidden @ w2 + b2
+    return _finite(np.asarray(out, dtype=np.float64), f"the hidden layer @ {n['w_2']} + {n['b_2']}")
 
 
 def _activate(x: npt.NDArray[np.float64], activation: str) -> npt.NDArray[np.float64]:
     if activation == "relu":
         return np.maximum(x, 0.0)
-    erf = np.vectorize(math.erf, otypes=[np.float64])
+    from scipy.special import erf
+
     return np.asarray(0.5 * x * (1.0 + erf(x / math.sqrt(2.0))), dtype=np.float64)
 
 
@@ -522,66 +618,95 @@ def layer_weights(layer: torch.nn.Module) -> dict[str, npt.NDArray[np.float64]]:
     return out
 
 
+_ATTENTION_KEYS = ("w_q", "w_k", "w_v", "w_o")
+_ATTENTION_BIASES = ("b_q", "b_k", "b_v", "b_o")
+
+
+def _layer_keys(blocks: tuple[str, ...], norms: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The required and optional weight names of a layer with these attention blocks and norms."""
+    required = [f"{block}.{w}" for block in blocks for w in _ATTENTION_KEYS]
+    required += ["linear1.weight", "linear2.weight"]
+    optional = [f"{block}.{b}" for block in blocks for b in _ATTENTION_BIASES]
+    optional += ["linear1.bias", "linear2.bias"]
+    optional += [f"{norm}.{p}" for norm in norms for p in ("weight", "bias")]
+    return required, optional
+
+
 def _attention_block(
-    weights: Mapping[str, npt.ArrayLike],
+    weights: Mapping[str, object],
     prefix: str,
     query: npt.NDArray[np.float64],
     memory: npt.NDArray[np.float64],
-    num_heads: int,
-    mask: npt.ArrayLike | None,
+    heads: int,
+    mask: object,
+    names: Mapping[str, str],
 ) -> npt.NDArray[np.float64]:
-    names = {p: f"{prefix}.{p}" for p in ("w_q", "w_k", "w_v", "w_o")}
-    for name in names.values():
-        if name not in weights:
-            raise ValueError(f"weights has no entry {name!r}")
-    return multi_head_attention(
+    """One attention sub-layer of a layer; ``names`` holds the caller's names of its inputs."""
+    keyed = {role: f"weights['{prefix}.{role}']" for role in _ATTENTION_KEYS + _ATTENTION_BIASES}
+    return _multi_head_attention(
         query,
         memory,
         memory,
-        num_heads=num_heads,
-        w_q=weights[names["w_q"]],
-        w_k=weights[names["w_k"]],
-        w_v=weights[names["w_v"]],
-        w_o=weights[names["w_o"]],
-        b_q=weights.get(f"{prefix}.b_q"),
-        b_k=weights.get(f"{prefix}.b_k"),
-        b_v=weights.get(f"{prefix}.b_v"),
-        b_o=weights.get(f"{prefix}.b_o"),
-        mask=mask,
+        heads,
+        {role: weights[f"{prefix}.{role}"] for role in _ATTENTION_KEYS},
+        {role: weights.get(f"{prefix}.{role}") for role in _ATTENTION_BIASES},
+        mask,
+        {**keyed, **names, "num_heads": "num_heads"},
     )
 
 
 def _ff_block(
-    weights: Mapping[str, npt.ArrayLike], x: npt.NDArray[np.float64], activation: str
+    weights: Mapping[str, object], x: npt.NDArray[np.float64], activation: str, x_name: str
 ) -> npt.NDArray[np.float64]:
-    for name in ("linear1.weight", "linear2.weight"):
-        if name not in weights:
-            raise ValueError(f"weights has no entry {name!r}")
-    return feed_forward(
+    names = {
+        "x": x_name,
+        "w_1": "weights['linear1.weight']",
+        "b_1": "weights['linear1.bias']",
+        "w_2": "weights['linear2.weight']",
+        "b_2": "weights['linear2.bias']",
+    }
+    return _feed_forward(
         x,
         weights["linear1.weight"],
         weights.get("linear1.bias"),
         weights["linear2.weight"],
         weights.get("linear2.bias"),
-        activation=activation,
+        activation,
+        names,
     )
 
 
 def _norm(
-    weights: Mapping[str, npt.ArrayLike], name: str, x: npt.NDArray[np.float64], eps: float
+    weights: Mapping[str, object], name: str, x: npt.NDArray[np.float64], eps: float, x_name: str
 ) -> npt.NDArray[np.float64]:
-    return layer_norm(x, weights.get(f"{name}.weight"), weights.get(f"{name}.bias"), eps=eps)
+    names = {"x": x_name, "weight": f"weights['{name}.weight']", "bias": f"weights['{name}.bias']"}
+    return _layer_norm(x, weights.get(f"{name}.weight"), weights.get(f"{name}.bias"), eps, names)
 
 
-def _check_layer_options(weights: object, norm_first: object, activation: object) -> None:
-    if not isinstance(weights, Mapping):
-        raise TypeError(
-            f"weights must be a mapping of names to arrays, got {type(weights).__name__}"
-        )
-    if not isinstance(norm_first, bool | np.bool_):
-        raise TypeError(f"norm_first must be a bool, got {type(norm_first).__name__}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+def _add(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The residual sum ``a + b``, or a ValueError if it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite(a + b, "a residual sum (x + sub-layer(x))")
+
+
+def _check_layer(
+    weights: object,
+    blocks: tuple[str, ...],
+    norms: tuple[str, ...],
+    num_heads: object,
+    norm_first: object,
+    activation: object,
+    eps: object,
+) -> tuple[dict[str, Any], int, bool, str, float]:
+    required, optional = _layer_keys(blocks, norms)
+    checked = check_keys(weights, "weights", required=required, optional=optional)
+    return (
+        checked,
+        check_int(num_heads, "num_heads", Interval(1, None)),
+        check_bool(norm_first, "norm_first"),
+        check_option(activation, "activation", ACTIVATIONS),
+        check_real(eps, "eps", Interval(0, None, "neither")),
+    )
 
 
 def encoder_layer(
@@ -653,15 +778,18 @@ def encoder_layer(
     >>> bool(np.allclose(ours, layer(x).detach().numpy(), rtol=0, atol=1e-12))
     True
     """
-    _check_layer_options(weights, norm_first, activation)
+    w, heads, pre, kind, epsilon = _check_layer(
+        weights, ("self_attn",), ("norm1", "norm2"), num_heads, norm_first, activation, eps
+    )
     a = check_array(x, "x", min_ndim=2)
-    heads = as_positive_int(num_heads, "num_heads")
-    if norm_first:
-        n = _norm(weights, "norm1", a, eps)
-        a = a + _attention_block(weights, "self_attn", n, n, heads, mask)
-        return a + _ff_block(weights, _norm(weights, "norm2", a, eps), activation)
-    a = _norm(weights, "norm1", a + _attention_block(weights, "self_attn", a, a, heads, mask), eps)
-    return _norm(weights, "norm2", a + _ff_block(weights, a, activation), eps)
+    own = {"query": "x", "key": "x", "value": "x", "mask": "mask"}
+    if pre:
+        n = _norm(w, "norm1", a, epsilon, "x")
+        a = _add(a, _attention_block(w, "self_attn", n, n, heads, mask, own))
+        return _add(a, _ff_block(w, _norm(w, "norm2", a, epsilon, "x"), kind, "x"))
+    a = _add(a, _attention_block(w, "self_attn", a, a, heads, mask, own))
+    a = _norm(w, "norm1", a, epsilon, "x")
+    return _norm(w, "norm2", _add(a, _ff_block(w, a, kind, "x")), epsilon, "x")
 
 
 def decoder_layer(
@@ -741,22 +869,143 @@ def decoder_layer(
     >>> bool(np.allclose(ours, theirs, rtol=0, atol=1e-12))
     True
     """
-    _check_layer_options(weights, norm_first, activation)
-    a = check_array(x, "x", min_ndim=2)
-    m = check_array(memory, "memory", min_ndim=2)
-    heads = as_positive_int(num_heads, "num_heads")
-    if norm_first:
-        n = _norm(weights, "norm1", a, eps)
-        a = a + _attention_block(weights, "self_attn", n, n, heads, mask)
-        a = a + _attention_block(
-            weights, "cross_attn", _norm(weights, "norm2", a, eps), m, heads, memory_mask
-        )
-        return a + _ff_block(weights, _norm(weights, "norm3", a, eps), activation)
-    a = _norm(weights, "norm1", a + _attention_block(weights, "self_attn", a, a, heads, mask), eps)
-    a = _norm(
+    w, heads, pre, kind, epsilon = _check_layer(
         weights,
-        "norm2",
-        a + _attention_block(weights, "cross_attn", a, m, heads, memory_mask),
+        ("self_attn", "cross_attn"),
+        ("norm1", "norm2", "norm3"),
+        num_heads,
+        norm_first,
+        activation,
         eps,
     )
-    return _norm(weights, "norm3", a + _ff_block(weights, a, activation), eps)
+    a = check_array(x, "x", min_ndim=2)
+    m = check_array(memory, "memory", min_ndim=2)
+    own = {"query": "x", "key": "x", "value": "x", "mask": "mask"}
+    cross = {"query": "x", "key": "memory", "value": "memory", "mask": "memory_mask"}
+    if pre:
+        n = _norm(w, "norm1", a, epsilon, "x")
+        a = _add(a, _attention_block(w, "self_attn", n, n, heads, mask, own))
+        n = _norm(w, "norm2", a, epsilon, "x")
+        a = _add(a, _attention_block(w, "cross_attn", n, m, heads, memory_mask, cross))
+        return _add(a, _ff_block(w, _norm(w, "norm3", a, epsilon, "x"), kind, "x"))
+    a = _norm(
+        w, "norm1", _add(a, _attention_block(w, "self_attn", a, a, heads, mask, own)), epsilon, "x"
+    )
+    a = _add(a, _attention_block(w, "cross_attn", a, m, heads, memory_mask, cross))
+    a = _norm(w, "norm2", a, epsilon, "x")
+    return _norm(w, "norm3", _add(a, _ff_block(w, a, kind, "x")), epsilon, "x")
+
+
+def rotary_embedding(
+    x: npt.ArrayLike, positions: npt.ArrayLike, *, base: float = 10000.0
+) -> npt.NDArray[np.float64]:
+    r"""Rotate queries or keys by their positions: the rotary position embedding (RoPE).
+
+    The last axis of ``x`` (width :math:`d`, even) is split in two halves, and dimension
+    :math:`i` is paired with dimension :math:`i + d/2`; the pair at position :math:`m` is rotated
+    by the angle :math:`m \theta_i` with :math:`\theta_i = \text{base}^{-2i/d}`:
+
+    .. math::
+        \begin{pmatrix} y_i \\ y_{i + d/2} \end{pmatrix} =
+        \begin{pmatrix} \cos m\theta_i & -\sin m\theta_i \\
+                        \sin m\theta_i & \cos m\theta_i \end{pmatrix}
+        \begin{pmatrix} x_i \\ x_{i + d/2} \end{pmatrix}, \qquad i = 0, \dots, d/2 - 1.
+
+    This is the half-split pairing of Hugging Face's LLaMA (``rotate_half``), equal to
+    ``transformers``' ``apply_rotary_pos_emb``. Su et al. (2021) pair neighbouring dimensions
+    :math:`(2i, 2i+1)` instead, the same rotation with the dimensions permuted. Because
+    rotations compose, the dot product of a query rotated at position :math:`m` with a key rotated
+    at position :math:`n` depends on :math:`m - n` only.
+
+    Parameters
+    ----------
+    x
+        Queries or keys of shape ``(..., T, d)`` with an even ``d``.
+    positions
+        The position of each of the ``T`` rows, shape ``(T,)`` (integers, or any finite reals).
+    base
+        The base of the frequencies :math:`\theta_i`, greater than 0 (LLaMA: 10000; later
+        models raise it for longer contexts).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the shape of ``x``.
+
+    Raises
+    ------
+    TypeError
+        If an input is not numeric.
+    ValueError
+        If ``d`` is odd or 0, ``positions`` does not hold ``T`` finite values, ``base`` is not
+        positive, or an angle or the result overflows float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from conceptref.transformer import rotary_embedding
+    >>> q = np.array([[1.0, 0.0]])   # d = 2: one pair, theta_0 = 1
+    >>> np.round(rotary_embedding(q, [np.pi / 2]), 6).tolist()
+    [[0.0, 1.0]]
+    """
+    a = check_array(x, "x", min_ndim=2)
+    d = a.shape[-1]
+    if d == 0 or d % 2:
+        raise ValueError(f"x must have an even, non-zero last axis d, got shape {a.shape}")
+    pos = check_array(positions, "positions", ndim=1, axes="(T,)")
+    check_dims_agree(
+        [("x.shape[-2]", a.shape[-2]), ("len(positions)", pos.shape[0])],
+        what="the number of positions T",
+    )
+    b = check_real(base, "base", Interval(0, None, "neither"))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        theta = _finite(np.power(b, -np.arange(0, d, 2) / d), "base ** (-2i/d)")  # (d/2,)
+        angle = _finite(pos[:, None] * theta[None, :], "positions * base ** (-2i/d)")
+        angle = np.concatenate([angle, angle], axis=-1)  # (T, d): dims i and i + d/2 share
+        half = d // 2
+        rotated = np.concatenate([-a[..., half:], a[..., :half]], axis=-1)  # rotate_half
+        out = a * np.cos(angle) + rotated * np.sin(angle)
+    return _finite(np.asarray(out, dtype=np.float64), "the rotated x")
+
+
+def alibi_slopes(num_heads: int) -> npt.NDArray[np.float64]:
+    r"""Return ALiBi's per-head slopes (Press et al., 2022).
+
+    ALiBi adds :math:`-m_h \cdot (i - j)` to the attention score of query :math:`i` and key
+    :math:`j \le i` in head :math:`h`, a penalty growing linearly with the distance, instead of
+    adding position embeddings. For :math:`n` heads, :math:`n` a power of two, the slopes are the
+    geometric sequence :math:`m_h = 2^{-8h/n}`, :math:`h = 1, \dots, n`. Otherwise, with
+    :math:`c` the largest power of two below :math:`n`, they are the :math:`c` slopes for
+    :math:`c` heads followed by the first :math:`n - c` odd-indexed slopes for :math:`2c` heads,
+    :math:`2^{-4(2j - 1)/c}`, :math:`j = 1, \dots, n - c`. Equal to the slopes in
+    ``transformers``' BLOOM (``build_alibi_tensor``), which computes them in float32.
+
+    Parameters
+    ----------
+    num_heads
+        The number of attention heads, at least 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape ``(num_heads,)``, slopes in :math:`(0, 1)`.
+
+    Raises
+    ------
+    TypeError
+        If ``num_heads`` is not an integer.
+    ValueError
+        If ``num_heads`` is less than 1 or too large to allocate.
+
+    Examples
+    --------
+    >>> from conceptref.transformer import alibi_slopes
+    >>> (1 / alibi_slopes(8)).tolist()
+    [2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]
+    """
+    n = check_int(num_heads, "num_heads", Interval(1, None))
+    check_size([("num_heads", n)], limit=ALLOCATION_LIMIT)
+    c = 1 << (n.bit_length() - 1)  # the largest power of two <= n
+    slopes = np.exp2(-8.0 * np.arange(1, c + 1) / c)
+    extra = np.exp2(-4.0 * np.arange(1, 2 * (n - c), 2) / c)
+    return np.concatenate([slopes, extra])

@@ -8,40 +8,34 @@ against :func:`torch.distributions.kl_divergence`, :class:`torch.distributions.N
 lists and PyTorch tensors (detached and upcast to float64 first, so ``requires_grad`` and
 float16/bfloat16 tensors work).
 
-The rest is the page's demonstration: a seeded ring of Gaussians (:func:`ring_of_gaussians`), a
-plain autoencoder and a VAE of the same size trained on it in PyTorch
-(:func:`train_autoencoder`), and how many decoded draws from :math:`\mathcal N(0, I)` land near
-a mode of the data (:func:`fraction_near_modes`).
+Shapes that must agree are never broadcast: ``mu`` and ``logvar`` describe one Gaussian and
+have one shape, and an ELBO needs one code per sample of ``x``.
+
+The page's demonstration (a ring of Gaussians, a plain autoencoder and a VAE trained on it) is
+in :mod:`conceptref.demos.vae`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import torch
 
 from conceptref._validation import (
-    as_non_negative_float,
-    as_positive_float,
-    as_positive_int,
+    Interval,
     check_array,
+    check_int,
+    check_real,
     check_same_shape,
 )
 
 __all__ = [
-    "AutoencoderFit",
     "bernoulli_elbo",
     "beta_of_mean_mse",
-    "decode_prior_samples",
-    "fraction_near_modes",
     "gaussian_elbo",
     "gaussian_kl",
     "reparameterize",
-    "ring_of_gaussians",
-    "train_autoencoder",
 ]
 
 _LOGVAR_LIMIT = 700.0  # exp(700) is finite in float64; exp(710) is not
@@ -122,23 +116,23 @@ def reparameterize(
     Parameters
     ----------
     mu, logvar
-        Means and log-variances.
+        Means and log-variances, the same shape.
     eps
-        Standard normal noise. The three broadcast together (e.g. several draws per input
-        along a leading axis of ``eps``).
+        Standard normal noise: the shape of ``mu``, optionally with leading axes for several
+        draws per input (shape ``(draws, *mu.shape)``).
 
     Returns
     -------
     numpy.ndarray
-        Float64 array: ``mu + exp(logvar / 2) * eps``, broadcast.
+        Float64 array of the shape of ``eps``: ``mu + exp(logvar / 2) * eps``.
 
     Raises
     ------
     TypeError
         If an input is not real-valued.
     ValueError
-        If an input holds NaN or infinity, the three do not broadcast together, or
-        ``|logvar|`` exceeds 700.
+        If an input holds NaN or infinity, ``mu`` and ``logvar`` differ in shape, ``eps`` does
+        not end with the shape of ``mu``, ``|logvar|`` exceeds 700, or the result overflows.
 
     Examples
     --------
@@ -149,15 +143,19 @@ def reparameterize(
     """
     m = check_array(mu, "mu")
     lv = check_array(logvar, "logvar")
+    check_same_shape(m, lv, ("mu", "logvar"))
     e = check_array(eps, "eps")
     _check_logvar(lv)
-    try:
-        np.broadcast_shapes(m.shape, lv.shape, e.shape)
-    except ValueError:
+    if e.ndim < m.ndim or e.shape[e.ndim - m.ndim :] != m.shape:
         raise ValueError(
-            f"mu {m.shape}, logvar {lv.shape} and eps {e.shape} must broadcast together"
-        ) from None
-    return np.asarray(m + np.exp(lv / 2) * e, dtype=np.float64)
+            f"eps must have the shape of mu {m.shape}, optionally after leading axes of draws, "
+            f"got {e.shape}"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.asarray(m + np.exp(lv / 2) * e, dtype=np.float64)
+    if not np.isfinite(z).all():
+        raise ValueError("the sample overflows float64: mu, logvar or eps is too large")
+    return z
 
 
 def gaussian_elbo(
@@ -186,7 +184,8 @@ def gaussian_elbo(
     x_mean
         Decoder output :math:`\hat x`, same shape as ``x``.
     mu, logvar
-        Encoder outputs, shape ``(n, d)``.
+        Encoder outputs, shape ``(n, d)``: one code per sample of ``x`` (a single code of
+        shape ``(d,)`` is not broadcast over the batch).
     sigma
         The decoder's fixed standard deviation: a positive number, or positive values that
         broadcast against ``x`` (one per feature, say).
@@ -204,7 +203,8 @@ def gaussian_elbo(
         If an input is not real-valued.
     ValueError
         If an input holds NaN or infinity, ``x`` and ``x_mean`` or ``mu`` and ``logvar`` differ
-        in shape, ``sigma`` is not positive, or ``beta`` is negative.
+        in shape, ``mu`` does not hold one code per sample of ``x``, ``sigma`` is not
+        positive, ``beta`` is negative, or the ELBO overflows float64.
 
     Examples
     --------
@@ -227,13 +227,13 @@ def gaussian_elbo(
         fits = False
     if not fits:
         raise ValueError(f"sigma {s.shape} must broadcast to the shape of x {xs.shape}")
-    b = as_non_negative_float(beta, "beta")
-    kl = gaussian_kl(mu, logvar)
+    b = check_real(beta, "beta", Interval(0, None))
+    kl = _codes_kl(mu, logvar, xs.shape)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked in _elbo
         log_lik = np.broadcast_to(
             -((xs - xm) ** 2) / (2 * s**2) - np.log(s) - 0.5 * math.log(2 * math.pi), xs.shape
         )
-    return _elbo(log_lik, kl, b, xs.shape)
+    return _elbo(log_lik, kl, b)
 
 
 def bernoulli_elbo(
@@ -259,7 +259,7 @@ def bernoulli_elbo(
     logits
         Decoder outputs before the sigmoid, same shape as ``x``.
     mu, logvar
-        Encoder outputs, shape ``(n, d)``.
+        Encoder outputs, shape ``(n, d)``, one code per sample of ``x``.
     beta
         Weight of the KL term, at least 0.
 
@@ -273,8 +273,8 @@ def bernoulli_elbo(
     TypeError
         If an input is not real-valued.
     ValueError
-        If an input holds NaN or infinity, shapes differ, a target lies outside [0, 1], or
-        ``beta`` is negative.
+        If an input holds NaN or infinity, shapes differ, ``mu`` does not hold one code per
+        sample of ``x``, a target lies outside [0, 1], or ``beta`` is negative.
 
     Examples
     --------
@@ -287,11 +287,12 @@ def bernoulli_elbo(
     check_same_shape(xs, lg, ("x", "logits"))
     if ((xs < 0) | (xs > 1)).any():
         raise ValueError("x must lie in [0, 1] (Bernoulli targets)")
-    b = as_non_negative_float(beta, "beta")
-    kl = gaussian_kl(mu, logvar)
+    b = check_real(beta, "beta", Interval(0, None))
+    kl = _codes_kl(mu, logvar, xs.shape)
     # log sigmoid(l) = -softplus(-l); x log p + (1 - x) log(1 - p) = x l - softplus(l)
-    log_lik = xs * lg - np.logaddexp(0.0, lg)
-    return _elbo(log_lik, kl, b, xs.shape)
+    with np.errstate(over="ignore", invalid="ignore"):  # checked in _elbo
+        log_lik = xs * lg - np.logaddexp(0.0, lg)
+    return _elbo(log_lik, kl, b)
 
 
 def beta_of_mean_mse(num_features: int, *, sigma: float = 1.0) -> float:
@@ -322,7 +323,8 @@ def beta_of_mean_mse(num_features: int, *, sigma: float = 1.0) -> float:
     TypeError
         If ``num_features`` is not an integer or ``sigma`` not a number.
     ValueError
-        If ``num_features`` < 1 or ``sigma`` is not positive.
+        If ``num_features`` < 1, ``sigma`` is not positive, or so small that :math:`\beta`
+        overflows float64.
 
     Examples
     --------
@@ -330,306 +332,33 @@ def beta_of_mean_mse(num_features: int, *, sigma: float = 1.0) -> float:
     >>> beta_of_mean_mse(784)   # MNIST with sigma = 1: the KL weighs 392 times too much
     392.0
     """
-    d = as_positive_int(num_features, "num_features")
-    s = as_positive_float(sigma, "sigma")
-    return d / (2 * s**2)
+    d = check_int(num_features, "num_features", Interval(1, None))
+    s = check_real(sigma, "sigma", Interval(0, None, "neither"))
+    beta = d / (2 * s) / s  # divided twice: s**2 alone would underflow for tiny sigma
+    if not math.isfinite(beta):
+        raise ValueError(f"sigma = {s:g} is too small: beta = D / (2 sigma^2) overflows float64")
+    return beta
 
 
-# --------------------------------------------------------------------------------------------
-# The demonstration: a plain AE and a VAE on a ring of Gaussians.
-
-
-def _elbo(
-    log_lik: npt.NDArray[np.float64],
-    kl: npt.NDArray[np.float64],
-    beta: float,
-    x_shape: tuple[int, ...],
-) -> float:
-    """Sum the log-likelihood and subtract beta times the KL, after checking they pair up."""
-    if kl.shape != x_shape[: kl.ndim]:
+def _codes_kl(
+    mu: npt.ArrayLike, logvar: npt.ArrayLike, x_shape: tuple[int, ...]
+) -> npt.NDArray[np.float64]:
+    """Return the KL of each code, after checking there is one code (row of mu) per sample."""
+    m = check_array(mu, "mu", min_ndim=2, axes="(n, d)")
+    batch = m.shape[:-1]
+    if batch != x_shape[: len(batch)]:
         raise ValueError(
-            f"mu and logvar hold {kl.shape} codes, but x holds {x_shape[: kl.ndim]} samples: "
+            f"mu and logvar hold {batch} codes, but x holds {x_shape[: len(batch)]} samples: "
             "one code per sample"
         )
-    penalty = 0.0 if beta == 0 else beta * float(kl.sum())  # beta = 0 ignores even an inf KL
-    value = float(log_lik.sum()) - penalty
+    return gaussian_kl(m, logvar)
+
+
+def _elbo(log_lik: npt.NDArray[np.float64], kl: npt.NDArray[np.float64], beta: float) -> float:
+    """Sum the log-likelihood and subtract beta times the KL (an overflow is a ValueError)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        penalty = 0.0 if beta == 0 else beta * float(kl.sum())  # beta = 0 ignores even an inf KL
+        value = float(log_lik.sum()) - penalty
     if not math.isfinite(value):
         raise ValueError("the ELBO overflows float64 for these inputs")
     return value
-
-
-def _ring_centres(modes: int, radius: float) -> npt.NDArray[np.float64]:
-    angles = 2 * np.pi * np.arange(modes) / modes
-    return np.asarray(radius * np.stack([np.cos(angles), np.sin(angles)], axis=1), np.float64)
-
-
-def ring_of_gaussians(
-    n: int, *, modes: int = 8, radius: float = 2.0, std: float = 0.1, seed: int = 0
-) -> npt.NDArray[np.float64]:
-    r"""Draw ``n`` points from ``modes`` equal Gaussians centred on a circle.
-
-    Parameters
-    ----------
-    n
-        Number of points.
-    modes
-        Number of Gaussians, centred at angles :math:`2\pi k / \text{modes}`.
-    radius
-        Radius of the circle of centres.
-    std
-        Standard deviation of each Gaussian (isotropic).
-    seed
-        Seed of :func:`numpy.random.default_rng`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Float64 array of shape ``(n, 2)``.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If a count is not a positive integer or ``radius``/``std`` not a positive number.
-
-    Examples
-    --------
-    >>> from conceptref.vae import ring_of_gaussians
-    >>> ring_of_gaussians(500).shape
-    (500, 2)
-    """
-    size = as_positive_int(n, "n")
-    k = as_positive_int(modes, "modes")
-    r = as_positive_float(radius, "radius")
-    s = as_positive_float(std, "std")
-    rng = np.random.default_rng(seed)
-    which = rng.integers(0, k, size=size)
-    return _ring_centres(k, r)[which] + s * rng.standard_normal((size, 2))
-
-
-def fraction_near_modes(
-    points: npt.ArrayLike, *, modes: int = 8, radius: float = 2.0, tolerance: float = 0.3
-) -> float:
-    r"""Return the fraction of ``points`` within ``tolerance`` of one of the ring's centres.
-
-    With the default ring (``std = 0.1``) the tolerance is three standard deviations: in two dimensions
-    :math:`1 - e^{-9/2} \approx 98.9\,\%` of real data points pass.
-
-    Parameters
-    ----------
-    points
-        Array of shape ``(n, 2)``.
-    modes, radius
-        The ring, as in :func:`ring_of_gaussians`.
-    tolerance
-        Distance to the nearest centre below which a point counts as "on the data".
-
-    Returns
-    -------
-    float
-        A number in [0, 1].
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``points`` is not a finite ``(n, 2)`` array with ``n >= 1``, or a parameter is not
-        positive.
-
-    Examples
-    --------
-    >>> from conceptref.vae import fraction_near_modes, ring_of_gaussians
-    >>> fraction_near_modes(ring_of_gaussians(1000)) > 0.98
-    True
-    """
-    p = check_array(points, "points", min_ndim=2)
-    if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
-        raise ValueError(f"points must have shape (n, 2) with n >= 1, got {p.shape}")
-    centres = _ring_centres(as_positive_int(modes, "modes"), as_positive_float(radius, "radius"))
-    tol = as_positive_float(tolerance, "tolerance")
-    distance = np.linalg.norm(p[:, None, :] - centres[None], axis=-1).min(axis=1)
-    return float(np.mean(distance < tol))
-
-
-def _mlp(n_in: int, n_out: int, hidden: int) -> torch.nn.Sequential:
-    return torch.nn.Sequential(
-        torch.nn.Linear(n_in, hidden),
-        torch.nn.ReLU(),
-        torch.nn.Linear(hidden, hidden),
-        torch.nn.ReLU(),
-        torch.nn.Linear(hidden, n_out),
-    )
-
-
-class _Adam:
-    """Adam on a list of tensors, step for step what :class:`torch.optim.Adam` does on the CPU.
-
-    Written out because the first ``torch.optim`` step imports ``torch._dynamo`` (seconds).
-    """
-
-    def __init__(self, params: list[torch.Tensor], lr: float) -> None:
-        self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, 0.9, 0.999, 1e-8
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-        self.t = 0
-
-    def step(self, loss: torch.Tensor) -> None:
-        """Take one step down the gradient of ``loss``."""
-        grads = torch.autograd.grad(loss, self.params)
-        self.t += 1
-        step_size = self.lr / (1 - self.beta1**self.t)
-        root = (1 - self.beta2**self.t) ** 0.5
-        with torch.no_grad():
-            for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
-                m.lerp_(g, 1 - self.beta1)
-                v.mul_(self.beta2).addcmul_(g, g, value=1 - self.beta2)
-                p.addcdiv_(m, (v.sqrt() / root).add_(self.eps), value=-step_size)
-
-
-@dataclass(frozen=True)
-class AutoencoderFit:
-    """A trained encoder and decoder (see :func:`train_autoencoder`).
-
-    Attributes
-    ----------
-    encoder
-        Maps ``(n, 2)`` data to codes ``(n, latent_dim)`` (plain AE) or to
-        ``[mu, logvar]`` of shape ``(n, 2 * latent_dim)`` (VAE).
-    decoder
-        Maps codes ``(n, latent_dim)`` to points ``(n, 2)``.
-    variational
-        Whether this is a VAE.
-    latent_dim
-        Size of the code.
-    """
-
-    encoder: torch.nn.Module
-    decoder: torch.nn.Module
-    variational: bool
-    latent_dim: int
-
-    def codes(self, data: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Return the deterministic codes of ``data``: the AE's code or the VAE's mean ``mu``."""
-        x = torch.as_tensor(check_array(data, "data", min_ndim=2), dtype=torch.float32)
-        with torch.no_grad():
-            h = self.encoder(x)
-        return np.asarray(h[:, : self.latent_dim].double().numpy(), dtype=np.float64)
-
-
-def train_autoencoder(
-    data: npt.ArrayLike,
-    *,
-    variational: bool,
-    latent_dim: int = 2,
-    hidden: int = 32,
-    steps: int = 500,
-    lr: float = 1e-2,
-    sigma: float = 0.1,
-    beta: float = 1.0,
-    seed: int = 0,
-) -> AutoencoderFit:
-    r"""Train a plain autoencoder or a VAE of the same size, full batch, with Adam.
-
-    Both use two-hidden-layer ReLU MLPs; the VAE's encoder has twice as many outputs
-    (:math:`\mu` and :math:`\log\sigma^2`). The plain AE minimizes
-    :math:`\lVert x - \hat x\rVert^2 / (2\sigma^2)` per point; the VAE minimizes the same term
-    plus ``beta`` times :func:`gaussian_kl`, with :math:`z` drawn by :func:`reparameterize`,
-    that is, the negative :func:`gaussian_elbo` up to a constant.
-
-    Parameters
-    ----------
-    data
-        Training points, shape ``(n, features)``.
-    variational
-        ``False`` for a plain AE, ``True`` for a VAE.
-    latent_dim, hidden, steps
-        Code size, hidden width, number of Adam steps.
-    lr
-        Adam's learning rate.
-    sigma
-        The Gaussian decoder's fixed standard deviation.
-    beta
-        KL weight (VAE only).
-    seed
-        Seeds the weights and the VAE's noise (:func:`torch.manual_seed`).
-
-    Returns
-    -------
-    AutoencoderFit
-        The trained networks, in float32 and in evaluation mode.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``data`` is not a finite 2-D array or a parameter is out of range.
-
-    Examples
-    --------
-    >>> from conceptref.vae import ring_of_gaussians, train_autoencoder
-    >>> fit = train_autoencoder(ring_of_gaussians(64), variational=True, steps=5)
-    >>> fit.codes(ring_of_gaussians(3)).shape
-    (3, 2)
-    """
-    x_np = check_array(data, "data", min_ndim=2)
-    if x_np.ndim != 2 or x_np.shape[0] == 0:
-        raise ValueError(f"data must have shape (n, features) with n >= 1, got {x_np.shape}")
-    d = as_positive_int(latent_dim, "latent_dim")
-    width = as_positive_int(hidden, "hidden")
-    n_steps = as_positive_int(steps, "steps")
-    rate = as_positive_float(lr, "lr")
-    s = as_positive_float(sigma, "sigma")
-    b = as_non_negative_float(beta, "beta")
-    torch.manual_seed(seed)
-    x = torch.as_tensor(x_np, dtype=torch.float32)
-    encoder = _mlp(x.shape[1], 2 * d if variational else d, width)
-    decoder = _mlp(d, x.shape[1], width)
-    optimizer = _Adam([*encoder.parameters(), *decoder.parameters()], rate)
-    for _ in range(n_steps):
-        h = encoder(x)
-        if variational:
-            mu, logvar = h[:, :d], h[:, d:]
-            z = mu + torch.exp(logvar / 2) * torch.randn_like(mu)  # reparameterization trick
-            kl = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1)
-        else:
-            z, kl = h, torch.zeros(())
-        reconstruction = ((decoder(z) - x) ** 2).sum(dim=1) / (2 * s**2)
-        optimizer.step((reconstruction + b * kl).mean())
-    return AutoencoderFit(encoder.eval(), decoder.eval(), bool(variational), d)
-
-
-def decode_prior_samples(fit: AutoencoderFit, n: int, *, seed: int = 0) -> npt.NDArray[np.float64]:
-    r"""Decode ``n`` draws :math:`z \sim \mathcal N(0, I)`: "generate" with either model.
-
-    Parameters
-    ----------
-    fit
-        A trained model from :func:`train_autoencoder`.
-    n
-        Number of samples.
-    seed
-        Seed of the :class:`torch.Generator` that draws :math:`z`.
-
-    Returns
-    -------
-    numpy.ndarray
-        Float64 array of shape ``(n, features)``.
-
-    Raises
-    ------
-    TypeError
-        If ``fit`` is not an :class:`AutoencoderFit`.
-    ValueError
-        If ``n`` < 1.
-
-    Examples
-    --------
-    >>> from conceptref.vae import decode_prior_samples, ring_of_gaussians, train_autoencoder
-    >>> fit = train_autoencoder(ring_of_gaussians(64), variational=False, steps=5)
-    >>> decode_prior_samples(fit, 4).shape
-    (4, 2)
-    """
-    if not isinstance(fit, AutoencoderFit):
-        raise TypeError(f"fit must be an AutoencoderFit, got {type(fit).__name__}")
-    size = as_positive_int(n, "n")
-    generator = torch.Generator().manual_seed(seed)
-    z = torch.randn(size, fit.latent_dim, generator=generator)
-    with torch.no_grad():
-        return np.asarray(fit.decoder(z).double().numpy(), dtype=np.float64)

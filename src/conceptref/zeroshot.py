@@ -13,18 +13,21 @@ description.
   harmonic mean :math:`H` of the two;
 * :func:`calibrated_stacking` is the correction of Chao et al. (2016) for the bias towards seen
   classes in the generalized setting;
-* :func:`make_attribute_data` and :func:`ridge_fit` make the page's synthetic data set and fit
-  its attribute predictor.
+* :func:`seen_unseen_curve` and :func:`ausuc` sweep the calibration constant over every value
+  (Chao et al., 2016).
+
+The page's synthetic data set and its attribute predictor (a ridge regression) live in
+:mod:`conceptref.demos.zeroshot`.
 
 ``tests/test_zeroshot.py`` checks :func:`zero_shot_predict` against scikit-learn's
 ``KNeighborsClassifier(n_neighbors=1, metric="cosine")`` fitted on the class embeddings (ties
 and zero vectors included), :func:`per_class_accuracy` against ``balanced_accuracy_score`` on
-the samples of the chosen classes, and :func:`ridge_fit` against ``sklearn.linear_model.Ridge``.
+the samples of the chosen classes, and :func:`seen_unseen_curve` against a brute-force sweep of
+the calibration constant.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,24 +35,24 @@ import numpy.typing as npt
 import torch
 
 from conceptref._validation import (
-    as_bool_array,
-    as_finite_float,
-    as_int,
-    as_non_negative_float,
-    as_positive_int,
+    Interval,
     check_array,
+    check_bool_array,
+    check_dims_agree,
+    check_int_array,
     check_labels,
     check_probability,
+    check_real,
 )
 
 __all__ = [
-    "AttributeData",
+    "SeenUnseenCurve",
+    "ausuc",
     "calibrated_stacking",
     "cosine_scores",
     "harmonic_mean",
-    "make_attribute_data",
     "per_class_accuracy",
-    "ridge_fit",
+    "seen_unseen_curve",
     "zero_shot_predict",
 ]
 
@@ -94,7 +97,7 @@ def cosine_scores(
     >>> np.round(cosine_scores([[1.0, 1.0]], [[1.0, 0.0], [0.0, 2.0], [-1.0, 0.0]]), 4).tolist()
     [[0.7071, 0.7071, -0.7071]]
     """
-    inputs, classes = _as_pair(embeddings, class_embeddings)
+    inputs, classes = _check_pair(embeddings, class_embeddings)
     return _normalize(inputs, "embeddings") @ _normalize(classes, "class_embeddings").T
 
 
@@ -150,7 +153,7 @@ def zero_shot_predict(
     >>> zero_shot_predict([[0.9, 0.1, 0.8], [0.2, 0.7, 0.9], [-1.0, 0.0, 0.0]], classes).tolist()
     [0, 1, 1]
     """
-    inputs, classes = _as_pair(embeddings, class_embeddings)
+    inputs, classes = _check_pair(embeddings, class_embeddings)
     if _is_float32(embeddings) and _is_float32(class_embeddings):
         # scikit-learn computes in float32 when both arrays are float32; so do we, to agree
         # on near ties (the float32 values are exactly representable, so nothing is lost)
@@ -219,9 +222,9 @@ def per_class_accuracy(
     >>> per_class_accuracy(y_true, y_pred, classes=[2])
     0.5
     """
-    truth = _as_labels(y_true, "y_true")
-    predicted = _as_labels(y_pred, "y_pred")
-    chosen = _as_labels(classes, "classes")
+    truth = _check_class_labels(y_true, "y_true")
+    predicted = _check_class_labels(y_pred, "y_pred")
+    chosen = _check_class_labels(classes, "classes")
     if len(truth) != len(predicted):
         raise ValueError(
             f"y_true and y_pred must have the same length, got {len(truth)} and {len(predicted)}"
@@ -273,12 +276,17 @@ def harmonic_mean(acc_seen: float, acc_unseen: float) -> float:
     0.18
     >>> harmonic_mean(1.0, 0.0)
     0.0
+    >>> harmonic_mean(1e-200, 1e-200)   # scaled, so the product does not underflow
+    1e-200
     """
     seen = check_probability(acc_seen, "acc_seen", what="an accuracy")
     unseen = check_probability(acc_unseen, "acc_unseen", what="an accuracy")
     if seen == 0.0 or unseen == 0.0:
         return 0.0
-    return 2.0 * seen * unseen / (seen + unseen)
+    low, high = sorted((seen, unseen))
+    # low * (2 high / (low + high)): the factor lies in [1, 2], so nothing underflows before
+    # the result does (2 * seen * unseen is 0 for accuracies of 1e-200).
+    return low * (2.0 * high / (low + high))
 
 
 def calibrated_stacking(
@@ -335,14 +343,14 @@ def calibrated_stacking(
     >>> calibrated_stacking(scores, [True, False], gamma=0.0).argmax(axis=1).tolist()
     [0, 0]
     """
-    values = _as_matrix(scores, "scores")
-    mask = as_bool_array(seen_mask, "seen_mask")
+    values = _check_matrix(scores, "scores")
+    mask = check_bool_array(seen_mask, "seen_mask")
     if mask.shape != (values.shape[1],):
         raise ValueError(
             f"seen_mask must have one entry per column of scores, shape ({values.shape[1]},), "
             f"got shape {mask.shape}"
         )
-    shift = as_finite_float(gamma, "gamma")
+    shift = check_real(gamma, "gamma")
     with np.errstate(over="ignore"):
         calibrated = values - shift * mask.astype(np.float64)  # (n, k)
     if not np.isfinite(calibrated).all():
@@ -351,176 +359,188 @@ def calibrated_stacking(
 
 
 @dataclass(frozen=True)
-class AttributeData:
-    """A synthetic data set whose classes are described by binary attributes.
+class SeenUnseenCurve:
+    r"""The seen-unseen accuracy curve of calibrated stacking; see :func:`seen_unseen_curve`.
 
-    Made by :func:`make_attribute_data`. Every array is indexed by sample (``x``, ``y``,
-    ``train``) or by class (``signatures``, ``seen``).
+    Between two consecutive ``thresholds`` no prediction changes, so the curve has one point
+    per open interval of :math:`\gamma`: ``acc_seen[0]``, ``acc_unseen[0]`` for every
+    :math:`\gamma` below ``thresholds[0]``, ``acc_seen[j]``, ``acc_unseen[j]`` for
+    :math:`\gamma` between ``thresholds[j - 1]`` and ``thresholds[j]``, and the last point for
+    every :math:`\gamma` above ``thresholds[-1]``. The arrays are the result's own copies.
     """
 
-    x: npt.NDArray[np.float64]
-    """Inputs, shape ``(n, d)``."""
+    thresholds: npt.NDArray[np.float64]
+    r"""The values of :math:`\gamma` at which some prediction changes, increasing, shape ``(m,)``."""
 
-    y: npt.NDArray[np.intp]
-    """Class of each input, shape ``(n,)``, in ``0 … k-1``."""
+    acc_seen: npt.NDArray[np.float64]
+    """Per-class accuracy on samples of seen classes, non-increasing, shape ``(m + 1,)``."""
 
-    signatures: npt.NDArray[np.float64]
-    """Attribute signature of each class, entries ``±1``, shape ``(k, a)``."""
+    acc_unseen: npt.NDArray[np.float64]
+    """Per-class accuracy on samples of unseen classes, non-decreasing, shape ``(m + 1,)``."""
 
-    seen: npt.NDArray[np.bool_]
-    """``True`` for the seen classes, shape ``(k,)``: the first ``k - n_unseen`` classes."""
+    area: float
+    """AUSUC: the area under ``acc_seen`` plotted against ``acc_unseen`` (trapezoids)."""
 
-    train: npt.NDArray[np.bool_]
-    """``True`` for the training samples, shape ``(n,)``: half of each seen class. The other
-    half of each seen class and every sample of an unseen class are test samples."""
+    def __post_init__(self) -> None:
+        arrays = {}
+        for name in ("thresholds", "acc_seen", "acc_unseen"):
+            array = np.array(check_array(getattr(self, name), name, ndim=1), dtype=np.float64)
+            array.flags.writeable = False
+            arrays[name] = array
+        m = len(arrays["thresholds"])
+        check_dims_agree(
+            [("len(thresholds) + 1", m + 1), ("len(acc_seen)", len(arrays["acc_seen"])),
+             ("len(acc_unseen)", len(arrays["acc_unseen"]))],
+            what="one point per interval between thresholds",
+        )  # fmt: skip
+        for name in ("acc_seen", "acc_unseen"):
+            check_array(arrays[name], name, interval=Interval(0, 1))
+        area = check_real(self.area, "area", Interval(0, 1))
+        for name, array in arrays.items():
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "area", area)
 
 
-def make_attribute_data(
-    seed: int,
-    *,
-    n_classes: int = 16,
-    n_unseen: int = 4,
-    n_attributes: int = 12,
-    n_features: int = 40,
-    n_per_class: int = 60,
-    class_noise: float = 1.0,
-    noise: float = 1.0,
-) -> AttributeData:
-    r"""Make a seeded synthetic set of classes described by attributes.
+def seen_unseen_curve(
+    scores: npt.ArrayLike | torch.Tensor, labels: npt.ArrayLike, seen_mask: npt.ArrayLike
+) -> SeenUnseenCurve:
+    r"""Seen and unseen accuracy of calibrated stacking for every :math:`\gamma`, and AUSUC.
 
-    Each class :math:`c` has a random signature :math:`a_c \in \{-1, 1\}^{A}` and an input of
-    class :math:`c` is
+    :func:`calibrated_stacking` with a constant :math:`\gamma` predicts
+    :math:`\hat y_i = \arg\max_c\, s_{ic} - \gamma\,\mathbb 1[c \in \mathcal S]`. Sample
+    :math:`i` gets a seen class exactly when :math:`\gamma < \delta_i = \max_{c \in \mathcal S}
+    s_{ic} - \max_{c \in \mathcal U} s_{ic}`, and then its best seen class, otherwise its best
+    unseen class. So the predictions change only at the values :math:`\delta_i`, and sweeping
+    :math:`\gamma` from :math:`-\infty` (every sample gets a seen class) to :math:`+\infty`
+    (every sample an unseen one) visits finitely many outcomes. For each, this function gives
+    :math:`\mathrm{acc}_s` and :math:`\mathrm{acc}_u` as :func:`per_class_accuracy` computes
+    them (averaged over the seen, respectively unseen, classes that occur in ``labels``), and
+    the area under the curve of :math:`\mathrm{acc}_s` against :math:`\mathrm{acc}_u`, the
+    AUSUC of Chao et al. (2016), by the trapezoidal rule (the exact area of the polygon through
+    the points).
 
-    .. math:: x = W^\top a_c + b_c + \varepsilon, \qquad
-              W_{jk} \sim \mathcal N(0, 1/A),\ b_c \sim \mathcal N(0, \sigma_b^2 I),\
-              \varepsilon \sim \mathcal N(0, \sigma^2 I).
-
-    The attributes are shared by all classes through :math:`W`, so a predictor of the
-    attributes learned on some classes carries over to others. The offset :math:`b_c` is
-    specific to each class: a predictor fitted on the seen classes can learn their offsets by
-    heart, which makes it more confident on seen classes than on unseen ones, the bias that
-    the generalized setting exposes.
+    Ties: within the seen (or unseen) classes, the best class is the first column of highest
+    score, as :func:`numpy.argmax` picks it; at :math:`\gamma = \delta_i` itself seen and
+    unseen tie, and no point of the curve is taken there.
 
     Parameters
     ----------
-    seed
-        Seed of NumPy's ``default_rng``.
-    n_classes
-        Number of classes :math:`k` (at least 2).
-    n_unseen
-        How many of them (the last ones) are unseen: ``1 <= n_unseen < n_classes``.
-    n_attributes
-        Number of binary attributes :math:`A`.
-    n_features
-        Input dimension :math:`d`.
-    n_per_class
-        Samples per class (at least 2; half of each seen class is for training).
-    class_noise
-        Standard deviation :math:`\sigma_b` of the class offsets.
-    noise
-        Standard deviation :math:`\sigma` of the per-sample noise.
+    scores
+        Scores of shape ``(n, k)``, higher is more likely (array-like or a PyTorch tensor).
+    labels
+        True class of each sample, shape ``(n,)``: integers in ``0 … k - 1`` (column indices).
+    seen_mask
+        Boolean array of shape ``(k,)``, ``True`` for the seen classes; at least one seen and
+        one unseen class.
 
     Returns
     -------
-    AttributeData
-        Inputs, labels, signatures, the seen-class mask and the training mask.
+    SeenUnseenCurve
+        ``thresholds`` (the :math:`\delta_i`, distinct and sorted), ``acc_seen`` and
+        ``acc_unseen`` on each interval between them, and ``area`` (AUSUC).
 
     Raises
     ------
     TypeError
-        If a count or the seed is not an integer, or a noise level not a real number.
+        If ``scores`` is not numeric, ``labels`` not integers or ``seen_mask`` not boolean.
     ValueError
-        If a count is out of range or a noise level is negative or not finite.
+        If the shapes disagree, ``scores`` is not finite, a label is outside ``0 … k - 1``,
+        ``seen_mask`` lacks a seen or an unseen class, ``labels`` holds no sample of a seen class
+        or none of an unseen class, or a difference of scores overflows float64.
 
-    Examples
-    --------
-    >>> from conceptref.zeroshot import make_attribute_data
-    >>> data = make_attribute_data(0)
-    >>> data.x.shape, data.signatures.shape, int(data.seen.sum()), int(data.train.sum())
-    ((960, 40), (16, 12), 12, 360)
-    """
-    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
-    k = as_int(n_classes, "n_classes", minimum=2)
-    unseen = as_positive_int(n_unseen, "n_unseen")
-    if unseen >= k:
-        raise ValueError(f"n_unseen must be smaller than n_classes ({k}), got {unseen}")
-    a = as_positive_int(n_attributes, "n_attributes")
-    d = as_positive_int(n_features, "n_features")
-    per_class = as_int(n_per_class, "n_per_class", minimum=2)
-    sigma_b = as_non_negative_float(class_noise, "class_noise")
-    sigma = as_non_negative_float(noise, "noise")
-
-    signatures = rng.choice([-1.0, 1.0], size=(k, a))  # (k, A)
-    mixing = rng.standard_normal((a, d)) / math.sqrt(a)  # (A, d)
-    offsets = sigma_b * rng.standard_normal((k, d))  # (k, d)
-    y = np.repeat(np.arange(k), per_class)  # (n,)
-    x = signatures[y] @ mixing + offsets[y] + sigma * rng.standard_normal((k * per_class, d))
-    seen = np.arange(k) < k - unseen  # (k,)
-    first_half = np.tile(np.arange(per_class) < per_class // 2, k)  # (n,)
-    return AttributeData(
-        x=x, y=y.astype(np.intp), signatures=signatures, seen=seen, train=seen[y] & first_half
-    )
-
-
-def ridge_fit(
-    x: npt.ArrayLike, targets: npt.ArrayLike, alpha: float
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    r"""Ridge regression with an unpenalized intercept, in closed form.
-
-    .. math:: \min_{W, b}\ \lVert X W + \mathbf 1 b^\top - T \rVert_F^2
-              + \alpha \lVert W \rVert_F^2
-              \quad\Longrightarrow\quad
-              W = (X_c^\top X_c + \alpha I)^{-1} X_c^\top T_c, \qquad
-              b = \bar t - W^\top \bar x,
-
-    with :math:`X_c, T_c` the column-centred inputs and targets and :math:`\bar x, \bar t` their
-    means. This is the objective of scikit-learn's ``Ridge(alpha, fit_intercept=True)``.
-
-    Parameters
+    References
     ----------
-    x
-        Inputs of shape ``(n, d)``.
-    targets
-        Targets of shape ``(n, m)`` (here: the attribute signature of each sample's class).
-    alpha
-        Penalty :math:`\alpha > 0`.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``(coef, intercept)`` of shapes ``(d, m)`` and ``(m,)``; predictions are
-        ``x @ coef + intercept``.
-
-    Raises
-    ------
-    TypeError
-        If an argument is not numeric.
-    ValueError
-        If ``x`` or ``targets`` is not two-dimensional, empty, or not finite, if they differ in
-        length, or if ``alpha`` is not a finite number greater than 0.
+    W.-L. Chao, S. Changpinyo, B. Gong and F. Sha, "An empirical study and analysis of
+    generalized zero-shot learning for object recognition in the wild", ECCV 2016.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from conceptref.zeroshot import ridge_fit
-    >>> coef, intercept = ridge_fit([[0.0], [1.0], [2.0]], [[1.0], [3.0], [5.0]], alpha=1e-9)
-    >>> np.round(coef, 6).tolist(), np.round(intercept, 6).tolist()
-    ([[2.0]], [1.0])
+    Class 0 is seen, class 1 unseen; sample 0 is of class 0, sample 1 of class 1:
+
+    >>> from conceptref.zeroshot import seen_unseen_curve
+    >>> curve = seen_unseen_curve([[0.9, 0.2], [0.6, 0.5]], [0, 1], [True, False])
+    >>> curve.thresholds.tolist()          # gamma where a prediction changes
+    [0.09999999999999998, 0.7]
+    >>> curve.acc_seen.tolist(), curve.acc_unseen.tolist(), curve.area
+    ([1.0, 1.0, 0.0], [0.0, 1.0, 1.0], 1.0)
     """
-    inputs = _as_matrix(x, "x")
-    outputs = _as_matrix(targets, "targets")
-    if len(inputs) != len(outputs):
+    values = _check_matrix(scores, "scores")
+    n, k = values.shape
+    mask = check_bool_array(seen_mask, "seen_mask")
+    if mask.shape != (k,):
         raise ValueError(
-            f"x and targets must have the same number of rows, got {len(inputs)} and {len(outputs)}"
+            f"seen_mask must have one entry per column of scores, shape ({k},), got shape "
+            f"{mask.shape}"
         )
-    penalty = as_non_negative_float(alpha, "alpha")
-    if penalty == 0.0:
-        raise ValueError(f"alpha must be a finite number greater than 0, got {alpha}")
-    x_mean, t_mean = inputs.mean(axis=0), outputs.mean(axis=0)  # (d,), (m,)
-    xc, tc = inputs - x_mean, outputs - t_mean
-    gram = xc.T @ xc + penalty * np.eye(inputs.shape[1])  # (d, d)
-    coef = np.linalg.solve(gram, xc.T @ tc)  # (d, m)
-    return coef, t_mean - x_mean @ coef
+    if mask.all() or not mask.any():
+        raise ValueError(
+            "seen_mask must mark at least one seen (True) and one unseen (False) class"
+        )
+    y = check_int_array(labels, "labels", ndim=1)
+    check_dims_agree([("len(labels)", len(y)), ("the rows of scores", n)], what="one per sample")
+    if ((y < 0) | (y >= k)).any():
+        bad = int(y[(y < 0) | (y >= k)][0])
+        raise ValueError(f"labels must lie in 0 … k - 1 = {k - 1} (columns of scores), got {bad}")
+    seen_columns, unseen_columns = np.flatnonzero(mask), np.flatnonzero(~mask)
+    is_seen = mask[y]  # (n,)
+    if is_seen.all() or not is_seen.any():
+        raise ValueError("labels must hold samples of both a seen and an unseen class")
+
+    top_seen = seen_columns[values[:, seen_columns].argmax(axis=1)]  # (n,) first best seen class
+    top_unseen = unseen_columns[values[:, unseen_columns].argmax(axis=1)]
+    rows = np.arange(n)
+    with np.errstate(over="ignore"):
+        delta = values[rows, top_seen] - values[rows, top_unseen]  # seen wins iff gamma < delta
+    if not np.isfinite(delta).all():
+        raise ValueError("scores are too far apart: a seen score minus an unseen one overflows")
+    thresholds = np.unique(delta)  # (m,)
+    m = len(thresholds)
+    position = np.searchsorted(thresholds, delta)  # (n,) index of each delta in thresholds
+
+    def hits_per_interval(
+        group: npt.NDArray[np.bool_], correct: npt.NDArray[np.bool_], row: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+        """Correct samples of ``group``, counted at ``row`` per class, and the class sizes."""
+        classes, index = np.unique(y[group], return_inverse=True)
+        sizes = np.bincount(index, minlength=len(classes))
+        hits = np.zeros((m + 1, len(classes)))
+        right = correct[group]
+        np.add.at(hits, (row[right], index[right]), 1.0)
+        return hits, sizes
+
+    # A seen-class sample is right on intervals 0 … position (gamma below its delta);
+    # an unseen-class sample on intervals position + 1 … m (gamma above its delta).
+    hits_s, sizes_s = hits_per_interval(is_seen, top_seen == y, position[is_seen])
+    acc_seen = (np.cumsum(hits_s[::-1], axis=0)[::-1][: m + 1] / sizes_s).mean(axis=1)
+    hits_u, sizes_u = hits_per_interval(~is_seen, top_unseen == y, position[~is_seen] + 1)
+    acc_unseen = (np.cumsum(hits_u, axis=0)[: m + 1] / sizes_u).mean(axis=1)
+    widths = np.diff(acc_unseen)
+    heights = (acc_seen[1:] + acc_seen[:-1]) / 2
+    area = float(np.clip(np.sum(widths * heights), 0.0, 1.0))
+    return SeenUnseenCurve(thresholds, acc_seen, acc_unseen, area)
+
+
+def ausuc(
+    scores: npt.ArrayLike | torch.Tensor, labels: npt.ArrayLike, seen_mask: npt.ArrayLike
+) -> float:
+    r"""Return the area under the seen-unseen accuracy curve (AUSUC, Chao et al., 2016).
+
+    ``seen_unseen_curve(scores, labels, seen_mask).area``: a summary of a generalized
+    zero-shot model over every calibration constant :math:`\gamma`, where :math:`H`
+    (:func:`harmonic_mean`) scores one :math:`\gamma`. Arguments, errors and ties as in
+    :func:`seen_unseen_curve`.
+
+    Examples
+    --------
+    Classes 0 and 1 are seen, class 2 unseen. The sample of class 1 scores class 0 higher, so
+    seen accuracy is at most 1/2; the unseen sample is right as soon as unseen classes win:
+
+    >>> from conceptref.zeroshot import ausuc
+    >>> scores = [[0.9, 0.2, 0.1], [0.6, 0.5, 0.7], [0.1, 0.2, 0.3]]
+    >>> ausuc(scores, [0, 1, 2], [True, True, False])
+    0.5
+    """
+    return seen_unseen_curve(scores, labels, seen_mask).area
 
 
 def _is_float32(value: object) -> bool:
@@ -542,16 +562,16 @@ def _normalize(matrix: npt.NDArray[np.float64], name: str) -> npt.NDArray[np.flo
     return normalized
 
 
-def _as_matrix(value: object, name: str) -> npt.NDArray[np.float64]:
+def _check_matrix(value: object, name: str) -> npt.NDArray[np.float64]:
     """Return a non-empty finite float64 matrix; tensors are detached and upcast."""
     return check_array(value, name, ndim=2, non_empty=True)
 
 
-def _as_pair(
+def _check_pair(
     embeddings: object, class_embeddings: object
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    inputs = _as_matrix(embeddings, "embeddings")
-    classes = _as_matrix(class_embeddings, "class_embeddings")
+    inputs = _check_matrix(embeddings, "embeddings")
+    classes = _check_matrix(class_embeddings, "class_embeddings")
     if inputs.shape[1] != classes.shape[1]:
         raise ValueError(
             f"embeddings and class_embeddings must have the same dimension d, got "
@@ -560,7 +580,7 @@ def _as_pair(
     return inputs, classes
 
 
-def _as_labels(value: object, name: str) -> npt.NDArray[np.generic]:
+def _check_class_labels(value: object, name: str) -> npt.NDArray[np.generic]:
     """Return integer or string labels; floats only when they are whole numbers."""
     labels = check_labels(value, name)
     if labels.dtype.kind == "f":  # floats are accepted when they are whole numbers (or empty)
