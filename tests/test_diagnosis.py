@@ -22,7 +22,7 @@ from conceptref.diagnosis import (
     diagnose,
     polynomial_fits,
 )
-from helpers import bad, bad_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 ATOL = 1e-12
 SEEDS = range(3)
@@ -479,3 +479,20 @@ def test_bias_variance_is_frozen():
 def test_bias_variance_is_finite_for_tiny_input():
     bv = bias_variance_decomposition([[1e-200, 3e-200], [-1e-200, 1e-200]], [0.0, 0.0], 0.0)
     assert all(np.isfinite([bv.bias_squared, bv.variance, bv.expected_error]))
+
+
+HOSTILE = [
+    hostile(diagnose, human=0.01, train=0.05, dev=0.1, train_dev=0.07, test=0.11),
+    hostile(Diagnosis, human=0.01, train=0.05, dev=0.1, train_dev=None, test=0.11),
+    hostile(
+        bias_variance_decomposition, predictions=P, truth=F, noise_variance=0.1,
+        targets=np.zeros((3, 4)),
+    ),
+    hostile(BiasVariance, bias_squared=0.5, variance=0.25, noise=0.125, measured_error=1.0),
+    hostile(
+        polynomial_fits, f=np.sin, x_train=X, x_test=X[:2], degrees=[0, 2], noise_std=0.1,
+        repeats=2, seed=3,
+    ),
+]  # fmt: skip
+
+test_hostile_input = hostile_input_test(HOSTILE)

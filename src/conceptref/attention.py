@@ -299,13 +299,7 @@ def scaled_dot_product_attention(
             f"key has shape {k.shape}, value has shape {v.shape}"
         )
     weights = _weights(q, k, mask, scale)  # (..., Lq, Lk)
-    try:
-        np.broadcast_shapes(weights.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            "the leading (batch) dimensions of the weights and value do not broadcast: "
-            f"weights have shape {weights.shape}, value has shape {v.shape}"
-        ) from None
+    _check_batch_dims(("the weights", weights.shape), ("value", v.shape))
     # Each output entry is an average of one column of value: a column near the float64 limit
     # is scaled down by a power of two (exact) so that the weighted sum cannot overflow.
     if np.abs(v).max(initial=0.0) > 2.0**1000:
@@ -335,13 +329,7 @@ def _weights(
         raise ValueError(f"the feature size d must be at least 1, got query shape {q.shape}")
     if k.shape[-2] == 0:
         raise ValueError(f"key must hold at least one key (Lk >= 1), got shape {k.shape}")
-    try:
-        np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            "the leading (batch) dimensions of query and key do not broadcast: "
-            f"query has shape {q.shape}, key has shape {k.shape}"
-        ) from None
+    _check_batch_dims(("query", q.shape), ("key", k.shape))
     factor = (
         1.0 / math.sqrt(q.shape[-1])
         if scale is None
@@ -374,3 +362,15 @@ def _weights(
             raise ValueError(f"mask allows no key for query {where}: its weights would be 0/0")
         scores = np.where(allowed, scores, -np.inf)
     return softmax(scores, axis=-1)
+
+
+def _check_batch_dims(*arrays: tuple[str, tuple[int, ...]]) -> None:
+    """Raise ValueError unless the leading (batch) axes of the named shapes broadcast."""
+    try:
+        np.broadcast_shapes(*(shape[:-2] for _, shape in arrays))
+    except ValueError:
+        (first, a), (second, b) = arrays
+        raise ValueError(
+            f"the leading (batch) dimensions of {first} and {second} do not broadcast: "
+            f"{first} has shape {a}, {second} has shape {b}"
+        ) from None

@@ -14,8 +14,8 @@ region that receives gradient from one output pixel of a stack of convolutions;
 convert; the parameter counts against ``sum(p.numel() for p in module.parameters())``; and the
 MAC and FLOP counts against :class:`torch.utils.flop_counter.FlopCounterMode`.
 
-Shapes follow PyTorch: feature maps are ``(N, C, H, W)`` tensors, a convolution's weight is
-``(C_out, C_in / groups, k_h, k_w)``.
+Tensors are laid out as in PyTorch: ``(N, C, H, W)`` for feature maps and
+``(C_out, C_in / groups, k_h, k_w)`` for a convolution's weight.
 """
 
 from __future__ import annotations
