@@ -6,6 +6,7 @@ import functools
 import inspect
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -374,3 +375,16 @@ HOSTILE = [
 ]  # fmt: skip
 
 test_hostile_input = hostile_input_test(HOSTILE)
+
+
+def test_seeded_helpers_leave_the_callers_random_state_alone():
+    conv, bn = _conv_and_bn()
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()[1]  # noqa: NPY002
+    first = measure_variance_shift(0.3, samples=64, seed=5)
+    block = conv_bn_act(2, 3, seed=7)
+    fold_batchnorm(conv, bn)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert measure_variance_shift(0.3, samples=64, seed=5) == first
+    assert torch.equal(conv_bn_act(2, 3, seed=7).conv.weight, block.conv.weight)
+    assert not torch.equal(conv_bn_act(2, 3, seed=8).conv.weight, block.conv.weight)

@@ -471,3 +471,12 @@ HOSTILE = [
 ]  # fmt: skip
 
 test_hostile_input = hostile_input_test(HOSTILE)
+
+
+def test_conversions_leave_the_callers_random_state_alone():
+    conv, linear = torch.nn.Conv2d(3, 2, 1), torch.nn.Linear(3, 2)
+    state = torch.get_rng_state()
+    converted = conv1x1_as_linear(conv), linear_as_conv1x1(linear)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert torch.equal(converted[0].weight, conv.weight.reshape(2, 3))
+    assert torch.equal(converted[1].bias, linear.bias)

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -496,3 +497,12 @@ HOSTILE = [
 ]  # fmt: skip
 
 test_hostile_input = hostile_input_test(HOSTILE)
+
+
+def test_polynomial_fits_leave_the_callers_random_state_alone():
+    numpy_state, torch_state = np.random.get_state()[1], torch.get_rng_state()  # noqa: NPY002
+    first = polynomial_fits(sine, X, X, [1], noise_std=0.1, repeats=3, seed=4)
+    assert np.array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    again = polynomial_fits(sine, X, X, [1], noise_std=0.1, repeats=3, seed=4)
+    np.testing.assert_array_equal(again, first)

@@ -313,7 +313,8 @@ def conv1x1_as_linear(conv: torch.nn.Conv2d) -> torch.nn.Linear:
             f"every pixel (padded border pixels would only see the bias), got {conv.padding}"
         )
     weight = conv.weight
-    linear = torch.nn.Linear(
+    linear = torch.nn.utils.skip_init(  # every weight is copied below: no random init
+        torch.nn.Linear,
         conv.in_channels,
         conv.out_channels,
         bias=conv.bias is not None,
@@ -367,7 +368,8 @@ def linear_as_conv1x1(linear: torch.nn.Linear) -> torch.nn.Conv2d:
     if not isinstance(linear, torch.nn.Linear):
         raise TypeError(f"linear must be a torch.nn.Linear, got {type(linear).__name__}")
     weight = linear.weight
-    conv = torch.nn.Conv2d(
+    conv = torch.nn.utils.skip_init(  # every weight is copied below: no random init
+        torch.nn.Conv2d,
         linear.in_features,
         linear.out_features,
         kernel_size=1,
