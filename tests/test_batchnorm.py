@@ -6,6 +6,7 @@ import functools
 import inspect
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -20,7 +21,7 @@ from conceptref.batchnorm import (
     measure_variance_shift,
 )
 from conceptref.conv import conv_output_size
-from helpers import ATOL, F64, TOLERANCE, bad, bad_input_test
+from helpers import ATOL, F64, TOLERANCE, bad, bad_input_test, hostile, hostile_input_test
 
 # --- fold_batchnorm -----------------------------------------------------------------------------
 
@@ -355,3 +356,35 @@ def test_fold_batchnorm_equals_conv_then_bn_and_torch_fusion(
         fused = fuse_conv_bn_eval(conv.eval(), bn)
         torch.testing.assert_close(folded.weight, fused.weight, rtol=0, atol=1e-12)
         torch.testing.assert_close(folded.bias, fused.bias, rtol=0, atol=1e-12)
+
+
+def _conv_and_bn():
+    conv, bn = torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3)
+    return conv.eval(), bn.eval()
+
+
+HOSTILE = [
+    hostile(
+        conv_bn_act, in_channels=2, out_channels=3, kernel_size=3, stride=1,
+        activation=torch.nn.ReLU, dropout=0.1,
+    ),
+    hostile(expected_variance_shift, p=0.3, mean=1.0, std=2.0),
+    hostile(measure_variance_shift, p=0.3, mean=1.0, std=2.0, samples=64, seed=1),
+    hostile(fold_batchnorm, conv=_conv_and_bn()[0], bn=_conv_and_bn()[1]),
+    hostile(VarianceShift, train_variance=2.0, eval_variance=1.0, shift=0.5),
+]  # fmt: skip
+
+test_hostile_input = hostile_input_test(HOSTILE)
+
+
+def test_seeded_helpers_leave_the_callers_random_state_alone():
+    conv, bn = _conv_and_bn()
+    torch_state, numpy_state = torch.get_rng_state(), np.random.get_state()[1]  # noqa: NPY002
+    first = measure_variance_shift(0.3, samples=64, seed=5)
+    block = conv_bn_act(2, 3, seed=7)
+    fold_batchnorm(conv, bn)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert measure_variance_shift(0.3, samples=64, seed=5) == first
+    assert torch.equal(conv_bn_act(2, 3, seed=7).conv.weight, block.conv.weight)
+    assert not torch.equal(conv_bn_act(2, 3, seed=8).conv.weight, block.conv.weight)

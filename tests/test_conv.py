@@ -26,7 +26,7 @@ from conceptref.conv import (
     linear_as_conv1x1,
     receptive_field,
 )
-from helpers import ATOL, F64, TOLERANCE, bad, bad_input_test
+from helpers import ATOL, F64, TOLERANCE, bad, bad_input_test, hostile, hostile_input_test
 
 
 def count_parameters(module: torch.nn.Module) -> int:
@@ -447,3 +447,36 @@ def test_macs_and_flops_equal_flop_counter_mode(
     assert conv2d_flops(c_in, c_out, (kh, kw), out, groups=groups, bias=False) == 2 * macs
     expected = count_parameters(conv)
     assert conv2d_parameters(c_in, c_out, (kh, kw), groups=groups, bias=bias) == expected
+
+
+HOSTILE = [
+    hostile(conv_output_size, size=32, kernel_size=3, stride=2, padding=1, dilation=1),
+    hostile(receptive_field, layers=[(3, 1, 1), (3, 2, 1, 1)]),
+    hostile(conv2d_parameters, in_channels=3, out_channels=8, kernel_size=3, groups=1, bias=True),
+    hostile(conv2d_macs, in_channels=4, out_channels=8, kernel_size=(3, 1), output_size=7, groups=2),
+    hostile(
+        conv2d_flops, in_channels=4, out_channels=8, kernel_size=3, output_size=(7, 5), groups=2,
+        bias=False,
+    ),
+    hostile(bottleneck_savings, channels=256, bottleneck_channels=64, size=14, kernel_size=3, bias=False),
+    hostile(
+        inception_savings, in_channels=192, reduced_channels=16, out_channels=32, size=28,
+        kernel_size=5, bias=True,
+    ),
+    hostile(conv1x1_as_linear, conv=torch.nn.Conv2d(3, 2, 1)),
+    hostile(linear_as_conv1x1, linear=torch.nn.Linear(3, 2)),
+    hostile(ConvCost, parameters=10, macs=20, flops=40),
+    hostile(ReceptiveField, size=3, jump=1, start=0),
+    hostile(Savings, plain=ConvCost(10, 20, 40), reduced=ConvCost(5, 10, 20)),
+]  # fmt: skip
+
+test_hostile_input = hostile_input_test(HOSTILE)
+
+
+def test_conversions_leave_the_callers_random_state_alone():
+    conv, linear = torch.nn.Conv2d(3, 2, 1), torch.nn.Linear(3, 2)
+    state = torch.get_rng_state()
+    converted = conv1x1_as_linear(conv), linear_as_conv1x1(linear)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert torch.equal(converted[0].weight, conv.weight.reshape(2, 3))
+    assert torch.equal(converted[1].bias, linear.bias)

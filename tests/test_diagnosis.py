@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -22,7 +23,7 @@ from conceptref.diagnosis import (
     diagnose,
     polynomial_fits,
 )
-from helpers import bad, bad_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 ATOL = 1e-12
 SEEDS = range(3)
@@ -144,8 +145,6 @@ def test_diagnosis_is_frozen_and_checked_on_construction():
     assert d == diagnose(human=0.01, train=0.08, dev=0.1)
     with pytest.raises(AttributeError):
         d.train = 0.5
-    with pytest.raises(ValueError, match="dev must be an error rate"):
-        Diagnosis(human=0.01, train=0.08, dev=1.5)
     assert isinstance(diagnose(human=np.float32(0.25), train=0, dev=1).human, float)
 
 
@@ -413,6 +412,7 @@ BAD_INPUT = [
     bad(diagnose, **OK, test="0.2", error=TypeError, match="test must be a real number"),
     bad(diagnose, 0.01, 0.05, 0.1, error=TypeError, match="positional argument"),
     bad(Diagnosis, human=0.01, train=-1.0, dev=0.1, error=ValueError, match="train must be an error rate"),
+    bad(Diagnosis, human=0.01, train=0.08, dev=1.5, error=ValueError, match="dev must be an error rate in [0, 1], got 1.5"),
     bad(bias_variance_decomposition, np.ones(4), F, 0.1, error=ValueError, match="predictions must be two-dimensional (R, M), got shape (4,)"),
     bad(bias_variance_decomposition, np.ones((2, 3, 4)), F, 0.1, error=ValueError, match="predictions must be two-dimensional"),
     bad(bias_variance_decomposition, np.ones((1, 4)), F, 0.1, error=ValueError, match="at least 2 models (rows, R >= 2), got shape (1, 4)"),
@@ -456,6 +456,8 @@ BAD_INPUT = [
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 0}, error=ValueError, match="repeats must be at least 2, got 0"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 10.0}, error=TypeError, match="repeats must be an integer, got float"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": True}, error=TypeError, match="repeats must be an integer, got bool"),
+    bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 10**7}, error=ValueError, match="repeats = 10000000 x len(x_train) = 5 would need 50000000 float64 values"),
+    bad(polynomial_fits, np.sin, X, np.zeros(10**4), [1, 2, 3, 4], **{**FIT, "repeats": 10**3}, error=ValueError, match="len(degrees) = 4 x repeats = 1000 x len(x_test) = 10000 would need"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": -1}, error=ValueError, match="seed must lie in 0 … 2**63 - 1"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": True}, error=TypeError, match="seed must be an integer, got bool"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": 1.5}, error=TypeError, match="seed must be an integer, got float"),
@@ -479,3 +481,29 @@ def test_bias_variance_is_frozen():
 def test_bias_variance_is_finite_for_tiny_input():
     bv = bias_variance_decomposition([[1e-200, 3e-200], [-1e-200, 1e-200]], [0.0, 0.0], 0.0)
     assert all(np.isfinite([bv.bias_squared, bv.variance, bv.expected_error]))
+
+
+HOSTILE = [
+    hostile(diagnose, human=0.01, train=0.05, dev=0.1, train_dev=0.07, test=0.11),
+    hostile(Diagnosis, human=0.01, train=0.05, dev=0.1, train_dev=None, test=0.11),
+    hostile(
+        bias_variance_decomposition, predictions=P, truth=F, noise_variance=0.1,
+        targets=np.zeros((3, 4)),
+    ),
+    hostile(BiasVariance, bias_squared=0.5, variance=0.25, noise=0.125, measured_error=1.0),
+    hostile(
+        polynomial_fits, f=np.sin, x_train=X, x_test=X[:2], degrees=[0, 2], noise_std=0.1,
+        repeats=2, seed=3,
+    ),
+]  # fmt: skip
+
+test_hostile_input = hostile_input_test(HOSTILE)
+
+
+def test_polynomial_fits_leave_the_callers_random_state_alone():
+    numpy_state, torch_state = np.random.get_state()[1], torch.get_rng_state()  # noqa: NPY002
+    first = polynomial_fits(sine, X, X, [1], noise_std=0.1, repeats=3, seed=4)
+    assert np.array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    again = polynomial_fits(sine, X, X, [1], noise_std=0.1, repeats=3, seed=4)
+    np.testing.assert_array_equal(again, first)

@@ -18,7 +18,7 @@ from sklearn.decomposition import PCA
 from sklearn.feature_selection import SelectKBest, f_classif
 
 from conceptref.features import PCAResult, f_score, pca, principal_angles, select_k_best
-from helpers import bad, bad_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 ATOL = 1e-10
 SEEDS = range(3)
@@ -582,3 +582,16 @@ def test_pca_equals_sklearn_on_generated_data(x, data):
             continue
         np.testing.assert_allclose(ours.components[i], theirs.components_[i], atol=1e-9)
         np.testing.assert_allclose(ours.projected[:, i], theirs.transform(x)[:, i], atol=1e-9)
+
+
+_X = np.arange(24.0).reshape(6, 4) ** 1.5 % 7
+_Y = np.array([0, 1, 0, 1, 2, 2])
+
+HOSTILE = [
+    hostile(f_score, x=_X, y=_Y),
+    hostile(select_k_best, x=_X, y=_Y, k=2),
+    hostile(pca, x=_X, n_components=2),
+    hostile(principal_angles, a=np.eye(4)[:, :2], b=np.eye(4)[:, 1:3]),
+]
+
+test_hostile_input = hostile_input_test(HOSTILE)

@@ -17,13 +17,13 @@ from sklearn import metrics as skm
 
 from conceptref.metrics import (
     STATS_NAMES,
-    _mean_average_precision_spec,
+    _evaluate,
     average_precision,
     iou,
     mean_average_precision,
     precision_recall_curve,
 )
-from helpers import ATOL, bad, bad_input_test
+from helpers import ATOL, bad, bad_input_test, hostile, hostile_input_test
 
 COCO_ATOL = 1e-9
 SEEDS = range(2)
@@ -574,7 +574,7 @@ def test_fast_path_equals_the_loop_specification(case, thresholds):
     predictions, targets, max_detections = case
     kwargs = {"iou_thresholds": thresholds, "max_detections": max_detections}
     fast = mean_average_precision(predictions, targets, **kwargs)
-    spec = _mean_average_precision_spec(predictions, targets, **kwargs)
+    spec = _evaluate(predictions, targets, thresholds, max_detections, spec=True)  # loops
     np.testing.assert_allclose(fast.stats, spec.stats, rtol=0, atol=COCO_ATOL)
     np.testing.assert_allclose(fast.ap, spec.ap, rtol=0, atol=COCO_ATOL)
     np.testing.assert_array_equal(fast.classes, spec.classes)
@@ -774,7 +774,7 @@ def test_one_huge_box_leaves_the_iou_of_the_other_boxes_alone():
     assert result.ap[5, 0] == pytest.approx(51 / 101, abs=1e-12)  # the cats at IoU 0.75: 0.505
     normal = [[0, 0, 10, 10], [21, 21, 31, 31]]
     np.testing.assert_allclose(
-        iou(normal + [[0, 0, 1e300, 1e300]], targets[0]["boxes"])[:2],
+        iou([*normal, [0, 0, 1e300, 1e300]], targets[0]["boxes"])[:2],
         iou(normal, targets[0]["boxes"]),
         rtol=0,
         atol=ATOL,
@@ -786,3 +786,24 @@ def test_result_does_not_share_the_callers_thresholds():
     result = mean_average_precision([pred()], [targ()], iou_thresholds=thresholds)
     thresholds[0] = 0.9
     assert result.iou_thresholds.tolist() == [0.5, 0.75]
+
+
+def _map(predictions, targets, iou_thresholds, max_detections):
+    """mean_average_precision without its fields that are NaN by definition (no such objects)."""
+    result = mean_average_precision(
+        predictions, targets, iou_thresholds=iou_thresholds, max_detections=max_detections
+    )
+    return result.map, result.map_50, result.per_class, result.ap, result.iou_thresholds
+
+
+HOSTILE = [
+    hostile(iou, boxes1=[[0, 0, 2, 2], [1, 1, 3, 4]], boxes2=[[0, 0, 1, 1]]),
+    hostile(precision_recall_curve, labels=[1, 0, 1], scores=[0.9, 0.5, 0.1]),
+    hostile(average_precision, labels=[1, 0, 1], scores=[0.9, 0.5, 0.1], method="voc11"),
+    hostile(
+        _map, predictions=[pred(), pred()], targets=[targ(), targ(2, iscrowd=[0, 1])],
+        iou_thresholds=[0.5, 0.75], max_detections=10,
+    ),
+]  # fmt: skip
+
+test_hostile_input = hostile_input_test(HOSTILE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,7 @@ from hypothesis.extra import numpy as hnp
 from torch import nn
 
 from conceptref.regularization import SGD, Adam, AdamW, l2_penalty, parameter_groups
-from helpers import bad, bad_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test
 
 ATOL = 1e-12
 SEEDS = range(3)
@@ -483,3 +485,31 @@ def test_adam_and_adamw_equal_torch_on_generated_problems(
     config["amsgrad"] = amsgrad
     ours, theirs = (AdamW, torch.optim.AdamW) if decoupled else (Adam, torch.optim.Adam)
     run_both(ours(**config), theirs, config, *run)
+
+
+def _two_steps(optimizer):
+    """Two steps of a fresh copy of ``optimizer`` (so that its state is exercised), by keyword."""
+
+    def steps(params, grads):
+        fresh = deepcopy(optimizer)
+        first = fresh.step(params, grads)
+        return fresh.step(first, grads)
+
+    steps.__qualname__ = f"{type(optimizer).__name__}.step"
+    return steps
+
+
+_PARAMS, _GRADS = [np.ones((2, 3)), np.array([0.5, -1.0])], [np.full((2, 3), 0.1), np.ones(2)]
+
+HOSTILE = [
+    hostile(l2_penalty, parameters=[np.ones((2, 2)), [1.0, -2.0]]),
+    hostile(SGD, lr=0.1, momentum=0.9, weight_decay=0.01, dampening=0.0, nesterov=True),
+    hostile(Adam, lr=0.1, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.01, amsgrad=True),
+    hostile(AdamW, lr=0.1, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.01, amsgrad=False),
+    hostile(_two_steps(SGD(lr=0.1, momentum=0.9, nesterov=True)), params=_PARAMS, grads=_GRADS),
+    hostile(_two_steps(Adam(lr=0.1, amsgrad=True)), params=_PARAMS, grads=_GRADS),
+    hostile(_two_steps(AdamW(lr=0.1, weight_decay=0.1)), params=_PARAMS, grads=_GRADS),
+    hostile(parameter_groups, model=torch.nn.Linear(2, 3), weight_decay=0.01),
+]  # fmt: skip
+
+test_hostile_input = hostile_input_test(HOSTILE)

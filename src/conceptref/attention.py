@@ -44,6 +44,10 @@ __all__ = [
 ]
 
 
+# The most entries a mask builder allocates: a 32768 x 32768 causal mask, one byte each.
+_MASK_LIMIT = 2**30
+
+
 def softmax(x: npt.ArrayLike, axis: int = -1) -> npt.NDArray[np.float64]:
     r"""Softmax along one axis, computed stably.
 
@@ -91,7 +95,8 @@ def softmax(x: npt.ArrayLike, axis: int = -1) -> npt.NDArray[np.float64]:
     m = np.max(scores, axis=ax, keepdims=True)
     if np.isneginf(m).any():
         raise ValueError("every slice of x along axis must hold at least one finite score")
-    e = np.exp(scores - m)
+    with np.errstate(over="ignore"):  # a gap beyond the float64 range is -inf: weight 0
+        e = np.exp(scores - m)
     return np.asarray(e / e.sum(axis=ax, keepdims=True), dtype=np.float64)
 
 
@@ -113,7 +118,7 @@ def causal_mask(n: int) -> npt.NDArray[np.bool_]:
     TypeError
         If ``n`` is not an integer.
     ValueError
-        If ``n`` is less than 1.
+        If ``n`` is less than 1, or the mask would hold more than ``2**30`` entries.
 
     Examples
     --------
@@ -122,8 +127,9 @@ def causal_mask(n: int) -> npt.NDArray[np.bool_]:
     [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
     """
     size = check_int(n, "n", Interval(1, None))
-    check_size([("n", size), ("n", size)], what="mask entries")
-    return np.tril(np.ones((size, size), dtype=np.bool_))
+    check_size([("n", size), ("n", size)], limit=_MASK_LIMIT, what="mask entries")
+    position = np.arange(size, dtype=np.int32)  # int32 suffices below the limit
+    return position[:, None] >= position  # one (n, n) boolean array, nothing larger
 
 
 def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
@@ -151,7 +157,8 @@ def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
         If ``lengths`` is not an integer array or ``n`` is not an integer.
     ValueError
         If ``lengths`` is not one-dimensional or a length lies outside ``1 … n`` (a length of 0
-        would leave a query with nothing to attend to).
+        would leave a query with nothing to attend to), or the mask would hold more than
+        ``2**30`` entries.
 
     Examples
     --------
@@ -161,12 +168,12 @@ def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
     """
     size = check_int(n, "n", Interval(1, None))
     lens = check_int_array(lengths, "lengths", ndim=1, axes="(B,)")
-    check_size([("len(lengths)", lens.size), ("n", size)], what="mask entries")
+    check_size([("len(lengths)", lens.size), ("n", size)], limit=_MASK_LIMIT, what="mask entries")
     bad = (lens < 1) | (lens > size)
     if bad.any():
         b = int(np.flatnonzero(bad)[0])
         raise ValueError(f"lengths[{b}] = {lens[b]} lies outside 1 … n = {size}")
-    return (np.arange(size) < lens[:, None])[:, None, :]
+    return (np.arange(size, dtype=np.int32) < lens[:, None])[:, None, :]
 
 
 def attention_weights(
@@ -299,13 +306,7 @@ def scaled_dot_product_attention(
             f"key has shape {k.shape}, value has shape {v.shape}"
         )
     weights = _weights(q, k, mask, scale)  # (..., Lq, Lk)
-    try:
-        np.broadcast_shapes(weights.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            "the leading (batch) dimensions of the weights and value do not broadcast: "
-            f"weights have shape {weights.shape}, value has shape {v.shape}"
-        ) from None
+    _check_batch_dims(("the weights", weights.shape), ("value", v.shape))
     # Each output entry is an average of one column of value: a column near the float64 limit
     # is scaled down by a power of two (exact) so that the weighted sum cannot overflow.
     if np.abs(v).max(initial=0.0) > 2.0**1000:
@@ -335,13 +336,7 @@ def _weights(
         raise ValueError(f"the feature size d must be at least 1, got query shape {q.shape}")
     if k.shape[-2] == 0:
         raise ValueError(f"key must hold at least one key (Lk >= 1), got shape {k.shape}")
-    try:
-        np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            "the leading (batch) dimensions of query and key do not broadcast: "
-            f"query has shape {q.shape}, key has shape {k.shape}"
-        ) from None
+    _check_batch_dims(("query", q.shape), ("key", k.shape))
     factor = (
         1.0 / math.sqrt(q.shape[-1])
         if scale is None
@@ -374,3 +369,15 @@ def _weights(
             raise ValueError(f"mask allows no key for query {where}: its weights would be 0/0")
         scores = np.where(allowed, scores, -np.inf)
     return softmax(scores, axis=-1)
+
+
+def _check_batch_dims(*arrays: tuple[str, tuple[int, ...]]) -> None:
+    """Raise ValueError unless the leading (batch) axes of the named shapes broadcast."""
+    try:
+        np.broadcast_shapes(*(shape[:-2] for _, shape in arrays))
+    except ValueError:
+        (first, a), (second, b) = arrays
+        raise ValueError(
+            f"the leading (batch) dimensions of {first} and {second} do not broadcast: "
+            f"{first} has shape {a}, {second} has shape {b}"
+        ) from None

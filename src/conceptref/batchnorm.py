@@ -34,6 +34,7 @@ from conceptref._validation import (
     check_odd_kernel_size,
     check_probability,
     check_real,
+    check_size,
 )
 
 __all__ = [
@@ -140,7 +141,8 @@ def fold_batchnorm(conv: torch.nn.Conv2d, bn: torch.nn.BatchNorm2d) -> torch.nn.
         gamma = zeros + 1 if bn_weight is None else bn_weight.detach().to(f64)
         beta = zeros if bn_bias is None else bn_bias.detach().to(f64)
         scale = gamma * torch.rsqrt(running_var.to(f64) + bn.eps)  # (C_out,)
-        folded = torch.nn.Conv2d(
+        folded = torch.nn.utils.skip_init(  # every weight is set below: no random init
+            torch.nn.Conv2d,
             conv.in_channels,
             conv.out_channels,
             _two(conv.kernel_size),
@@ -169,6 +171,7 @@ def conv_bn_act(
     stride: int = 1,
     activation: Callable[[], torch.nn.Module] = torch.nn.ReLU,
     dropout: float = 0.0,
+    seed: int = 0,
 ) -> torch.nn.Sequential:
     r"""Build a convolution block: convolution, batch normalization, activation, dropout.
 
@@ -215,6 +218,9 @@ def conv_bn_act(
     dropout
         Probability of zeroing a channel, with ``0 <= dropout < 1``; 0 leaves the dropout layer
         out.
+    seed
+        Seed of the convolution's random initial weights, a non-negative integer. The caller's
+        global random state of torch is left as it was.
 
     Returns
     -------
@@ -229,8 +235,8 @@ def conv_bn_act(
         module instance or not callable, or calling it does not return a
         :class:`torch.nn.Module`.
     ValueError
-        If a size is less than 1, ``kernel_size`` is even or ``dropout`` lies outside
-        ``[0, 1)``.
+        If a size is less than 1 or the weights would be too many to allocate, ``kernel_size``
+        is even, ``dropout`` lies outside ``[0, 1)`` or ``seed`` is negative.
 
     See Also
     --------
@@ -280,10 +286,14 @@ def conv_bn_act(
     act = activation()
     if not isinstance(act, torch.nn.Module):
         raise TypeError(f"activation() must return a torch.nn.Module, got {type(act).__name__}")
+    check_size(
+        [("out_channels", c_out), ("in_channels", c_in), ("kernel_size**2", k * k)],
+        what="convolution weights",
+    )
+    with seeded(seed):  # the convolution's random initial weights
+        conv = torch.nn.Conv2d(c_in, c_out, k, stride=s, padding=k // 2, bias=False)
     layers: OrderedDict[str, torch.nn.Module] = OrderedDict(
-        conv=torch.nn.Conv2d(c_in, c_out, k, stride=s, padding=k // 2, bias=False),
-        bn=torch.nn.BatchNorm2d(c_out),
-        act=act,
+        conv=conv, bn=torch.nn.BatchNorm2d(c_out), act=act
     )
     if p > 0:
         layers["drop"] = torch.nn.Dropout2d(p)

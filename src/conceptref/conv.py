@@ -14,8 +14,8 @@ region that receives gradient from one output pixel of a stack of convolutions;
 convert; the parameter counts against ``sum(p.numel() for p in module.parameters())``; and the
 MAC and FLOP counts against :class:`torch.utils.flop_counter.FlopCounterMode`.
 
-Shapes follow PyTorch: feature maps are ``(N, C, H, W)`` tensors, a convolution's weight is
-``(C_out, C_in / groups, k_h, k_w)``.
+Tensors are laid out as in PyTorch: ``(N, C, H, W)`` for feature maps and
+``(C_out, C_in / groups, k_h, k_w)`` for a convolution's weight.
 """
 
 from __future__ import annotations
@@ -313,7 +313,8 @@ def conv1x1_as_linear(conv: torch.nn.Conv2d) -> torch.nn.Linear:
             f"every pixel (padded border pixels would only see the bias), got {conv.padding}"
         )
     weight = conv.weight
-    linear = torch.nn.Linear(
+    linear = torch.nn.utils.skip_init(  # every weight is copied below: no random init
+        torch.nn.Linear,
         conv.in_channels,
         conv.out_channels,
         bias=conv.bias is not None,
@@ -367,7 +368,8 @@ def linear_as_conv1x1(linear: torch.nn.Linear) -> torch.nn.Conv2d:
     if not isinstance(linear, torch.nn.Linear):
         raise TypeError(f"linear must be a torch.nn.Linear, got {type(linear).__name__}")
     weight = linear.weight
-    conv = torch.nn.Conv2d(
+    conv = torch.nn.utils.skip_init(  # every weight is copied below: no random init
+        torch.nn.Conv2d,
         linear.in_features,
         linear.out_features,
         kernel_size=1,

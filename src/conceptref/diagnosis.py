@@ -61,6 +61,7 @@ from conceptref._validation import (
     check_int,
     check_probability,
     check_real,
+    check_size,
 )
 
 __all__ = [
@@ -554,7 +555,8 @@ def polynomial_fits(
         if ``x_train`` has all inputs equal, if ``f`` does not return one finite value per
         input, if ``degrees`` is empty or a degree is negative, too high for the number of
         distinct training inputs, or too high to fit stably, if ``noise_std`` is negative or
-        not finite, if ``repeats`` is less than 2, or if ``seed`` is negative.
+        not finite, if ``repeats`` is less than 2, if ``seed`` is negative, or if the noise or
+        the predictions would hold more than ``2**25`` values.
 
     See Also
     --------
@@ -590,6 +592,11 @@ def polynomial_fits(
             )
     sigma = check_real(noise_std, "noise_std", Interval(0, None))
     r = check_int(repeats, "repeats", Interval(2, None))
+    for sizes in (
+        [("repeats", r), ("len(x_train)", len(x))],
+        [("len(degrees)", len(degs)), ("repeats", r), ("len(x_test)", len(t))],
+    ):
+        check_size(sizes, limit=2**25, what="float64 values")
     rng = numpy_rng(seed)
     clean = check_array(f(x.copy()), "f(x_train)")
     if clean.shape != x.shape:

@@ -400,8 +400,9 @@ def mean_average_precision(
     * an image without ground truth still counts: its detections are false positives.
 
     This function does the matching for all images, classes, thresholds and area ranges at
-    once; ``_mean_average_precision_spec`` (private) is the same evaluation written as loops,
-    and the tests check both against pycocotools.
+    once; the private ``_evaluate(..., spec=True)`` is the same evaluation written as plain
+    loops (one image, class and detection at a time, as the page describes the matching), and
+    the tests check both against pycocotools.
 
     Parameters
     ----------
@@ -466,22 +467,6 @@ def mean_average_precision(
     return _evaluate(predictions, targets, iou_thresholds, max_detections, spec=False)
 
 
-def _mean_average_precision_spec(
-    predictions: Sequence[Mapping[str, npt.ArrayLike]],
-    targets: Sequence[Mapping[str, npt.ArrayLike]],
-    *,
-    iou_thresholds: npt.ArrayLike | None = None,
-    max_detections: int = 100,
-) -> MAPResult:
-    """:func:`mean_average_precision` computed by plain loops: the specification of the rule.
-
-    One image and class at a time, one detection at a time, exactly as the page describes the
-    matching; then one class, area range and threshold at a time for the curves. Slow, and
-    only for the tests, which check the vectorized path against it and against pycocotools.
-    """
-    return _evaluate(predictions, targets, iou_thresholds, max_detections, spec=True)
-
-
 @dataclass(frozen=True)
 class _Boxes:
     """The boxes of all images of one side, stacked: row ``i`` belongs to image ``image[i]``."""
@@ -530,7 +515,7 @@ def _evaluate(
     *,
     spec: bool,
 ) -> MAPResult:
-    """Validate, rank, match (by loops if ``spec``, else vectorized) and summarize."""
+    """Validate, rank, match and summarize; by plain loops if ``spec`` (for the tests only)."""
     thresholds = _as_iou_thresholds(iou_thresholds)
     top = check_int(max_detections, "max_detections", Interval(1, None))
     check_sequence(predictions, "predictions", what="per-image dicts")

@@ -286,7 +286,8 @@ class Adam(_Optimizer):
     eps
         The term :math:`\epsilon > 0` added to the denominator.
     weight_decay
-        The L2 coefficient :math:`\lambda \ge 0`, added to the gradient as :math:`\lambda w`.
+        The L2 coefficient :math:`\lambda \ge 0`, added to the gradient as :math:`\lambda w`;
+        ``None`` (the default) means 0.
     amsgrad
         Divide by the largest :math:`v_t` so far instead of the current one (Reddi et al.,
         2018, "On the convergence of Adam and beyond", ICLR), as PyTorch's ``amsgrad=True``.
@@ -325,15 +326,18 @@ class Adam(_Optimizer):
     """
 
     _decoupled = False
+    _default_weight_decay = 0.0
 
     def __init__(
         self,
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
         amsgrad: bool = False,
     ) -> None:
+        if weight_decay is None:
+            weight_decay = self._default_weight_decay
         self.lr = check_real(lr, "lr", Interval(0, None, "neither"))
         beta1, beta2 = check_each(betas, "betas", _beta, length=2, what="decay rates")
         self.betas = (beta1, beta2)
@@ -399,7 +403,8 @@ class AdamW(Adam):
     eps
         The term :math:`\epsilon > 0` added to the denominator.
     weight_decay
-        The decay rate :math:`\lambda \ge 0`; note PyTorch's default of 0.01, unlike Adam's 0.
+        The decay rate :math:`\lambda \ge 0`; ``None`` (the default) means PyTorch's default of
+        0.01, unlike Adam's 0.
     amsgrad
         As :class:`Adam`.
 
@@ -434,16 +439,7 @@ class AdamW(Adam):
     """
 
     _decoupled = True
-
-    def __init__(
-        self,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-    ) -> None:
-        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    _default_weight_decay = 1e-2
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
