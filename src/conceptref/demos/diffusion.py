@@ -3,7 +3,7 @@ r"""A tiny DDPM on a ring of Gaussians: the demonstration of a concept page.
 The page :doc:`/concepts/latent-diffusion` runs it.
 
 :func:`train_toy_ddpm` trains a small MLP with the ε-prediction loss of Ho et al. (2020) on 2-D
-points (with the package's one Adam, through :func:`conceptref.demos._training.fit`);
+points (with the package's one Adam, through ``conceptref.demos._training.fit``);
 :class:`ToyDenoiser` holds the result; :func:`sample_toy_ddpm` runs ancestral sampling with
 :func:`conceptref.diffusion.ddpm_step`. The data come from
 :func:`conceptref.demos.vae.ring_of_gaussians`. The formulas the page quotes are in
