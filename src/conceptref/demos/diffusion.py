@@ -86,9 +86,9 @@ def train_toy_ddpm(
     alphas_cumprod: npt.ArrayLike,
     *,
     hidden: int = 64,
-    steps: int = 800,
-    batch_size: int = 256,
-    lr: float = 3e-3,
+    steps: int = 400,
+    batch_size: int = 128,
+    lr: float = 5e-3,
     seed: int = 0,
 ) -> ToyDenoiser:
     r"""Train a small MLP with the ε-prediction loss of Ho et al. (2020) on 2-D points.

@@ -255,7 +255,7 @@ def train_autoencoder(
     variational: bool,
     latent_dim: int = 2,
     hidden: int = 32,
-    steps: int = 500,
+    steps: int = 250,
     lr: float = 1e-2,
     sigma: float = 0.1,
     beta: float = 1.0,
