@@ -438,7 +438,7 @@ def test_zero_terminal_snr_is_a_schedule_and_epsilon_cannot_use_it():
 def test_huge_schedules_are_refused_before_allocating():
     with pytest.raises(ValueError, match="num_steps = 1000000000000000000"):
         beta_schedule("cosine", 10**18)
-    with pytest.raises(ValueError, match="num_inference_steps"):
+    with pytest.raises(ValueError, match="num_train_steps = 1000000000000000000"):
         sampling_timesteps(10**18, 10**17)
 
 

@@ -570,7 +570,7 @@ def sampling_timesteps(
     Raises
     ------
     TypeError, ValueError
-        If a count is not an integer, :math:`n > T`, :math:`n` exceeds :math:`10^6`,
+        If a count is not an integer, :math:`n > T`, :math:`T` exceeds :math:`10^6`,
         ``spacing`` is unknown, or a timestep would fall outside :math:`0 \dots T-1`.
 
     Examples
@@ -585,9 +585,9 @@ def sampling_timesteps(
     n = check_int(num_inference_steps, "num_inference_steps", Interval(1, None))
     offset = check_int(steps_offset, "steps_offset", Interval(0, None))
     check_option(spacing, "spacing", ("leading", "trailing", "linspace"))
+    check_size([("num_train_steps", big_t)], limit=_MAX_STEPS)  # as long as any schedule here
     if n > big_t:
         raise ValueError(f"num_inference_steps ({n}) cannot exceed num_train_steps ({big_t})")
-    check_size([("num_inference_steps", n)], limit=_MAX_STEPS)
     if offset >= big_t:
         raise ValueError(f"steps_offset {offset} pushes a timestep past {big_t - 1}")
     if spacing == "leading":

@@ -3,7 +3,7 @@ r"""A tiny DDPM on a ring of Gaussians: the demonstration of a concept page.
 The page :doc:`/concepts/latent-diffusion` runs it.
 
 :func:`train_toy_ddpm` trains a small MLP with the ε-prediction loss of Ho et al. (2020) on 2-D
-points (with the package's one Adam, through :func:`conceptref.demos._training.fit`);
+points (with the package's one Adam, through ``conceptref.demos._training.fit``);
 :class:`ToyDenoiser` holds the result; :func:`sample_toy_ddpm` runs ancestral sampling with
 :func:`conceptref.diffusion.ddpm_step`. The data come from
 :func:`conceptref.demos.vae.ring_of_gaussians`. The formulas the page quotes are in
@@ -86,9 +86,9 @@ def train_toy_ddpm(
     alphas_cumprod: npt.ArrayLike,
     *,
     hidden: int = 64,
-    steps: int = 800,
-    batch_size: int = 256,
-    lr: float = 3e-3,
+    steps: int = 400,
+    batch_size: int = 128,
+    lr: float = 5e-3,
     seed: int = 0,
 ) -> ToyDenoiser:
     r"""Train a small MLP with the ε-prediction loss of Ho et al. (2020) on 2-D points.

@@ -4,7 +4,7 @@ The page :doc:`/concepts/autoencoder-vs-vae` runs it.
 
 :func:`ring_of_gaussians` draws the toy data; :func:`train_autoencoder` trains a plain
 autoencoder or a VAE of the same size on it (full batch, with the package's one Adam through
-:func:`conceptref.demos._training.fit`); :func:`decode_prior_samples` decodes draws from
+``conceptref.demos._training.fit``); :func:`decode_prior_samples` decodes draws from
 :math:`\mathcal N(0, I)` with either; :func:`fraction_near_modes` counts how many land on the
 data. The formulas the page quotes (the KL term, the ELBO, the reparameterization trick) are in
 :mod:`conceptref.vae`.
@@ -255,7 +255,7 @@ def train_autoencoder(
     variational: bool,
     latent_dim: int = 2,
     hidden: int = 32,
-    steps: int = 500,
+    steps: int = 250,
     lr: float = 1e-2,
     sigma: float = 0.1,
     beta: float = 1.0,
@@ -268,7 +268,7 @@ def train_autoencoder(
     :math:`\lVert x - \hat x\rVert^2 / (2\sigma^2)` per point; the VAE minimizes the same term
     plus ``beta`` times the KL of :func:`conceptref.vae.gaussian_kl`, with :math:`z` drawn by
     the reparameterization trick, that is, the negative :func:`conceptref.vae.gaussian_elbo` up
-    to a constant. The steps are :func:`conceptref.demos._training.fit`'s Adam.
+    to a constant. The steps are ``conceptref.demos._training.fit``'s Adam.
 
     Parameters
     ----------
