@@ -165,8 +165,10 @@ def multi_head_attention(
 
 _PLAIN_NAMES = {
     name: name
-    for name in ("query", "key", "value", "num_heads", "mask")
-    + ("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o")
+    for name in (
+        *("query", "key", "value", "num_heads", "mask"),
+        *("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o"),
+    )
 }
 
 
@@ -514,7 +516,7 @@ def _feed_forward(
     activation: object,
     names: Mapping[str, str],
 ) -> npt.NDArray[np.float64]:
-    """The feed-forward block with every message naming the caller's argument (``names``)."""
+    """Apply the feed-forward block, every message naming the caller's argument (``names``)."""
     n = names
     a = check_array(x, n["x"], min_ndim=1)
     d_model = a.shape[-1]
@@ -538,7 +540,7 @@ def _feed_forward(
 def _activate(x: npt.NDArray[np.float64], activation: str) -> npt.NDArray[np.float64]:
     if activation == "relu":
         return np.maximum(x, 0.0)
-    from scipy.special import erf
+    from scipy.special import erf  # type: ignore[import-untyped]
 
     return np.asarray(0.5 * x * (1.0 + erf(x / math.sqrt(2.0))), dtype=np.float64)
 
@@ -623,7 +625,7 @@ _ATTENTION_BIASES = ("b_q", "b_k", "b_v", "b_o")
 
 
 def _layer_keys(blocks: tuple[str, ...], norms: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """The required and optional weight names of a layer with these attention blocks and norms."""
+    """Return the required and optional weight names of a layer with these attention blocks and norms."""
     required = [f"{block}.{w}" for block in blocks for w in _ATTENTION_KEYS]
     required += ["linear1.weight", "linear2.weight"]
     optional = [f"{block}.{b}" for block in blocks for b in _ATTENTION_BIASES]
@@ -684,7 +686,7 @@ def _norm(
 
 
 def _add(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The residual sum ``a + b``, or a ValueError if it overflows."""
+    """Return the residual sum ``a + b``, or raise ValueError if it overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
         return _finite(a + b, "a residual sum (x + sub-layer(x))")
 
