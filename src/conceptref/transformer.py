@@ -914,7 +914,7 @@ def rotary_embedding(
         \begin{pmatrix} x_i \\ x_{i + d/2} \end{pmatrix}, \qquad i = 0, \dots, d/2 - 1.
 
     This is the half-split pairing of Hugging Face's LLaMA (``rotate_half``), equal to
-    ``transformers``' ``apply_rotary_pos_emb``. Su et al. (2021) pair neighbouring dimensions
+    ``transformers``' ``apply_rotary_pos_emb``. Su et al. (2024) pair neighbouring dimensions
     :math:`(2i, 2i+1)` instead, the same rotation with the dimensions permuted. Because
     rotations compose, the dot product of a query rotated at position :math:`m` with a key rotated
     at position :math:`n` depends on :math:`m - n` only.
@@ -926,8 +926,8 @@ def rotary_embedding(
     positions
         The position of each of the ``T`` rows, shape ``(T,)`` (integers, or any finite reals).
     base
-        The base of the frequencies :math:`\theta_i`, greater than 0 (LLaMA: 10000; later
-        models raise it for longer contexts).
+        The base of the frequencies :math:`\theta_i`, greater than 0 (10000 in the paper and
+        in LLaMA).
 
     Returns
     -------
