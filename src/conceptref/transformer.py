@@ -3,9 +3,10 @@
 This module is the reference implementation behind the page :doc:`/concepts/transformer`:
 multi-head attention, the sinusoidal positional encoding, layer normalization, the position-wise
 feed-forward block, and the encoder and decoder layers of Vaswani et al. (2017) in both the
-post-LN (the paper's) and pre-LN arrangement. ``tests/test_transformer.py`` checks them against
-:class:`torch.nn.MultiheadAttention`, :class:`torch.nn.TransformerEncoderLayer` and
-:class:`torch.nn.TransformerDecoderLayer` in float64.
+post-LN (the paper's) and pre-LN arrangement, and two relative position schemes, the rotary
+embedding (RoPE) and ALiBi's slopes. ``tests/test_transformer.py`` checks them against
+:class:`torch.nn.MultiheadAttention`, :class:`torch.nn.TransformerEncoderLayer`,
+:class:`torch.nn.TransformerDecoderLayer` (float64) and ``transformers``' LLaMA and BLOOM.
 
 Conventions, as in :mod:`conceptref.attention`:
 
@@ -17,7 +18,12 @@ Conventions, as in :mod:`conceptref.attention`:
   projection), as in :func:`torch.nn.functional.scaled_dot_product_attention`, in
   :class:`torch.nn.MultiheadAttention` called with ``need_weights=False`` and in the transformer
   layers. (:class:`torch.nn.MultiheadAttention` with its default ``need_weights=True`` returns
-  NaN there instead.)
+  NaN there instead, and :func:`conceptref.attention.scaled_dot_product_attention`, one head
+  with its weights, raises a ValueError: its weights would be 0/0.)
+
+Every error names the caller's argument: in :func:`encoder_layer`, a misshapen query projection
+is ``weights['self_attn.w_q']``, not ``w_q``; a product that overflows float64 is reported as
+that product (``x @ weights['self_attn.w_q'] + ...``), not as a non-finite input.
 
 Tensors are accepted wherever arrays are: they are detached and converted to float64.
 """
@@ -121,6 +127,8 @@ def multi_head_attention(
         with a head axis, ``(..., h, Lq, Lk)``; ``True`` means the query may attend to the key.
         A query row with no allowed key gets a zero output from that head (as in PyTorch's
         ``scaled_dot_product_attention``), so a fully masked query's result is ``b_o``.
+        (:func:`conceptref.attention.scaled_dot_product_attention` raises a ValueError for
+        such a row instead.)
 
     Returns
     -------
@@ -133,7 +141,8 @@ def multi_head_attention(
         If an input is not numeric, ``mask`` is not boolean, or ``num_heads`` is not an integer.
     ValueError
         If a shape does not fit the rules above, ``num_heads`` does not divide ``d_model``, an
-        input holds NaN or infinity, or a sequence is empty.
+        input holds NaN or infinity, a sequence is empty, or a projection, the scores or the
+        output overflow float64.
 
     See Also
     --------
