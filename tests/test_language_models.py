@@ -120,7 +120,7 @@ def has_target(labels: np.ndarray, causal: bool) -> bool:
 def test_causal_lm_loss_equals_transformers_loss_function(case):
     logits, labels = case
     if not has_target(labels, causal=True):
-        with pytest.raises(ValueError, match="every target is the ignore index"):
+        with pytest.raises(ValueError, match="is the ignore index -100: the mean loss"):
             causal_lm_loss(logits, labels)
         return
     ours = causal_lm_loss(logits, labels)
@@ -136,7 +136,7 @@ def test_causal_lm_loss_equals_transformers_loss_function(case):
 def test_masked_lm_loss_equals_transformers_loss_function(case):
     logits, labels = case
     if not has_target(labels, causal=False):
-        with pytest.raises(ValueError, match="every target is the ignore index"):
+        with pytest.raises(ValueError, match="is the ignore index -100: the mean loss"):
             masked_lm_loss(logits, labels)
         return
     ours = masked_lm_loss(logits, labels)
@@ -606,9 +606,9 @@ def mask(**kwargs):
 
 BAD_INPUT = [
     bad(causal_lm_loss, np.zeros((1, 1, 3)), [[0]], error=ValueError, match="length >= 2"),
-    bad(causal_lm_loss, L3, [[0, 3]], error=ValueError, match="lies outside 0 … 2"),
+    bad(causal_lm_loss, L3, [[0, 3]], error=ValueError, match="target 3 at tokens[0, 1] lies outside"),
     bad(causal_lm_loss, L3, [[0, -1]], error=ValueError, match="lies outside 0 … 2"),
-    bad(causal_lm_loss, L3, [[0, -100]], error=ValueError, match="every target is the"),
+    bad(causal_lm_loss, L3, [[0, -100]], error=ValueError, match="every target in tokens is"),
     bad(causal_lm_loss, L3, [[0.0, 1.0]], error=TypeError, match="tokens must be an array"),
     bad(causal_lm_loss, L3, [[0, 1, 2]], error=ValueError, match="tokens must have the shape"),
     bad(
@@ -632,7 +632,8 @@ BAD_INPUT = [
         error=ValueError,
         match="vocabulary axis of size",
     ),
-    bad(masked_lm_loss, L3, [[-100, -100]], error=ValueError, match="every target is"),
+    bad(masked_lm_loss, L3, [[-100, -100]], error=ValueError, match="every target in labels is"),
+    bad(masked_lm_loss, L3, [[0, 7]], error=ValueError, match="target 7 at labels[0, 1] lies"),
     bad(masked_lm_loss, L3, [[True, False]], error=TypeError, match="labels must be an array"),
     bad(
         masked_lm_loss, [[1e308, -1e308]], [1], error=ValueError, match="the loss overflows float64"

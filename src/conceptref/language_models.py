@@ -70,21 +70,33 @@ ALLOCATION_LIMIT = 2**24
 
 
 def _cross_entropy(
-    logits: npt.NDArray[np.float64], targets: npt.NDArray[np.int64], logits_name: str
+    logits: npt.NDArray[np.float64],
+    targets: npt.NDArray[np.int64],
+    logits_name: str,
+    labels_name: str,
+    shift: int = 0,
 ) -> float:
-    """Mean of -log softmax(logits)[target] over the targets that are not IGNORE_INDEX."""
+    """Mean of -log softmax(logits)[target] over the targets that are not IGNORE_INDEX.
+
+    ``targets`` are ``labels_name``'s entries from position ``shift`` on (1 for a causal loss),
+    so that a message names the entry the caller wrote.
+    """
     vocab = logits.shape[-1]
     keep = targets != IGNORE_INDEX
     bad = keep & ((targets < 0) | (targets >= vocab))
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = [int(i) for i in np.argwhere(bad)[0]]
+        value = int(targets[tuple(where)])
+        where[-1] += shift
         raise ValueError(
-            f"target {int(targets[where])} at {where} lies outside 0 … {vocab - 1} (the vocabulary "
-            f"of {logits_name}) and is not the ignore index {IGNORE_INDEX}"
+            f"target {value} at {labels_name}[{', '.join(map(str, where))}] lies outside "
+            f"0 … {vocab - 1} (the vocabulary of {logits_name}) and is not the ignore index "
+            f"{IGNORE_INDEX}"
         )
     if not keep.any():
         raise ValueError(
-            f"every target is the ignore index {IGNORE_INDEX}: the mean loss would be 0/0"
+            f"every target in {labels_name} is the ignore index {IGNORE_INDEX}: the mean loss "
+            "would be 0/0"
         )
     rows = logits[keep]  # (n, vocab)
     m = rows.max(axis=-1)
@@ -167,7 +179,7 @@ def causal_lm_loss(logits: npt.ArrayLike, tokens: npt.ArrayLike) -> float:
             f"tokens must have length >= 2 along the last axis to predict a next token, "
             f"got shape {targets.shape}"
         )
-    return _cross_entropy(scores[..., :-1, :], targets[..., 1:], "logits")
+    return _cross_entropy(scores[..., :-1, :], targets[..., 1:], "logits", "tokens", shift=1)
 
 
 def masked_lm_loss(logits: npt.ArrayLike, labels: npt.ArrayLike) -> float:
@@ -210,7 +222,7 @@ def masked_lm_loss(logits: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     0.0001
     """
     scores, targets = _logits_and_labels(logits, labels, "labels")
-    return _cross_entropy(scores, targets, "logits")
+    return _cross_entropy(scores, targets, "logits", "labels")
 
 
 def mask_tokens(
