@@ -224,9 +224,9 @@ def continue_text(
     prompt
         The text to continue; every character must be in ``alphabet``.
     max_new_tokens
-        The number of characters to add (``1 … 4096``).
+        The number of characters to add, ``1 … 256``.
     num_beams
-        1 for :func:`conceptref.language_models.greedy_decode`, more for
+        1 for :func:`conceptref.language_models.greedy_decode`, ``2 … 16`` for
         :func:`conceptref.language_models.beam_search`.
 
     Returns
@@ -268,7 +268,8 @@ def continue_text(
     unknown = sorted(set(prompt) - set(index))
     if unknown:
         raise ValueError(f"prompt holds characters outside alphabet: {unknown}")
-    beams = check_int(num_beams, "num_beams", Interval(1, None))
+    beams = check_int(num_beams, "num_beams", Interval(1, 16))
+    steps = check_int(max_new_tokens, "max_new_tokens", Interval(1, 256))
     window = model.context
 
     def next_token_logits(ids: npt.NDArray[np.int64]) -> torch.Tensor:
@@ -278,7 +279,7 @@ def continue_text(
 
     tokens = [index[c] for c in prompt]
     if beams == 1:
-        out = greedy_decode(next_token_logits, tokens, max_new_tokens=max_new_tokens)
+        out = greedy_decode(next_token_logits, tokens, max_new_tokens=steps)
     else:
-        out = beam_search(next_token_logits, tokens, num_beams=beams, max_new_tokens=max_new_tokens)
+        out = beam_search(next_token_logits, tokens, num_beams=beams, max_new_tokens=steps)
     return "".join(alphabet[int(i)] for i in out)
