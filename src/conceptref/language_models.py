@@ -44,6 +44,7 @@ from conceptref.attention import causal_mask
 __all__ = [
     "IGNORE_INDEX",
     "MASK_KINDS",
+    "MAX_BEAMS",
     "MAX_NEW_TOKENS",
     "attention_mask",
     "beam_search",
@@ -64,6 +65,9 @@ MASK_KINDS = ("bidirectional", "causal", "prefix", "encoder-decoder")
 
 MAX_NEW_TOKENS = 4096
 """The most tokens :func:`greedy_decode` and :func:`beam_search` generate in one call."""
+
+MAX_BEAMS = 256
+"""The most beams :func:`beam_search` keeps."""
 
 ALLOCATION_LIMIT = 2**24
 """The largest mask (in entries) that :func:`attention_mask` allocates."""
@@ -685,7 +689,7 @@ def beam_search(
     prompt
         The 1-D sequence of ids to continue (at least one token).
     num_beams
-        The number of beams, at least 1.
+        The number of beams, ``1 … MAX_BEAMS``.
     max_new_tokens
         The largest number of tokens to add, ``1 … MAX_NEW_TOKENS``.
     eos_token
@@ -728,11 +732,10 @@ def beam_search(
     sequence = check_int_array(prompt, "prompt", min_ndim=1, empty_any_dtype=True)
     if sequence.ndim != 1 or sequence.size == 0:
         raise ValueError(f"prompt must be a non-empty 1-D array of ids, got shape {sequence.shape}")
-    beams = check_int(num_beams, "num_beams", Interval(1, None))
+    beams = check_int(num_beams, "num_beams", Interval(1, MAX_BEAMS), high_name="MAX_BEAMS")
     steps = check_int(
         max_new_tokens, "max_new_tokens", Interval(1, MAX_NEW_TOKENS), high_name="MAX_NEW_TOKENS"
     )
-    check_size([("num_beams", beams), ("max_new_tokens", steps)], limit=ALLOCATION_LIMIT)
     eos = None if eos_token is None else check_int(eos_token, "eos_token", Interval(0, None))
     alpha = check_real(length_penalty, "length_penalty")
     if beams == 1:
@@ -767,9 +770,7 @@ def beam_search(
         top_scores, top_index = torch.topk(scores.reshape(-1), keep)
         origin, token = top_index // vocab, top_index % vocab
         candidates = [running[int(b)] + [int(t)] for b, t in zip(origin, token, strict=True)]
-        hits = torch.full((keep,), cur_len + 1 >= max_length)
-        if eos is not None:
-            hits |= token == eos
+        hits = torch.tensor([cur_len + 1 >= max_length or int(t) == eos for t in token])
         # the best num_beams extensions that go on
         going_on = top_scores + hits.to(torch.float32) * -1.0e9
         chosen = torch.topk(going_on, beams).indices

@@ -970,7 +970,7 @@ def rotary_embedding(
     )
     b = check_real(base, "base", Interval(0, None, "neither"))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        theta = _finite(np.power(b, -np.arange(0, d, 2) / d), "base ** (-2i/d)")  # (d/2,)
+        theta = _finite(1.0 / np.power(b, np.arange(0, d, 2) / d), "base ** (-2i/d)")  # (d/2,)
         angle = _finite(pos[:, None] * theta[None, :], "positions * base ** (-2i/d)")
         angle = np.concatenate([angle, angle], axis=-1)  # (T, d): dims i and i + d/2 share
         half = d // 2
