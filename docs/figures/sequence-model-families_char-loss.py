@@ -5,7 +5,7 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from conceptref.language_models import train_char_model
+from conceptref.demos.language_models import train_char_model
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 4
 

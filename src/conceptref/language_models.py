@@ -3,15 +3,18 @@
 This module is the reference implementation behind the page
 :doc:`/concepts/sequence-model-families`: the causal (next-token) and masked language-model
 losses, BERT's 80/10/10 corruption of the input, the decoder input of an encoder-decoder model
-(``shift_right``), the attention masks of the three families, greedy decoding, and a tiny
-character-level decoder-only transformer that trains in about a second.
+(``shift_right``), the attention masks of the three families, greedy decoding, beam search,
+and the top-k and top-p (nucleus) filters of sampling. The tiny character-level model that the
+page trains lives in :mod:`conceptref.demos.language_models`.
 
 ``tests/test_language_models.py`` checks the losses against the losses that Hugging Face
 ``transformers`` computes inside ``GPT2LMHeadModel`` and ``BertForMaskedLM``, :func:`mask_tokens`
 against ``DataCollatorForLanguageModeling``, :func:`shift_right` against BART's
 ``shift_tokens_right``, :func:`attention_mask` against
 :func:`torch.nn.Transformer.generate_square_subsequent_mask`, and :func:`greedy_decode` against
-``generate(do_sample=False)`` of a tiny GPT-2. Tensors are accepted wherever arrays are (detached,
+``generate(do_sample=False)`` of a tiny GPT-2, :func:`beam_search` against
+``generate(num_beams=...)``, and :func:`top_k_filter` and :func:`top_p_filter` against
+``TopKLogitsWarper`` and ``TopPLogitsWarper``. Tensors are accepted wherever arrays are (detached,
 floating tensors upcast to float64); results are NumPy arrays and Python numbers.
 """
 
@@ -26,27 +29,32 @@ import numpy.typing as npt
 import torch
 
 from conceptref._validation import (
-    as_int,
-    as_positive_float,
-    as_positive_int,
+    Interval,
     check_array,
+    check_int,
     check_int_array,
+    check_option,
     check_probability,
+    check_real,
+    check_seed,
+    check_size,
 )
 from conceptref.attention import causal_mask
-from conceptref.regularization import Adam
 
 __all__ = [
     "IGNORE_INDEX",
     "MASK_KINDS",
-    "CharLanguageModel",
+    "MAX_BEAMS",
+    "MAX_NEW_TOKENS",
     "attention_mask",
+    "beam_search",
     "causal_lm_loss",
     "greedy_decode",
     "mask_tokens",
     "masked_lm_loss",
     "shift_right",
-    "train_char_model",
+    "top_k_filter",
+    "top_p_filter",
 ]
 
 IGNORE_INDEX = -100
@@ -55,29 +63,58 @@ IGNORE_INDEX = -100
 MASK_KINDS = ("bidirectional", "causal", "prefix", "encoder-decoder")
 """The kinds of :func:`attention_mask`."""
 
+MAX_NEW_TOKENS = 4096
+"""The most tokens :func:`greedy_decode` and :func:`beam_search` generate in one call."""
+
+MAX_BEAMS = 256
+"""The most beams :func:`beam_search` keeps."""
+
+ALLOCATION_LIMIT = 2**24
+"""The largest mask (in entries) that :func:`attention_mask` allocates."""
+
 
 def _cross_entropy(
-    logits: npt.NDArray[np.float64], targets: npt.NDArray[np.int64], logits_name: str
+    logits: npt.NDArray[np.float64],
+    targets: npt.NDArray[np.int64],
+    logits_name: str,
+    labels_name: str,
+    shift: int = 0,
 ) -> float:
-    """Mean of -log softmax(logits)[target] over the targets that are not IGNORE_INDEX."""
+    """Mean of -log softmax(logits)[target] over the targets that are not IGNORE_INDEX.
+
+    ``targets`` are ``labels_name``'s entries from position ``shift`` on (1 for a causal loss),
+    so that a message names the entry the caller wrote.
+    """
     vocab = logits.shape[-1]
     keep = targets != IGNORE_INDEX
     bad = keep & ((targets < 0) | (targets >= vocab))
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = [int(i) for i in np.argwhere(bad)[0]]
+        value = int(targets[tuple(where)])
+        where[-1] += shift
         raise ValueError(
-            f"target {int(targets[where])} at {where} lies outside 0 … {vocab - 1} (the vocabulary "
-            f"of {logits_name}) and is not the ignore index {IGNORE_INDEX}"
+            f"target {value} at {labels_name}[{', '.join(map(str, where))}] lies outside "
+            f"0 … {vocab - 1} (the vocabulary of {logits_name}) and is not the ignore index "
+            f"{IGNORE_INDEX}"
         )
     if not keep.any():
         raise ValueError(
-            f"every target is the ignore index {IGNORE_INDEX}: the mean loss would be 0/0"
+            f"every target in {labels_name} is the ignore index {IGNORE_INDEX}: the mean loss "
+            "would be 0/0"
         )
     rows = logits[keep]  # (n, vocab)
     m = rows.max(axis=-1)
-    log_z = m + np.log(np.exp(rows - m[:, None]).sum(axis=-1))  # log-sum-exp
     picked = rows[np.arange(rows.shape[0]), targets[keep]]
-    return float(np.mean(log_z - picked))
+    # -log softmax(z)[y] = (max z - z_y) + log sum exp(z - max z): every term is computed on
+    # shifted logits, so [1e16, 1e16] costs log 2 (adding log 2 to 1e16 first would lose it).
+    with np.errstate(over="ignore", invalid="ignore"):
+        losses = (m - picked) + np.log(np.exp(rows - m[:, None]).sum(axis=-1))
+        loss = float(np.mean(losses))
+    if not math.isfinite(loss):
+        raise ValueError(
+            f"the loss overflows float64: {logits_name} differ by more than float64 can hold"
+        )
+    return loss
 
 
 def _logits_and_labels(
@@ -146,7 +183,7 @@ def causal_lm_loss(logits: npt.ArrayLike, tokens: npt.ArrayLike) -> float:
             f"tokens must have length >= 2 along the last axis to predict a next token, "
             f"got shape {targets.shape}"
         )
-    return _cross_entropy(scores[..., :-1, :], targets[..., 1:], "logits")
+    return _cross_entropy(scores[..., :-1, :], targets[..., 1:], "logits", "tokens", shift=1)
 
 
 def masked_lm_loss(logits: npt.ArrayLike, labels: npt.ArrayLike) -> float:
@@ -189,7 +226,7 @@ def masked_lm_loss(logits: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     0.0001
     """
     scores, targets = _logits_and_labels(logits, labels, "labels")
-    return _cross_entropy(scores, targets, "logits")
+    return _cross_entropy(scores, targets, "logits", "labels")
 
 
 def mask_tokens(
@@ -227,7 +264,7 @@ def mask_tokens(
     mask_prob
         The selection probability.
     seed
-        Seed of :func:`numpy.random.default_rng`, or a generator.
+        Seed of :func:`numpy.random.default_rng` (a non-negative integer), or a generator.
     mask_replace_prob, random_replace_prob
         The probabilities of ``[MASK]`` and of a random token for a selected position; their sum
         is at most 1 and the rest is left unchanged.
@@ -262,13 +299,16 @@ def mask_tokens(
     kept but must still be predicted.
     """
     ids = check_int_array(tokens, "tokens", empty_any_dtype=True)
-    vocab = as_positive_int(vocab_size, "vocab_size")
-    mask_id = as_int(mask_token, "mask_token", minimum=0)
+    vocab = check_int(vocab_size, "vocab_size", Interval(1, None))
+    mask_id = check_int(mask_token, "mask_token", Interval(0, None))
     if mask_id >= vocab:
         raise ValueError(f"mask_token = {mask_id} lies outside the vocabulary 0 … {vocab - 1}")
     if isinstance(special_tokens, str | bytes) or not isinstance(special_tokens, Iterable):
         raise TypeError("special_tokens must be an iterable of integer ids")
-    special = [as_int(t, "special_tokens", minimum=0) for t in special_tokens]
+    special = [
+        check_int(t, f"special_tokens[{i}]", Interval(0, None))
+        for i, t in enumerate(special_tokens)
+    ]
     if ids.size and (ids.min() < 0 or ids.max() >= vocab):
         raise ValueError(f"tokens must lie in the vocabulary 0 … {vocab - 1}")
     p = check_probability(mask_prob, "mask_prob", what="a probability")
@@ -281,12 +321,8 @@ def mask_tokens(
     seed_value: object = seed
     if isinstance(seed_value, np.random.Generator):
         rng = seed_value
-    elif isinstance(seed_value, int | np.integer) and not isinstance(seed_value, bool):
-        rng = np.random.default_rng(int(seed_value))
     else:
-        raise TypeError(
-            f"seed must be an integer or a numpy Generator, got {type(seed_value).__name__}"
-        )
+        rng = np.random.default_rng(check_seed(seed_value, "seed"))
 
     eligible = ~np.isin(ids, special)
     selected = (rng.random(ids.shape) < p) & eligible
@@ -340,8 +376,8 @@ def shift_right(tokens: npt.ArrayLike, start_token: int, pad_token: int) -> npt.
     ids = check_int_array(tokens, "tokens", min_ndim=1, empty_any_dtype=True)
     if ids.shape[-1] == 0:
         raise ValueError(f"tokens must hold at least one position, got shape {ids.shape}")
-    start = as_int(start_token, "start_token", minimum=0)
-    pad = as_int(pad_token, "pad_token", minimum=0)
+    start = check_int(start_token, "start_token", Interval(0, None))
+    pad = check_int(pad_token, "pad_token", Interval(0, None))
     shifted = np.empty_like(ids)
     shifted[..., 0] = start
     shifted[..., 1:] = ids[..., :-1]
@@ -387,10 +423,10 @@ def attention_mask(
     Raises
     ------
     TypeError
-        If a length is not an integer.
+        If a length is not an integer or ``kind`` is not a string.
     ValueError
-        If ``kind`` is unknown, a length is out of range, or an argument is given that the kind
-        does not use.
+        If ``kind`` is unknown, a length is out of range, the mask would hold more than
+        ``2**24`` entries, or an argument is given that the kind does not use.
 
     Examples
     --------
@@ -400,28 +436,30 @@ def attention_mask(
     >>> attention_mask("encoder-decoder", 2, source_length=3).astype(int).tolist()
     [[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]]
     """
-    if kind not in MASK_KINDS:
-        raise ValueError(f"kind must be one of {MASK_KINDS}, got {kind!r}")
-    n = as_positive_int(length, "length")
-    prefix = as_int(prefix_length, "prefix_length", minimum=0)
+    kind = check_option(kind, "kind", MASK_KINDS)
+    n = check_int(length, "length", Interval(1, None))
+    prefix = check_int(prefix_length, "prefix_length", Interval(0, None))
     if kind != "prefix" and prefix:
         raise ValueError(f"prefix_length is only used by kind 'prefix', not {kind!r}")
     if kind != "encoder-decoder" and source_length is not None:
         raise ValueError(f"source_length is only used by kind 'encoder-decoder', not {kind!r}")
+    if kind == "encoder-decoder":
+        if source_length is None:
+            raise ValueError("kind 'encoder-decoder' needs source_length")
+        s = check_int(source_length, "source_length", Interval(1, None))
+        check_size([("length", n), ("source_length + length", s + n)], limit=ALLOCATION_LIMIT)
+        return np.concatenate([np.ones((n, s), dtype=np.bool_), causal_mask(n)], axis=1)
+    check_size([("length", n), ("length", n)], limit=ALLOCATION_LIMIT)
     if kind == "bidirectional":
         return np.ones((n, n), dtype=np.bool_)
     if kind == "causal":
         return causal_mask(n)
-    if kind == "prefix":
-        if prefix > n:
-            raise ValueError(f"prefix_length = {prefix} exceeds length = {n}")
-        mask = causal_mask(n)
-        mask[:, :prefix] = True
-        return mask
-    if source_length is None:
-        raise ValueError("kind 'encoder-decoder' needs source_length")
-    s = as_positive_int(source_length, "source_length")
-    return np.concatenate([np.ones((n, s), dtype=np.bool_), causal_mask(n)], axis=1)
+    # kind == "prefix"
+    if prefix > n:
+        raise ValueError(f"prefix_length = {prefix} exceeds length = {n}")
+    mask = causal_mask(n)
+    mask[:, :prefix] = True
+    return mask
 
 
 def greedy_decode(
@@ -446,7 +484,8 @@ def greedy_decode(
     prompt
         The 1-D sequence of ids to continue (at least one token).
     max_new_tokens
-        The largest number of tokens to add (at least 1, as in ``generate``).
+        The largest number of tokens to add, ``1 … MAX_NEW_TOKENS`` (at least 1, as in
+        ``generate``).
     eos_token
         Optional end-of-sequence id; generation stops once it has been appended.
 
@@ -462,7 +501,7 @@ def greedy_decode(
         count or id is not an integer.
     ValueError
         If ``prompt`` is not a non-empty 1-D array, or the function returns logits that are not
-        a finite 1-D array.
+        a 1-D array of finite numbers or ``-inf`` (filtered logits) with at least one finite.
 
     Examples
     --------
@@ -482,17 +521,13 @@ def greedy_decode(
     sequence = check_int_array(prompt, "prompt", min_ndim=1, empty_any_dtype=True)
     if sequence.ndim != 1 or sequence.size == 0:
         raise ValueError(f"prompt must be a non-empty 1-D array of ids, got shape {sequence.shape}")
-    steps = as_positive_int(max_new_tokens, "max_new_tokens")
-    eos = None if eos_token is None else as_int(eos_token, "eos_token", minimum=0)
+    steps = check_int(
+        max_new_tokens, "max_new_tokens", Interval(1, MAX_NEW_TOKENS), high_name="MAX_NEW_TOKENS"
+    )
+    eos = None if eos_token is None else check_int(eos_token, "eos_token", Interval(0, None))
     out = [int(t) for t in sequence]
     for _ in range(steps):
-        logits = check_array(
-            next_token_logits(np.array(out, dtype=np.int64)), "the returned logits"
-        )
-        if logits.ndim != 1 or logits.size == 0:
-            raise ValueError(
-                f"next_token_logits must return a 1-D array (vocab,), got shape {logits.shape}"
-            )
+        logits = _returned_logits(next_token_logits(np.array(out, dtype=np.int64)))
         token = int(np.argmax(logits))
         out.append(token)
         if token == eos:
@@ -500,157 +535,263 @@ def greedy_decode(
     return np.array(out, dtype=np.int64)
 
 
-class CharLanguageModel(torch.nn.Module):
-    """A tiny decoder-only (GPT-style) transformer over characters.
-
-    Token and learned position embeddings, ``num_layers`` pre-LN
-    :class:`torch.nn.TransformerEncoderLayer` blocks run with a causal mask (a decoder without
-    cross-attention), a final layer norm and a linear head to the vocabulary.
-
-    Parameters
-    ----------
-    vocab_size
-        The number of distinct characters.
-    context
-        The longest sequence the model reads (its number of learned positions).
-    d_model, num_heads, num_layers
-        Width, heads and depth.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from conceptref.language_models import CharLanguageModel
-    >>> _ = torch.manual_seed(0)
-    >>> model = CharLanguageModel(vocab_size=5, context=8)
-    >>> tuple(model(torch.tensor([[0, 1, 2]])).shape)   # (batch, length, vocab)
-    (1, 3, 5)
-    """
-
-    def __init__(
-        self,
-        vocab_size: int,
-        context: int,
-        *,
-        d_model: int = 32,
-        num_heads: int = 2,
-        num_layers: int = 1,
-    ) -> None:
-        super().__init__()
-        self.context = as_positive_int(context, "context")
-        vocab = as_positive_int(vocab_size, "vocab_size")
-        width = as_positive_int(d_model, "d_model")
-        self.token = torch.nn.Embedding(vocab, width)
-        self.position = torch.nn.Embedding(self.context, width)
-        self.blocks = torch.nn.ModuleList(
-            torch.nn.TransformerEncoderLayer(
-                width,
-                as_positive_int(num_heads, "num_heads"),
-                4 * width,
-                dropout=0.0,
-                batch_first=True,
-                norm_first=True,
-            )
-            for _ in range(as_positive_int(num_layers, "num_layers"))
+def _returned_logits(value: object, vocab: int | None = None) -> npt.NDArray[np.float64]:
+    """Check what ``next_token_logits`` returned: 1-D logits, ``-inf`` allowed, one finite."""
+    logits = check_array(
+        value, "the logits that next_token_logits returned", allow_neg_inf=True, ndim=1
+    )
+    if logits.size == 0 or not np.isfinite(logits).any():
+        raise ValueError(
+            "next_token_logits must return a non-empty 1-D array (vocab,) with a finite entry, "
+            f"got shape {logits.shape}" + (" and only -inf" if logits.size else "")
         )
-        self.norm = torch.nn.LayerNorm(width)
-        self.head = torch.nn.Linear(width, vocab)
-
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Return next-token logits of shape ``(batch, length, vocab)`` for ``(batch, length)`` ids."""
-        length = tokens.shape[-1]
-        if length > self.context:
-            raise ValueError(f"tokens are {length} long, longer than the context {self.context}")
-        x = self.token(tokens) + self.position(torch.arange(length))  # (B, T, C)
-        blocked = torch.ones(length, length, dtype=torch.bool).triu(1)  # True = may not attend
-        for block in self.blocks:
-            x = block(x, src_mask=blocked)
-        logits: torch.Tensor = self.head(self.norm(x))  # (B, T, vocab)
-        return logits
+    if vocab is not None and logits.size != vocab:
+        raise ValueError(
+            f"next_token_logits returned {logits.size} logits after {vocab} at an earlier call"
+        )
+    return logits
 
 
-def train_char_model(
-    text: str,
-    *,
-    context: int = 16,
-    steps: int = 150,
-    batch_size: int = 16,
-    learning_rate: float = 1e-2,
-    seed: int = 0,
-) -> tuple[CharLanguageModel, list[str], list[float]]:
-    """Train a :class:`CharLanguageModel` on ``text`` with the causal language-model loss.
+def _filter_input(logits: object) -> npt.NDArray[np.float64]:
+    scores = check_array(logits, "logits", min_ndim=1, allow_neg_inf=True)
+    if scores.shape[-1] == 0:
+        raise ValueError(f"logits must have a vocabulary axis of size >= 1, got {scores.shape}")
+    return scores
 
-    Each step draws ``batch_size`` random windows of ``context + 1`` characters and minimizes
-    the cross-entropy of the logits at positions ``0 … context - 1`` against the characters at
-    ``1 … context`` (teacher forcing: every position is trained at once). Adam, fixed learning
-    rate (:class:`conceptref.regularization.Adam`, which equals :class:`torch.optim.Adam`), CPU;
-    seeded with ``seed``.
+
+def top_k_filter(logits: npt.ArrayLike, k: int) -> npt.NDArray[np.float64]:
+    r"""Keep the ``k`` largest logits of each row and set the others to :math:`-\infty`.
+
+    Sampling from the filtered logits draws only among the :math:`k` most likely tokens
+    (top-k sampling, Fan et al., 2018). Logits tied with the :math:`k`-th largest are all kept,
+    so a row may keep more than :math:`k`; a ``k`` beyond the vocabulary keeps everything. Equal
+    to ``transformers``' ``TopKLogitsWarper(k)`` (with ``min_tokens_to_keep=1``).
 
     Parameters
     ----------
-    text
-        The training text (longer than ``context``).
-    context
-        The window length.
-    steps
-        The number of optimizer steps.
-    batch_size
-        Windows per step.
-    learning_rate
-        Adam's learning rate.
-    seed
-        Seeds the model's initialization and the choice of windows.
+    logits
+        Scores of shape ``(..., vocab)``; entries may be ``-inf`` (already filtered).
+    k
+        The number of tokens to keep, at least 1.
 
     Returns
     -------
-    tuple
-        ``(model, alphabet, losses)``: the trained model in eval mode, the sorted list of
-        characters (character ``alphabet[i]`` is token ``i``), and the loss of every step.
+    numpy.ndarray
+        Float64 array of the shape of ``logits``: kept entries unchanged, the rest ``-inf``.
 
     Raises
     ------
     TypeError
-        If ``text`` is not a string or a count is not an integer.
+        If ``logits`` is not real or ``k`` is not an integer.
     ValueError
-        If ``text`` is not longer than ``context`` or a number is out of range.
+        If ``logits`` holds NaN or ``+inf``, is a scalar or has an empty vocabulary axis, or
+        ``k`` is less than 1.
 
     Examples
     --------
-    >>> from conceptref.language_models import train_char_model
-    >>> model, alphabet, losses = train_char_model("abcabcabcabc", context=4, steps=40)
-    >>> "".join(alphabet), losses[-1] < losses[0]
-    ('abc', True)
+    >>> from conceptref.language_models import top_k_filter
+    >>> top_k_filter([[1.0, 3.0, 2.0, 3.0]], 2).tolist()
+    [[-inf, 3.0, -inf, 3.0]]
+    >>> top_k_filter([[1.0, 3.0, 2.0, 2.0]], 2).tolist()   # ties with the 2nd are kept
+    [[-inf, 3.0, 2.0, 2.0]]
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}")
-    window = as_positive_int(context, "context")
-    if len(text) <= window:
-        raise ValueError(f"text must be longer than context = {window}, got {len(text)} characters")
-    n_steps = as_int(steps, "steps", minimum=0)
-    batch = as_positive_int(batch_size, "batch_size")
-    lr = as_positive_float(learning_rate, "learning_rate")
-    generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))
-    alphabet = sorted(set(text))
-    ids = torch.tensor([alphabet.index(c) for c in text])
-    torch.manual_seed(int(seed))
-    model = CharLanguageModel(len(alphabet), window)
-    # conceptref's Adam equals torch.optim.Adam and avoids the seconds that importing
-    # torch.optim's compiler support costs on first use.
-    optimizer = Adam(lr=lr)
-    params = list(model.parameters())
-    losses: list[float] = []
-    offsets = torch.arange(window + 1)
-    for _ in range(n_steps):
-        starts = torch.randint(len(text) - window, (batch,), generator=generator)
-        chunk = ids[starts[:, None] + offsets]  # (B, context + 1)
-        logits = model(chunk[:, :-1])  # (B, context, vocab)
-        loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), chunk[:, 1:].flatten())
-        grads = torch.autograd.grad(loss, params)
-        new = optimizer.step([p.detach() for p in params], list(grads))
-        with torch.no_grad():
-            for p, w in zip(params, new, strict=True):
-                p.copy_(torch.from_numpy(w))
-        losses.append(float(loss.detach()))
-    model.eval()
-    if not all(math.isfinite(v) for v in losses):
-        raise ValueError("training diverged (a non-finite loss); lower learning_rate")
-    return model, alphabet, losses
+    scores = _filter_input(logits)
+    count = min(check_int(k, "k", Interval(1, None)), scores.shape[-1])
+    kth = -np.partition(-scores, count - 1, axis=-1)[..., count - 1 : count]  # k-th largest
+    return np.where(scores < kth, -np.inf, scores)
+
+
+def top_p_filter(logits: npt.ArrayLike, p: float) -> npt.NDArray[np.float64]:
+    r"""Keep the most likely tokens whose probabilities add up to ``p``; set the rest to :math:`-\infty`.
+
+    Nucleus (top-p) sampling (Holtzman et al., 2020) draws from the smallest set of most likely
+    tokens whose probability reaches ``p``. In ``transformers``' ``TopPLogitsWarper`` (with
+    ``min_tokens_to_keep=1``), which this function equals, the rule is written from the other
+    end: sort the tokens from least to most likely, and remove each token whose cumulative
+    probability (its own included) is at most :math:`1 - p`; the most likely token is always
+    kept. Tokens of equal probability are ordered as ``torch.sort`` orders them, as there.
+
+    Parameters
+    ----------
+    logits
+        Scores of shape ``(..., vocab)``; entries may be ``-inf`` (already filtered).
+    p
+        The probability mass to keep, in ``[0, 1]``: 0 keeps the most likely token only, 1
+        removes only tokens of probability 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the shape of ``logits``: kept entries unchanged, the rest ``-inf``.
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` is not real or ``p`` is not a real number.
+    ValueError
+        If ``logits`` holds NaN or ``+inf``, is a scalar or has an empty vocabulary axis, or
+        ``p`` lies outside ``[0, 1]``.
+
+    Examples
+    --------
+    Probabilities 0.5, 0.3, 0.15, 0.05: the first two reach 0.75.
+
+    >>> import numpy as np
+    >>> from conceptref.language_models import top_p_filter
+    >>> logits = np.log([0.05, 0.5, 0.15, 0.3])
+    >>> np.isfinite(top_p_filter(logits, 0.75)).tolist()
+    [False, True, False, True]
+    """
+    scores = _filter_input(logits)
+    mass = check_probability(p, "p", what="a probability")
+    flat = torch.from_numpy(np.ascontiguousarray(scores.reshape(-1, scores.shape[-1])))
+    ascending, order = torch.sort(flat, descending=False)
+    cumulative = ascending.softmax(dim=-1).cumsum(dim=-1)
+    remove = cumulative <= 1 - mass
+    remove[..., -1] = False  # the most likely token stays
+    removed = remove.scatter(1, order, remove)
+    out = flat.masked_fill(removed, -math.inf).numpy().reshape(scores.shape)
+    return np.asarray(out, dtype=np.float64)
+
+
+def beam_search(
+    next_token_logits: Callable[[npt.NDArray[np.int64]], Any],
+    prompt: npt.ArrayLike,
+    *,
+    num_beams: int,
+    max_new_tokens: int,
+    eos_token: int | None = None,
+    length_penalty: float = 1.0,
+) -> npt.NDArray[np.int64]:
+    r"""Generate by beam search: keep the ``num_beams`` most likely sequences at every step.
+
+    Greedy decoding commits to the most likely token at each step; beam search keeps ``num_beams``
+    partial sequences (beams), scored by their summed log-probabilities
+    :math:`\sum_t \log p(y_t \mid y_{<t})`. At each step every beam is extended by every token,
+    and the best ``2 * num_beams`` extensions are ranked. An extension that ends with
+    ``eos_token`` (or reaches ``max_new_tokens``) and ranks among the first ``num_beams`` is a
+    finished hypothesis, scored :math:`\text{sum of log-probs} / L^{\alpha}` with :math:`L` the
+    number of generated tokens and :math:`\alpha` the ``length_penalty``; the best
+    ``num_beams`` unfinished extensions continue. The search stops when no running beam can beat
+    the finished ones (``transformers``' heuristic for ``early_stopping=False``: the best running
+    score divided by the current length, against the worst of ``num_beams`` finished), or at
+    ``max_new_tokens``. It returns the best finished hypothesis.
+
+    This is ``transformers``' ``generate(num_beams=..., do_sample=False)`` for one sequence,
+    written out with its float32 scores, and the tests compare the two on tiny models. With
+    ``num_beams=1`` it is :func:`greedy_decode`, as in ``generate``.
+
+    Parameters
+    ----------
+    next_token_logits
+        A function from a 1-D int64 sequence to the logits of its next token, shape
+        ``(vocab,)``, as for :func:`greedy_decode` (called once per beam and step).
+    prompt
+        The 1-D sequence of ids to continue (at least one token).
+    num_beams
+        The number of beams, ``1 … MAX_BEAMS``.
+    max_new_tokens
+        The largest number of tokens to add, ``1 … MAX_NEW_TOKENS``.
+    eos_token
+        Optional end-of-sequence id.
+    length_penalty
+        The exponent :math:`\alpha` of the length normalization (``generate``'s default 1.0;
+        0 compares plain sums, which favours short hypotheses).
+
+    Returns
+    -------
+    numpy.ndarray
+        The prompt followed by the ids of the best hypothesis (int64, 1-D).
+
+    Raises
+    ------
+    TypeError
+        As :func:`greedy_decode`, or if ``length_penalty`` is not a real number.
+    ValueError
+        As :func:`greedy_decode`; also if the vocabulary has fewer than 2 tokens, or the
+        function returns logits of different lengths.
+
+    Examples
+    --------
+    Token 1 looks best at first (probability 0.5 against 0.4), but after it nothing is likely;
+    after token 2, token 3 is almost certain. Greedy decoding takes 1; two beams find 2, 3:
+
+    >>> import numpy as np
+    >>> from conceptref.language_models import beam_search, greedy_decode
+    >>> table = {0: [0.0, 0.5, 0.4, 0.1], 1: [0.3, 0.2, 0.3, 0.2], 2: [0.0, 0.0, 0.05, 0.95]}
+    >>> def next_token_logits(tokens):
+    ...     with np.errstate(divide="ignore"):
+    ...         return np.log(table.get(int(tokens[-1]), [0.25] * 4))
+    >>> greedy_decode(next_token_logits, [0], max_new_tokens=2).tolist()
+    [0, 1, 0]
+    >>> beam_search(next_token_logits, [0], num_beams=2, max_new_tokens=2).tolist()
+    [0, 2, 3]
+    """
+    if not callable(next_token_logits):
+        raise TypeError("next_token_logits must be callable: tokens -> logits of the next token")
+    sequence = check_int_array(prompt, "prompt", min_ndim=1, empty_any_dtype=True)
+    if sequence.ndim != 1 or sequence.size == 0:
+        raise ValueError(f"prompt must be a non-empty 1-D array of ids, got shape {sequence.shape}")
+    beams = check_int(num_beams, "num_beams", Interval(1, MAX_BEAMS), high_name="MAX_BEAMS")
+    steps = check_int(
+        max_new_tokens, "max_new_tokens", Interval(1, MAX_NEW_TOKENS), high_name="MAX_NEW_TOKENS"
+    )
+    eos = None if eos_token is None else check_int(eos_token, "eos_token", Interval(0, None))
+    alpha = check_real(length_penalty, "length_penalty")
+    if beams == 1:
+        return greedy_decode(next_token_logits, sequence, max_new_tokens=steps, eos_token=eos)
+
+    prompt_len = len(sequence)
+    max_length = prompt_len + steps
+    keep = 2 * beams  # enough extensions to leave num_beams unfinished ones
+    first = [int(t) for t in sequence]
+    running = [first] * beams
+    running_scores = torch.zeros(beams, dtype=torch.float32)
+    running_scores[1:] = -1.0e9  # one real beam at the start; the copies never win
+    finished = [first] * beams
+    finished_scores = torch.full((beams,), -1.0e9, dtype=torch.float32)
+    is_finished = torch.zeros(beams, dtype=torch.bool)
+    improvable = True
+    vocab: int | None = None
+    cur_len = prompt_len
+    while True:
+        rows: dict[tuple[int, ...], npt.NDArray[np.float64]] = {}
+        for beam in running:
+            if tuple(beam) not in rows:
+                rows[tuple(beam)] = _returned_logits(
+                    next_token_logits(np.array(beam, dtype=np.int64)), vocab
+                )
+                vocab = rows[tuple(beam)].size
+        assert vocab is not None
+        if vocab < 2:
+            raise ValueError("beam search needs a vocabulary of at least 2 tokens, got 1")
+        logits = torch.from_numpy(np.stack([rows[tuple(b)] for b in running])).to(torch.float32)
+        scores = torch.log_softmax(logits, dim=-1) + running_scores[:, None]
+        top_scores, top_index = torch.topk(scores.reshape(-1), keep)
+        origin, token = top_index // vocab, top_index % vocab
+        candidates = [running[int(b)] + [int(t)] for b, t in zip(origin, token, strict=True)]
+        hits = torch.tensor([cur_len + 1 >= max_length or int(t) == eos for t in token])
+        # the best num_beams extensions that go on
+        going_on = top_scores + hits.to(torch.float32) * -1.0e9
+        chosen = torch.topk(going_on, beams).indices
+        running = [candidates[int(i)] for i in chosen]
+        running_scores = going_on[chosen]
+        # finished hypotheses: among the first num_beams extensions only
+        just_finished = hits & (torch.arange(keep) < beams)
+        normalized = top_scores / ((cur_len + 1 - prompt_len) ** alpha)
+        normalized += float(not improvable) * -1.0e9
+        normalized += (~just_finished) * -1.0e9
+        merged_scores = torch.cat((finished_scores, normalized))
+        merged = finished + candidates
+        merged_finished = torch.cat((is_finished, just_finished))
+        best = torch.topk(merged_scores, beams).indices
+        finished = [merged[int(i)] for i in best]
+        finished_scores = merged_scores[best]
+        is_finished = merged_finished[best]
+        cur_len += 1
+        best_possible = running_scores[:1] / ((cur_len - prompt_len) ** alpha)
+        worst = torch.where(is_finished, finished_scores.min(), -1.0e9)
+        improvable = improvable and bool((best_possible > worst).any())
+        if not improvable or bool(hits.all()):
+            break
+    return np.array(finished[0], dtype=np.int64)

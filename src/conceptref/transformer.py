@@ -3,9 +3,10 @@
 This module is the reference implementation behind the page :doc:`/concepts/transformer`:
 multi-head attention, the sinusoidal positional encoding, layer normalization, the position-wise
 feed-forward block, and the encoder and decoder layers of Vaswani et al. (2017) in both the
-post-LN (the paper's) and pre-LN arrangement. ``tests/test_transformer.py`` checks them against
-:class:`torch.nn.MultiheadAttention`, :class:`torch.nn.TransformerEncoderLayer` and
-:class:`torch.nn.TransformerDecoderLayer` in float64.
+post-LN (the paper's) and pre-LN arrangement, and two relative position schemes, the rotary
+embedding (RoPE) and ALiBi's slopes. ``tests/test_transformer.py`` checks them against
+:class:`torch.nn.MultiheadAttention`, :class:`torch.nn.TransformerEncoderLayer`,
+:class:`torch.nn.TransformerDecoderLayer` (float64) and ``transformers``' LLaMA and BLOOM.
 
 Conventions, as in :mod:`conceptref.attention`:
 
@@ -17,7 +18,12 @@ Conventions, as in :mod:`conceptref.attention`:
   projection), as in :func:`torch.nn.functional.scaled_dot_product_attention`, in
   :class:`torch.nn.MultiheadAttention` called with ``need_weights=False`` and in the transformer
   layers. (:class:`torch.nn.MultiheadAttention` with its default ``need_weights=True`` returns
-  NaN there instead.)
+  NaN there instead, and :func:`conceptref.attention.scaled_dot_product_attention`, one head
+  with its weights, raises a ValueError: its weights would be 0/0.)
+
+Every error names the caller's argument: in :func:`encoder_layer`, a misshapen query projection
+is ``weights['self_attn.w_q']``, not ``w_q``; a product that overflows float64 is reported as
+that product (``x @ weights['self_attn.w_q'] + ...``), not as a non-finite input.
 
 Tensors are accepted wherever arrays are: they are detached and converted to float64.
 """
@@ -121,6 +127,8 @@ def multi_head_attention(
         with a head axis, ``(..., h, Lq, Lk)``; ``True`` means the query may attend to the key.
         A query row with no allowed key gets a zero output from that head (as in PyTorch's
         ``scaled_dot_product_attention``), so a fully masked query's result is ``b_o``.
+        (:func:`conceptref.attention.scaled_dot_product_attention` raises a ValueError for
+        such a row instead.)
 
     Returns
     -------
@@ -133,7 +141,8 @@ def multi_head_attention(
         If an input is not numeric, ``mask`` is not boolean, or ``num_heads`` is not an integer.
     ValueError
         If a shape does not fit the rules above, ``num_heads`` does not divide ``d_model``, an
-        input holds NaN or infinity, or a sequence is empty.
+        input holds NaN or infinity, a sequence is empty, or a projection, the scores or the
+        output overflow float64.
 
     See Also
     --------
@@ -165,8 +174,10 @@ def multi_head_attention(
 
 _PLAIN_NAMES = {
     name: name
-    for name in ("query", "key", "value", "num_heads", "mask")
-    + ("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o")
+    for name in (
+        *("query", "key", "value", "num_heads", "mask"),
+        *("w_q", "w_k", "w_v", "w_o", "b_q", "b_k", "b_v", "b_o"),
+    )
 }
 
 
@@ -514,7 +525,7 @@ def _feed_forward(
     activation: object,
     names: Mapping[str, str],
 ) -> npt.NDArray[np.float64]:
-    """The feed-forward block with every message naming the caller's argument (``names``)."""
+    """Apply the feed-forward block, every message naming the caller's argument (``names``)."""
     n = names
     a = check_array(x, n["x"], min_ndim=1)
     d_model = a.shape[-1]
@@ -538,7 +549,7 @@ def _feed_forward(
 def _activate(x: npt.NDArray[np.float64], activation: str) -> npt.NDArray[np.float64]:
     if activation == "relu":
         return np.maximum(x, 0.0)
-    from scipy.special import erf
+    from scipy.special import erf  # type: ignore[import-untyped]
 
     return np.asarray(0.5 * x * (1.0 + erf(x / math.sqrt(2.0))), dtype=np.float64)
 
@@ -623,7 +634,7 @@ _ATTENTION_BIASES = ("b_q", "b_k", "b_v", "b_o")
 
 
 def _layer_keys(blocks: tuple[str, ...], norms: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """The required and optional weight names of a layer with these attention blocks and norms."""
+    """Return the required and optional weight names of a layer with these attention blocks and norms."""
     required = [f"{block}.{w}" for block in blocks for w in _ATTENTION_KEYS]
     required += ["linear1.weight", "linear2.weight"]
     optional = [f"{block}.{b}" for block in blocks for b in _ATTENTION_BIASES]
@@ -684,7 +695,7 @@ def _norm(
 
 
 def _add(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """The residual sum ``a + b``, or a ValueError if it overflows."""
+    """Return the residual sum ``a + b``, or raise ValueError if it overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
         return _finite(a + b, "a residual sum (x + sub-layer(x))")
 
@@ -912,7 +923,7 @@ def rotary_embedding(
         \begin{pmatrix} x_i \\ x_{i + d/2} \end{pmatrix}, \qquad i = 0, \dots, d/2 - 1.
 
     This is the half-split pairing of Hugging Face's LLaMA (``rotate_half``), equal to
-    ``transformers``' ``apply_rotary_pos_emb``. Su et al. (2021) pair neighbouring dimensions
+    ``transformers``' ``apply_rotary_pos_emb``. Su et al. (2024) pair neighbouring dimensions
     :math:`(2i, 2i+1)` instead, the same rotation with the dimensions permuted. Because
     rotations compose, the dot product of a query rotated at position :math:`m` with a key rotated
     at position :math:`n` depends on :math:`m - n` only.
@@ -924,8 +935,8 @@ def rotary_embedding(
     positions
         The position of each of the ``T`` rows, shape ``(T,)`` (integers, or any finite reals).
     base
-        The base of the frequencies :math:`\theta_i`, greater than 0 (LLaMA: 10000; later
-        models raise it for longer contexts).
+        The base of the frequencies :math:`\theta_i`, greater than 0 (10000 in the paper and
+        in LLaMA).
 
     Returns
     -------
@@ -959,7 +970,7 @@ def rotary_embedding(
     )
     b = check_real(base, "base", Interval(0, None, "neither"))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        theta = _finite(np.power(b, -np.arange(0, d, 2) / d), "base ** (-2i/d)")  # (d/2,)
+        theta = _finite(1.0 / np.power(b, np.arange(0, d, 2) / d), "base ** (-2i/d)")  # (d/2,)
         angle = _finite(pos[:, None] * theta[None, :], "positions * base ** (-2i/d)")
         angle = np.concatenate([angle, angle], axis=-1)  # (T, d): dims i and i + d/2 share
         half = d // 2
