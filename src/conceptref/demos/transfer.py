@@ -37,6 +37,7 @@ from conceptref._validation import (
     check_int_array,
     check_module,
     check_real,
+    check_seed,
     check_size,
 )
 from conceptref.demos._training import check_finite_step
@@ -48,6 +49,8 @@ from conceptref.transfer import (
     parameter_groups,
     replace_head,
 )
+
+_MAX_STEPS = 100_000  # a toy run never needs more; a typo like 10**9 would run for days
 
 __all__ = [
     "LoRALinear",
@@ -290,7 +293,7 @@ def train_classifier(
         As for :func:`conceptref.transfer.parameter_groups`, e.g. ``{"": 1e-2}``; a rate of 0
         leaves its group unchanged.
     steps
-        Number of optimizer steps (at least 1).
+        Number of optimizer steps (1 to 100,000).
 
     Returns
     -------
@@ -316,7 +319,7 @@ def train_classifier(
     1.0
     """
     groups = parameter_groups(model, learning_rates)
-    n_steps = check_int(steps, "steps", Interval(1, None))
+    n_steps = check_int(steps, "steps", Interval(1, _MAX_STEPS))
     inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
     targets = torch.from_numpy(_as_targets(y, "y", len(inputs)))
     model.train()
@@ -462,6 +465,10 @@ class LoRALinear(nn.Module):
     """
 
     def __init__(self, base: nn.Linear, rank: int, alpha: float) -> None:
+        if not isinstance(base, nn.Linear):
+            raise TypeError(f"base must be a torch.nn.Linear, got {type(base).__name__}")
+        rank = check_int(rank, "rank", Interval(1, min(base.in_features, base.out_features)))
+        alpha = check_real(alpha, "alpha", Interval(0, None, "neither"))
         super().__init__()
         self.base = base
         self.rank = rank
@@ -524,11 +531,14 @@ def add_lora(module: nn.Module, *, rank: int, alpha: float, seed: int = 0) -> nn
         raise TypeError("module must hold Linear layers, not be one: wrap it in nn.Sequential")
     r = check_int(rank, "rank", Interval(1, None))
     scale = check_real(alpha, "alpha", Interval(0, None, "neither"))
+    check_seed(seed)
     targets = [
         (name, layer) for name, layer in module.named_modules() if isinstance(layer, nn.Linear)
     ]
     if not targets:
         raise ValueError("module holds no torch.nn.Linear layer to adapt")
+    if any(isinstance(layer, LoRALinear) for layer in module.modules()):
+        raise ValueError("module already holds LoRALinear layers: merge_lora it first")
     for name, layer in targets:
         if r > min(layer.in_features, layer.out_features):
             raise ValueError(
@@ -624,7 +634,11 @@ def _readout_labels(
 
 
 def _as_features(value: object, name: str) -> npt.NDArray[np.float64]:
-    return check_array(value, name, ndim=2, axes="(n, d)", non_empty=True)
+    """Return inputs ``(n, d)`` checked: finite, non-empty, within float32 (the models' dtype)."""
+    x = check_array(value, name, ndim=2, axes="(n, d)", non_empty=True)
+    if np.abs(x).max() > np.finfo(np.float32).max:
+        raise ValueError(f"{name} holds values beyond float32's range (the models are float32)")
+    return x
 
 
 def _as_targets(value: object, name: str, n: int) -> npt.NDArray[np.int64]:
