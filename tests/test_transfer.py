@@ -360,6 +360,7 @@ BAD_INPUT = [
     bad(replace_head, nn.Sequential(nn.ReLU()), "0", 2, error=TypeError, match="old head is a Linear"),
     bad(replace_head, nn.Sequential(nn.Linear(1, 1)), "0", 0, error=ValueError, match="head must be at least 1"),
     bad(replace_head, nn.Sequential(nn.Linear(1, 1)), "0", "x", error=TypeError, match="head must be a torch.nn.Module or an int"),
+    bad(replace_head, nn.Sequential(nn.Linear(4, 1)), "0", 2**30, error=ValueError, match="head = 1073741824 x in_features = 4 would need"),
     bad(parameter_groups, nn.Linear(1, 1), [0.1], error=TypeError, match="learning_rates must be a mapping"),
     bad(parameter_groups, nn.Linear(1, 1), {"fc": 0.1}, error=ValueError, match="'fc' names no submodule"),
     bad(parameter_groups, nn.Linear(1, 1), {"": -0.1}, error=ValueError, match="learning_rates[''] must be a finite number of at least 0"),

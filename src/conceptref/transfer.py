@@ -1,4 +1,4 @@
-"""Transfer learning in PyTorch: freezing, heads, per-group learning rates and linear probes.
+"""Transfer learning in PyTorch: freezing, heads, per-group learning rates, linear probes, LoRA.
 
 This module is the reference implementation behind the page :doc:`/concepts/transfer-learning`.
 The page separates the regimes of reusing a pre-trained network on a new (target) task:
@@ -8,15 +8,17 @@ The page separates the regimes of reusing a pre-trained network on a new (target
   statistics, and :func:`linear_probe` fits the head as a multinomial logistic regression;
 * *fine-tuning*: the pre-trained weights are updated too, usually with a smaller learning rate
   than the new head; :func:`parameter_groups` builds the optimizer's per-group learning rates;
+* *parameter-efficient fine-tuning*: :func:`lora_merge` folds a LoRA update into its frozen
+  weight and :func:`lora_parameter_count` counts what LoRA trains;
 * :func:`replace_head` swaps the task-specific last layer and :func:`count_parameters` counts
   what will be trained.
 
-:func:`make_transfer_tasks`, :func:`train_classifier` and :func:`accuracy` make and run the
-page's synthetic source and target tasks.
+The page's toy tasks, network and training runs are in :mod:`conceptref.demos.transfer`.
 
 ``tests/test_transfer.py`` checks :func:`linear_probe` against scikit-learn's
 ``LogisticRegression`` (same objective: L2 penalty on the weights with strength ``1 / C``, the
-intercept not penalized, fitted with L-BFGS), :func:`count_parameters` and
+intercept not penalized), :func:`lora_merge` and :func:`lora_parameter_count` against peft's
+``merge_and_unload`` and trainable parameters, :func:`count_parameters` and
 :func:`parameter_groups` against what PyTorch's optimizers actually update, and :func:`freeze`
 against BatchNorm's running statistics in train mode.
 """
@@ -42,6 +44,7 @@ from conceptref._validation import (
     check_int,
     check_module,
     check_real,
+    check_size,
 )
 
 __all__ = [
@@ -213,7 +216,8 @@ def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Modul
         If ``model`` or ``head`` has the wrong type, or ``head`` is an integer but the old head
         is not a ``Linear``.
     ValueError
-        If ``model`` has no submodule ``name``, or ``head`` is an integer below 1.
+        If ``model`` has no submodule ``name``, or ``head`` is an integer below 1 or so large
+        that the new layer would hold more than 2**26 weights.
 
     Examples
     --------
@@ -243,6 +247,8 @@ def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Modul
                 f"head can be a number of outputs only when the old head is a Linear, got "
                 f"{type(old).__name__}"
             )
+        check_size([("head", outputs), ("in_features", old.in_features)], limit=2**26,
+                   what="weights")  # fmt: skip
         head = nn.Linear(
             old.in_features,
             outputs,
