@@ -310,6 +310,9 @@ def test_train_classifier_leaves_a_frozen_backbone_unchanged():
         assert torch.equal(before[key], after[key]), key
     assert not torch.equal(before["3.weight"], after["3.weight"])
     assert 0.0 <= accuracy(net, x, np.zeros(16, dtype=int)) <= 1.0
+    labels = (x[:, 0] > 0).astype(int)
+    double = train_classifier(nn.Linear(2, 2, dtype=torch.float64), x, labels, {"": 0.1})
+    assert accuracy(double, x, labels) == 1.0  # a float64 model gets float64 inputs
 
 
 def test_train_classifier_stops_when_training_diverges():
@@ -391,6 +394,8 @@ BAD_INPUT = [
     bad(accuracy, nn.Linear(1, 2), [[0.0]], [-1], error=ValueError, match="y must hold class indices of at least 0"),
     bad(accuracy, nn.Linear(1, 2), [[0.0]], [2], error=ValueError, match="y must hold class indices below the model's 2 outputs"),
     bad(accuracy, nn.Linear(1, 2), [[1e39]], [0], error=ValueError, match="x holds values beyond float32's range"),
+    bad(accuracy, nn.Linear(2, 2), [[0.0]], [0], error=ValueError, match="model cannot take x of shape (1, 1)"),
+    bad(probe_accuracy, nn.Linear(2, 2), [[0.0], [1.0]], [0, 1], [[0.0, 1.0]], [0], error=ValueError, match="backbone cannot take x of shape (2, 1)"),
     bad(train_classifier, nn.Linear(1, 2), [[0.0]], [0], {"": 0.1}, steps=10**9, error=ValueError, match="steps must lie in 1 … 100000"),
     bad(train_classifier, nn.Linear(1, 2), [[0.0]], [0], {"": 0.1}, steps=1.0, error=TypeError, match="steps must be an integer"),
     bad(make_transfer_tasks, seed=-1, error=ValueError, match="seed"),

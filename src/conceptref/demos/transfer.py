@@ -449,8 +449,8 @@ def probe_accuracy(
     test_x = torch.from_numpy(_as_features(x_test, "x_test").astype(np.float32))
     test_y = _as_targets(y_test, "y_test", len(test_x))
     with torch.no_grad():
-        train_features = body(train_x)
-        test_features = body(test_x)
+        train_features = _forward(body, train_x, "backbone", "x")
+        test_features = _forward(body, test_x, "backbone", "x_test")
     probe = linear_probe(train_features, _as_targets(y, "y", len(train_x)), C=C)
     predicted = probe.predict(test_features)
     return round(float(np.mean(predicted == test_y)), 4)
@@ -612,8 +612,8 @@ def merge_lora(module: nn.Module) -> nn.Module:
 
 def _logits(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Return the model's logits, checked: shape ``(n, k)`` with every label below ``k``."""
-    logits = model(inputs)
-    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != len(inputs):
+    logits = _forward(model, inputs, "model", "x")
+    if logits.ndim != 2 or len(logits) != len(inputs):
         raise ValueError("model must map x (n, d) to logits of shape (n, k)")
     if len(targets) and int(targets.max()) >= logits.shape[1]:
         raise ValueError(
@@ -621,6 +621,28 @@ def _logits(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> to
             f"{int(targets.max())}"
         )
     return logits
+
+
+def _forward(model: nn.Module, inputs: torch.Tensor, name: str, x_name: str) -> torch.Tensor:
+    """Return ``model(inputs)`` in the model's dtype; a failing call is a ValueError naming both."""
+    try:
+        out = model(inputs.to(_dtype(model)))
+    except RuntimeError as error:  # wrong number of columns for the first layer, and the like
+        message = str(error).split("\n")[0]
+        raise ValueError(
+            f"{name} cannot take {x_name} of shape {tuple(inputs.shape)}: {message}"
+        ) from None
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"{name} must return a tensor, got {type(out).__name__}")
+    return out
+
+
+def _dtype(model: nn.Module) -> torch.dtype:
+    """Return the floating dtype of the model's first parameter (float32 without one)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
 
 
 def _readout_labels(
