@@ -42,6 +42,7 @@ from conceptref._validation import (
     check_bool,
     check_dims_agree,
     check_int,
+    check_labels,
     check_module,
     check_real,
     check_size,
@@ -358,19 +359,17 @@ class LinearProbe:
     level) within ``max_iter`` iterations."""
 
     def __post_init__(self) -> None:
-        classes = np.array(self.classes, copy=True)
-        coef = np.array(self.coef, dtype=np.float64, copy=True)
-        intercept = np.array(self.intercept, dtype=np.float64, copy=True)
-        if classes.ndim != 1 or len(classes) < 2:
-            raise ValueError("classes must be one-dimensional with at least two labels")
+        classes = check_labels(self.classes, "classes").copy()
+        coef = check_array(self.coef, "coef", ndim=2, axes="(k, d)", non_empty=True).copy()
+        intercept = check_array(self.intercept, "intercept", ndim=1, axes="(k,)").copy()
+        if len(classes) < 2 or len(np.unique(classes)) != len(classes):
+            raise ValueError("classes must hold at least two distinct labels")
         rows = 1 if len(classes) == 2 else len(classes)
         if coef.ndim != 2 or coef.shape[0] != rows or intercept.shape != (rows,):
             raise ValueError(
                 f"coef and intercept must have shapes ({rows}, d) and ({rows},) for "
                 f"{len(classes)} classes, got {coef.shape} and {intercept.shape}"
             )
-        if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
-            raise ValueError("coef and intercept must be finite")
         check_int(self.n_iter, "n_iter", Interval(0, None))
         check_bool(self.converged, "converged")
         object.__setattr__(self, "classes", classes)
