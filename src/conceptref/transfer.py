@@ -1,4 +1,4 @@
-"""Transfer learning in PyTorch: freezing, heads, per-group learning rates and linear probes.
+"""Transfer learning in PyTorch: freezing, heads, per-group learning rates, linear probes, LoRA.
 
 This module is the reference implementation behind the page :doc:`/concepts/transfer-learning`.
 The page separates the regimes of reusing a pre-trained network on a new (target) task:
@@ -8,15 +8,17 @@ The page separates the regimes of reusing a pre-trained network on a new (target
   statistics, and :func:`linear_probe` fits the head as a multinomial logistic regression;
 * *fine-tuning*: the pre-trained weights are updated too, usually with a smaller learning rate
   than the new head; :func:`parameter_groups` builds the optimizer's per-group learning rates;
+* *parameter-efficient fine-tuning*: :func:`lora_merge` folds a LoRA update into its frozen
+  weight and :func:`lora_parameter_count` counts what LoRA trains;
 * :func:`replace_head` swaps the task-specific last layer and :func:`count_parameters` counts
   what will be trained.
 
-:func:`make_transfer_tasks`, :func:`train_classifier` and :func:`accuracy` make and run the
-page's synthetic source and target tasks.
+The page's toy tasks, network and training runs are in :mod:`conceptref.demos.transfer`.
 
 ``tests/test_transfer.py`` checks :func:`linear_probe` against scikit-learn's
 ``LogisticRegression`` (same objective: L2 penalty on the weights with strength ``1 / C``, the
-intercept not penalized, fitted with L-BFGS), :func:`count_parameters` and
+intercept not penalized), :func:`lora_merge` and :func:`lora_parameter_count` against peft's
+``merge_and_unload`` and trainable parameters, :func:`count_parameters` and
 :func:`parameter_groups` against what PyTorch's optimizers actually update, and :func:`freeze`
 against BatchNorm's running statistics in train mode.
 """
@@ -40,8 +42,10 @@ from conceptref._validation import (
     check_bool,
     check_dims_agree,
     check_int,
+    check_labels,
     check_module,
     check_real,
+    check_size,
 )
 
 __all__ = [
@@ -213,7 +217,8 @@ def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Modul
         If ``model`` or ``head`` has the wrong type, or ``head`` is an integer but the old head
         is not a ``Linear``.
     ValueError
-        If ``model`` has no submodule ``name``, or ``head`` is an integer below 1.
+        If ``model`` has no submodule ``name``, or ``head`` is an integer below 1 or so large
+        that the new layer would hold more than 2**26 weights.
 
     Examples
     --------
@@ -243,6 +248,8 @@ def replace_head(model: nn.Module, name: str, head: nn.Module | int) -> nn.Modul
                 f"head can be a number of outputs only when the old head is a Linear, got "
                 f"{type(old).__name__}"
             )
+        check_size([("head", outputs), ("in_features", old.in_features)], limit=2**26,
+                   what="weights")  # fmt: skip
         head = nn.Linear(
             old.in_features,
             outputs,
@@ -352,19 +359,17 @@ class LinearProbe:
     level) within ``max_iter`` iterations."""
 
     def __post_init__(self) -> None:
-        classes = np.array(self.classes, copy=True)
-        coef = np.array(self.coef, dtype=np.float64, copy=True)
-        intercept = np.array(self.intercept, dtype=np.float64, copy=True)
-        if classes.ndim != 1 or len(classes) < 2:
-            raise ValueError("classes must be one-dimensional with at least two labels")
+        classes = check_labels(self.classes, "classes").copy()
+        coef = check_array(self.coef, "coef", ndim=2, axes="(k, d)", non_empty=True).copy()
+        intercept = check_array(self.intercept, "intercept", ndim=1, axes="(k,)").copy()
+        if len(classes) < 2 or len(np.unique(classes)) != len(classes):
+            raise ValueError("classes must hold at least two distinct labels")
         rows = 1 if len(classes) == 2 else len(classes)
         if coef.ndim != 2 or coef.shape[0] != rows or intercept.shape != (rows,):
             raise ValueError(
                 f"coef and intercept must have shapes ({rows}, d) and ({rows},) for "
                 f"{len(classes)} classes, got {coef.shape} and {intercept.shape}"
             )
-        if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
-            raise ValueError("coef and intercept must be finite")
         check_int(self.n_iter, "n_iter", Interval(0, None))
         check_bool(self.converged, "converged")
         object.__setattr__(self, "classes", classes)

@@ -37,6 +37,7 @@ from conceptref._validation import (
     check_int_array,
     check_module,
     check_real,
+    check_seed,
     check_size,
 )
 from conceptref.demos._training import check_finite_step
@@ -48,6 +49,8 @@ from conceptref.transfer import (
     parameter_groups,
     replace_head,
 )
+
+_MAX_STEPS = 100_000  # a toy run never needs more; a typo like 10**9 would run for days
 
 __all__ = [
     "LoRALinear",
@@ -290,7 +293,7 @@ def train_classifier(
         As for :func:`conceptref.transfer.parameter_groups`, e.g. ``{"": 1e-2}``; a rate of 0
         leaves its group unchanged.
     steps
-        Number of optimizer steps (at least 1).
+        Number of optimizer steps (1 to 100,000).
 
     Returns
     -------
@@ -316,7 +319,7 @@ def train_classifier(
     1.0
     """
     groups = parameter_groups(model, learning_rates)
-    n_steps = check_int(steps, "steps", Interval(1, None))
+    n_steps = check_int(steps, "steps", Interval(1, _MAX_STEPS))
     inputs = torch.from_numpy(_as_features(x, "x").astype(np.float32))
     targets = torch.from_numpy(_as_targets(y, "y", len(inputs)))
     model.train()
@@ -446,8 +449,8 @@ def probe_accuracy(
     test_x = torch.from_numpy(_as_features(x_test, "x_test").astype(np.float32))
     test_y = _as_targets(y_test, "y_test", len(test_x))
     with torch.no_grad():
-        train_features = body(train_x)
-        test_features = body(test_x)
+        train_features = _forward(body, train_x, "backbone", "x")
+        test_features = _forward(body, test_x, "backbone", "x_test")
     probe = linear_probe(train_features, _as_targets(y, "y", len(train_x)), C=C)
     predicted = probe.predict(test_features)
     return round(float(np.mean(predicted == test_y)), 4)
@@ -462,6 +465,10 @@ class LoRALinear(nn.Module):
     """
 
     def __init__(self, base: nn.Linear, rank: int, alpha: float) -> None:
+        if not isinstance(base, nn.Linear):
+            raise TypeError(f"base must be a torch.nn.Linear, got {type(base).__name__}")
+        rank = check_int(rank, "rank", Interval(1, min(base.in_features, base.out_features)))
+        alpha = check_real(alpha, "alpha", Interval(0, None, "neither"))
         super().__init__()
         self.base = base
         self.rank = rank
@@ -524,11 +531,14 @@ def add_lora(module: nn.Module, *, rank: int, alpha: float, seed: int = 0) -> nn
         raise TypeError("module must hold Linear layers, not be one: wrap it in nn.Sequential")
     r = check_int(rank, "rank", Interval(1, None))
     scale = check_real(alpha, "alpha", Interval(0, None, "neither"))
+    check_seed(seed)
     targets = [
         (name, layer) for name, layer in module.named_modules() if isinstance(layer, nn.Linear)
     ]
     if not targets:
         raise ValueError("module holds no torch.nn.Linear layer to adapt")
+    if any(isinstance(layer, LoRALinear) for layer in module.modules()):
+        raise ValueError("module already holds LoRALinear layers: merge_lora it first")
     for name, layer in targets:
         if r > min(layer.in_features, layer.out_features):
             raise ValueError(
@@ -602,8 +612,8 @@ def merge_lora(module: nn.Module) -> nn.Module:
 
 def _logits(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Return the model's logits, checked: shape ``(n, k)`` with every label below ``k``."""
-    logits = model(inputs)
-    if not isinstance(logits, torch.Tensor) or logits.ndim != 2 or len(logits) != len(inputs):
+    logits = _forward(model, inputs, "model", "x")
+    if logits.ndim != 2 or len(logits) != len(inputs):
         raise ValueError("model must map x (n, d) to logits of shape (n, k)")
     if len(targets) and int(targets.max()) >= logits.shape[1]:
         raise ValueError(
@@ -611,6 +621,28 @@ def _logits(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> to
             f"{int(targets.max())}"
         )
     return logits
+
+
+def _forward(model: nn.Module, inputs: torch.Tensor, name: str, x_name: str) -> torch.Tensor:
+    """Return ``model(inputs)`` in the model's dtype; a failing call is a ValueError naming both."""
+    try:
+        out = model(inputs.to(_dtype(model)))
+    except RuntimeError as error:  # wrong number of columns for the first layer, and the like
+        message = str(error).split("\n")[0]
+        raise ValueError(
+            f"{name} cannot take {x_name} of shape {tuple(inputs.shape)}: {message}"
+        ) from None
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"{name} must return a tensor, got {type(out).__name__}")
+    return out
+
+
+def _dtype(model: nn.Module) -> torch.dtype:
+    """Return the floating dtype of the model's first parameter (float32 without one)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
 
 
 def _readout_labels(
@@ -624,7 +656,11 @@ def _readout_labels(
 
 
 def _as_features(value: object, name: str) -> npt.NDArray[np.float64]:
-    return check_array(value, name, ndim=2, axes="(n, d)", non_empty=True)
+    """Return inputs ``(n, d)`` checked: finite, non-empty, within float32 (the models' dtype)."""
+    x = check_array(value, name, ndim=2, axes="(n, d)", non_empty=True)
+    if np.abs(x).max() > np.finfo(np.float32).max:
+        raise ValueError(f"{name} holds values beyond float32's range (the models are float32)")
+    return x
 
 
 def _as_targets(value: object, name: str, n: int) -> npt.NDArray[np.int64]:
