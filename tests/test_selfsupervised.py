@@ -506,6 +506,7 @@ BAD_INPUT = [
     bad(contrastive_pretrain, DATA.x, DATA.style_basis, learning_rate=0.0, error=ValueError, match="learning_rate must be a finite number greater than 0"),
     bad(contrastive_pretrain, DATA.x, DATA.style_basis, temperature=-1.0, error=ValueError, match="temperature must be a finite number greater than 0"),
     bad(contrastive_pretrain, DATA.x, DATA.style_basis, seed=-2, error=ValueError, match="seed must lie in 0"),
+    bad(contrastive_pretrain, DATA.x, DATA.style_basis, batch_size=1025, error=ValueError, match="2 * batch_size = 2050"),
     bad(nearest_centroid_probe, DATA.x, DATA.labels.double(), error=TypeError, match="labels must be an array of integers"),
     bad(nearest_centroid_probe, DATA.x, DATA.labels[:3], error=ValueError, match="labels must have shape (n,) = (12,)"),
     bad(nearest_centroid_probe, DATA.x, DATA.labels, per_class=6, error=ValueError, match="class 0 has 6 examples"),

@@ -288,7 +288,8 @@ def contrastive_pretrain(
         Standard deviation of the augmentation noise, at least 0.
     steps, batch_size
         Number of Adam steps and examples per batch (:math:`N`; the loss sees :math:`2N` views),
-        each at least 1.
+        each at least 1; ``batch_size`` at most 1024 (the loss's :math:`2N \times 2N`
+        similarities stay below 2**22 entries).
     temperature, learning_rate
         The loss's :math:`\tau` and Adam's learning rate, each greater than 0.
     seed
@@ -322,7 +323,9 @@ def contrastive_pretrain(
     tau = check_real(temperature, "temperature", _POSITIVE)
     rate = check_real(learning_rate, "learning_rate", _POSITIVE)
     start = check_seed(seed)
-    check_size([("batch_size", n_batch), ("the columns of x", inputs.shape[1])])
+    # the loss holds a few (2 batch_size, 2 batch_size) similarity matrices with their gradients
+    check_size([("2 * batch_size", 2 * n_batch), ("2 * batch_size", 2 * n_batch)], limit=2**22)
+    check_size([("batch_size", n_batch), ("the columns of x", inputs.shape[1])], limit=2**26)
     out = 8
     encoder = tiny_encoder(inputs.shape[1], out=out, seed=start)
     with seeded((start + 1) % (SEED_MAX + 1)):
