@@ -457,6 +457,8 @@ BAD_INPUT = [
     bad(nt_xent_loss, **ZZ, temperature=1e-309, error=ValueError, match="1 / temperature overflows float64"),
     bad(nt_xent_loss, **ZZ, temperature=True, error=TypeError, match="temperature must be a real number"),
     bad(nt_xent_loss, **ZZ, temperature=torch.tensor(0.5), error=TypeError, match="temperature must be a real number"),
+    bad(nt_xent_loss, Z, [[1e200, 1e200], [0.0, 1.0]], error=ValueError, match="z2 holds a row whose squared norm overflows"),
+    bad(info_nce_loss, [[1e200, 0.0], [0.0, 1.0]], Z, error=ValueError, match="query holds a row whose squared norm overflows"),
     bad(info_nce_loss, [1.0, 0.0], Z, error=ValueError, match="query must be two-dimensional"),
     bad(info_nce_loss, Z, [[1.0, 0.0]], error=ValueError, match="query and key must have the same shape"),
     bad(info_nce_loss, Z, [[math.nan, 0.0], [0.0, 1.0]], error=ValueError, match="key must be finite"),
