@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -151,8 +152,13 @@ def test_per_class_accuracy_raises_no_warning_in_the_generalized_setting():
 @given(st.floats(0, 1), st.floats(0, 1))
 def test_harmonic_mean_against_its_definition(a, b):
     h = harmonic_mean(a, b)
-    expected = 0.0 if a == 0 or b == 0 else 2 * a * b / (a + b)
-    assert h == pytest.approx(expected, rel=1e-15, abs=1e-300)
+    # the exact value, rounded once (the naive 2ab / (a + b) underflows for tiny accuracies)
+    expected = (
+        0.0
+        if a == 0 or b == 0
+        else float(2 * Fraction(a) * Fraction(b) / (Fraction(a) + Fraction(b)))
+    )
+    assert h == pytest.approx(expected, rel=1e-15, abs=2e-323)
     assert harmonic_mean(b, a) == h
     assert min(a, b) - 1e-12 <= h <= max(a, b) + 1e-12
     assert h <= (a + b) / 2 + 1e-12
