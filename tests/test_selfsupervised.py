@@ -344,7 +344,7 @@ def test_random_masking_draws_noise_from_the_generator():
 # --- the demonstration ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 def test_contrastive_pretraining_helps_a_five_label_probe_unless_the_views_are_wrong(seed):
     """The page's claim (shown there for seed 0) on other seeds."""
     torch.set_num_threads(1)
