@@ -379,7 +379,7 @@ class SeenUnseenCurve:
     """Per-class accuracy on samples of unseen classes, non-decreasing, shape ``(m + 1,)``."""
 
     area: float
-    """AUSUC: the area under ``acc_seen`` plotted against ``acc_unseen`` (trapezoids)."""
+    """The area under ``acc_seen`` plotted against ``acc_unseen`` (trapezoids), called AUSUC."""
 
     def __post_init__(self) -> None:
         arrays = {}

@@ -7,7 +7,7 @@ tiny encoder (:func:`tiny_encoder`, :func:`contrastive_pretrain`) with the loss 
 :func:`conceptref.selfsupervised.nt_xent_loss`, and a few-label linear probe
 (:func:`nearest_centroid_probe`). Every function takes a keyword ``seed`` and leaves the
 caller's global random state as it was; training steps with the package's one Adam through
-:func:`conceptref.demos._training.fit`.
+``conceptref.demos._training.fit``.
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ def contrastive_pretrain(
     Each step draws a batch, makes two views of it with :func:`augment` along ``basis``, passes
     both through the encoder :math:`f` and a projection head :math:`g` (``ReLU, Linear``), and
     takes an Adam step (:class:`conceptref.regularization.Adam` with its default betas, through
-    :func:`conceptref.demos._training.fit`) on
+    ``conceptref.demos._training.fit``) on
     :func:`~conceptref.selfsupervised.nt_xent_loss` of the two projections. The head is
     discarded afterwards: the returned encoder gives the representation :math:`h = f(x)` that
     downstream tasks use, as in SimCLR.
