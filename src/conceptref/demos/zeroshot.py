@@ -71,8 +71,8 @@ class AttributeData:
 
 
 def make_attribute_data(
-    *,
     seed: int = 0,
+    *,
     n_classes: int = 16,
     n_unseen: int = 4,
     n_attributes: int = 12,
@@ -99,8 +99,8 @@ def make_attribute_data(
     Parameters
     ----------
     seed
-        Seed of NumPy's ``default_rng`` (a non-negative integer, keyword only); NumPy's global
-        state is not touched.
+        Seed of NumPy's ``default_rng`` (a non-negative integer); NumPy's global state is not
+        touched.
     n_classes
         Number of classes :math:`k` (at least 2).
     n_unseen
