@@ -363,7 +363,10 @@ def _standardize(z: torch.Tensor, name: str) -> torch.Tensor:
             f"{name} is too large to standardize: the variance of a column overflows float64; "
             "scale it down"
         )
-    return F.batch_norm(z, None, None, training=True, eps=_BATCH_NORM_EPS)
+    standardized = F.batch_norm(z, None, None, training=True, eps=_BATCH_NORM_EPS)
+    if not bool(torch.isfinite(standardized.detach()).all()):
+        raise ValueError(f"{name} is too large to standardize: a column overflows float64")
+    return standardized
 
 
 class MaskedTokens(NamedTuple):

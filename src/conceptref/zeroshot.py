@@ -395,6 +395,8 @@ class SeenUnseenCurve:
         )  # fmt: skip
         for name in ("acc_seen", "acc_unseen"):
             check_array(arrays[name], name, interval=Interval(0, 1))
+        if (np.diff(arrays["thresholds"]) <= 0).any():
+            raise ValueError("thresholds must be strictly increasing")
         area = check_real(self.area, "area", Interval(0, 1))
         for name, array in arrays.items():
             object.__setattr__(self, name, array)
