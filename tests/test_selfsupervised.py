@@ -18,6 +18,7 @@ from transformers import ViTMAEConfig
 from transformers.models.vit_mae.modeling_vit_mae import ViTMAEEmbeddings
 
 from conceptref.demos.selfsupervised import (
+    ContentStyleData,
     augment,
     content_style_data,
     contrastive_pretrain,
@@ -496,6 +497,8 @@ BAD_INPUT = [
     bad(content_style_data, 5, seed=1.5, error=TypeError, match="seed must be an integer"),
     bad(content_style_data, 2.5, error=TypeError, match="n_per_class must be an integer"),
     bad(content_style_data, 10**6, dim=10**5, error=ValueError, match="more than the"),
+    bad(ContentStyleData, DATA.x, DATA.labels[:3], DATA.content_basis, DATA.style_basis, error=ValueError, match="len(x) and len(labels) must agree"),
+    bad(ContentStyleData, DATA.x, DATA.labels, DATA.content_basis.T, DATA.style_basis, error=ValueError, match="the columns of x, the rows of content_basis and the rows of style_basis must agree"),
     bad(augment, DATA.x, DATA.style_basis.T, 1.0, error=ValueError, match="basis must have one row per column of x"),
     bad(augment, DATA.x, DATA.style_basis, -1.0, error=ValueError, match="scale must be a finite number of at least 0"),
     bad(augment, DATA.x[0], DATA.style_basis, 1.0, error=ValueError, match="x must be two-dimensional"),
@@ -528,6 +531,8 @@ HOSTILE = [
     hostile(random_masking, **MASK, generator=None),
     hostile(content_style_data, n_per_class=2, n_classes=2, dim=3, radius=2.0, content_std=0.4,
             style_std=3.0, seed=0),
+    hostile(ContentStyleData, x=DATA.x, labels=DATA.labels, content_basis=DATA.content_basis,
+            style_basis=DATA.style_basis),
     hostile(augment, x=DATA.x, basis=DATA.style_basis, scale=1.0, seed=0),
     hostile(tiny_encoder, dim=3, width=2, out=2, seed=0),
     hostile(contrastive_pretrain, x=DATA.x, basis=DATA.style_basis, scale=1.0, steps=1,

@@ -13,7 +13,7 @@ caller's global random state as it was; training steps with the package's one Ad
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy.typing as npt
 import torch
@@ -25,6 +25,7 @@ from conceptref._validation import (
     SEED_MAX,
     Interval,
     check_bool,
+    check_dims_agree,
     check_int,
     check_int_array,
     check_real,
@@ -49,8 +50,12 @@ _POSITIVE = Interval(0, None, "neither")
 _FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 
-class ContentStyleData(NamedTuple):
-    """A labelled data set whose class lives in a known subspace; see :func:`content_style_data`."""
+@dataclass(frozen=True)
+class ContentStyleData:
+    """A labelled data set whose class lives in a known subspace; see :func:`content_style_data`.
+
+    The tensors are the result's own (copies of what it was given).
+    """
 
     x: torch.Tensor
     """Inputs ``(n, dim)``, float32."""
@@ -60,6 +65,23 @@ class ContentStyleData(NamedTuple):
     """Orthonormal columns ``(dim, 2)`` spanning the directions that carry the class."""
     style_basis: torch.Tensor
     """Orthonormal columns ``(dim, dim - 2)`` spanning the directions that do not."""
+
+    def __post_init__(self) -> None:
+        x = check_tensor(self.x, "x", ndim=2, non_empty=True).detach().to(torch.float32).clone()
+        labels = torch.from_numpy(check_int_array(self.labels, "labels", ndim=1).copy())
+        bases = {}
+        for name in ("content_basis", "style_basis"):
+            basis = check_tensor(getattr(self, name), name, ndim=2, non_empty=True)
+            bases[name] = basis.detach().to(torch.float32).clone()
+        check_dims_agree([("len(x)", x.shape[0]), ("len(labels)", labels.shape[0])])
+        check_dims_agree(
+            [("the columns of x", x.shape[1])]
+            + [(f"the rows of {name}", b.shape[0]) for name, b in bases.items()]
+        )
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "labels", labels)
+        for name, basis in bases.items():
+            object.__setattr__(self, name, basis)
 
 
 def content_style_data(
@@ -137,7 +159,7 @@ def content_style_data(
         raise ValueError(
             "radius, content_std and style_std are too large: the inputs overflow float32"
         )
-    return ContentStyleData(x, labels, q[:, :2].contiguous(), q[:, 2:].contiguous())
+    return ContentStyleData(x, labels, q[:, :2], q[:, 2:])
 
 
 def _check_views(x: object, basis: object) -> tuple[torch.Tensor, torch.Tensor]:
