@@ -1,4 +1,4 @@
-"""The self-supervised learning page's demonstration: the augmentation decides what is learned.
+"""The demonstration of :doc:`/concepts/self-supervised-learning`: augmentations decide what is learned.
 
 Data in which the class lives in a two-dimensional *content* subspace while a larger *style*
 subspace carries most of the variance (:func:`content_style_data`), an augmentation that adds

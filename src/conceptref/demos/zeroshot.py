@@ -1,4 +1,4 @@
-"""The zero-shot learning page's worked example: classes described by attributes, in NumPy.
+"""The worked example of :doc:`/concepts/zero-shot-learning`: classes described by attributes.
 
 :func:`make_attribute_data` makes a seeded synthetic set of classes, each described by a
 signature of binary attributes, with the last classes unseen in training;
