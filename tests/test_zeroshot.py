@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from conceptref.demos.zeroshot import make_attribute_data, ridge_fit
+from conceptref.demos.zeroshot import AttributeData, make_attribute_data, ridge_fit
 from conceptref.zeroshot import (
     SeenUnseenCurve,
     ausuc,
@@ -151,8 +152,13 @@ def test_per_class_accuracy_raises_no_warning_in_the_generalized_setting():
 @given(st.floats(0, 1), st.floats(0, 1))
 def test_harmonic_mean_against_its_definition(a, b):
     h = harmonic_mean(a, b)
-    expected = 0.0 if a == 0 or b == 0 else 2 * a * b / (a + b)
-    assert h == pytest.approx(expected, rel=1e-15, abs=1e-300)
+    # the exact value, rounded once (the naive 2ab / (a + b) underflows for tiny accuracies)
+    expected = (
+        0.0
+        if a == 0 or b == 0
+        else float(2 * Fraction(a) * Fraction(b) / (Fraction(a) + Fraction(b)))
+    )
+    assert h == pytest.approx(expected, rel=1e-15, abs=2e-323)
     assert harmonic_mean(b, a) == h
     assert min(a, b) - 1e-12 <= h <= max(a, b) + 1e-12
     assert h <= (a + b) / 2 + 1e-12
@@ -340,6 +346,11 @@ BAD_INPUT = [
     bad(seen_unseen_curve, [[1e308, -1e308], [0.0, 1.0]], [0, 1], [True, False], error=ValueError, match="scores are too far apart"),
     bad(seen_unseen_curve, [[np.nan, 0.0], [0.0, 1.0]], [0, 1], [True, False], error=ValueError, match="scores must be finite"),
     bad(ausuc, SCORES, [0, 1], [False, False], error=ValueError, match="seen_mask must mark"),
+    bad(SeenUnseenCurve, [0.5, 0.5], [1.0, 0.5, 0.0], [0.0, 0.5, 1.0], 0.5, error=ValueError, match="thresholds must be strictly increasing"),
+    bad(SeenUnseenCurve, [0.5], [1.0, 0.0], [0.0], 0.5, error=ValueError, match="len(thresholds) + 1, len(acc_seen) and len(acc_unseen) must agree"),
+    bad(SeenUnseenCurve, [0.5], [1.5, 0.0], [0.0, 1.0], 0.5, error=ValueError, match="acc_seen must lie in [0, 1]"),
+    bad(AttributeData, [[1.0]], [0, 1], [[1.0]], [True], [True, False], error=ValueError, match="len(x), len(y) and len(train) must agree"),
+    bad(AttributeData, [[1.0], [2.0]], [0, 3], [[1.0]], [True], [True, False], error=ValueError, match="y must lie in 0"),
     bad(ridge_fit, [[1.0]], [[1.0], [2.0]], 1.0, error=ValueError, match="same number of rows"),
     bad(ridge_fit, [[1.0]], [[1.0]], 0.0, error=ValueError, match="alpha must be a finite number greater than 0"),
     bad(ridge_fit, [[1e200], [-1e200]], [[1.0], [2.0]], 1.0, error=ValueError, match="sums of squares overflow"),
@@ -362,6 +373,10 @@ HOSTILE = [
     hostile(calibrated_stacking, scores=SCORES, seen_mask=[True, False], gamma=0.1),
     hostile(seen_unseen_curve, scores=SCORES, labels=[0, 1], seen_mask=[True, False]),
     hostile(ausuc, scores=SCORES, labels=[0, 1], seen_mask=[True, False]),
+    hostile(SeenUnseenCurve, thresholds=[0.5], acc_seen=[1.0, 0.0], acc_unseen=[0.0, 1.0],
+            area=0.5),
+    hostile(AttributeData, x=[[1.0], [2.0]], y=[0, 1], signatures=[[1.0], [-1.0]],
+            seen=[True, False], train=[True, False]),
     hostile(ridge_fit, x=[[0.0], [1.0], [2.0]], targets=[[1.0], [3.0], [5.0]], alpha=1.0),
     hostile(make_attribute_data, seed=0, n_classes=3, n_unseen=1, n_attributes=2, n_features=2,
             n_per_class=2, class_noise=1.0, noise=1.0),

@@ -111,7 +111,8 @@ def nt_xent_loss(z1: TensorLike, z2: TensorLike, temperature: float = 0.07) -> t
         If an input holds booleans or complex numbers, or ``temperature`` is not a real number.
     ValueError
         If an input is not two-dimensional or has an empty axis, the shapes differ, an input
-        holds NaN or infinity, or ``temperature`` is not a finite number greater than 0.
+        holds NaN or infinity or a row whose squared norm overflows float64 (its direction would
+        be lost), or ``temperature`` is not a finite number greater than 0.
 
     See Also
     --------
@@ -136,6 +137,8 @@ def nt_xent_loss(z1: TensorLike, z2: TensorLike, temperature: float = 0.07) -> t
     """
     tau = _as_temperature(temperature)
     a, b = _pair(z1, z2, ("z1", "z2"))
+    _check_norms(a, "z1")
+    _check_norms(b, "z2")
     n = a.shape[0]
     z = F.normalize(torch.cat([a, b]), dim=1)  # (2N, d), unit rows (zero rows stay zero)
     sim = z @ z.T / tau  # (2N, 2N)
@@ -202,6 +205,8 @@ def info_nce_loss(query: TensorLike, key: TensorLike, temperature: float = 0.07)
     """
     tau = _as_temperature(temperature)
     q, k = _pair(query, key, ("query", "key"))
+    _check_norms(q, "query")
+    _check_norms(k, "key")
     n = q.shape[0]
     sim = F.normalize(q, dim=1) @ F.normalize(k, dim=1).T / tau  # (N, N)
     negative = ~torch.eye(n, dtype=torch.bool)
@@ -358,7 +363,10 @@ def _standardize(z: torch.Tensor, name: str) -> torch.Tensor:
             f"{name} is too large to standardize: the variance of a column overflows float64; "
             "scale it down"
         )
-    return F.batch_norm(z, None, None, training=True, eps=_BATCH_NORM_EPS)
+    standardized = F.batch_norm(z, None, None, training=True, eps=_BATCH_NORM_EPS)
+    if not bool(torch.isfinite(standardized.detach()).all()):
+        raise ValueError(f"{name} is too large to standardize: a column overflows float64")
+    return standardized
 
 
 class MaskedTokens(NamedTuple):

@@ -379,7 +379,7 @@ class SeenUnseenCurve:
     """Per-class accuracy on samples of unseen classes, non-decreasing, shape ``(m + 1,)``."""
 
     area: float
-    """AUSUC: the area under ``acc_seen`` plotted against ``acc_unseen`` (trapezoids)."""
+    """The area under ``acc_seen`` plotted against ``acc_unseen`` (trapezoids), called AUSUC."""
 
     def __post_init__(self) -> None:
         arrays = {}
@@ -395,6 +395,8 @@ class SeenUnseenCurve:
         )  # fmt: skip
         for name in ("acc_seen", "acc_unseen"):
             check_array(arrays[name], name, interval=Interval(0, 1))
+        if (np.diff(arrays["thresholds"]) <= 0).any():
+            raise ValueError("thresholds must be strictly increasing")
         area = check_real(self.area, "area", Interval(0, 1))
         for name, array in arrays.items():
             object.__setattr__(self, name, array)

@@ -1,4 +1,4 @@
-"""The self-supervised learning page's demonstration: the augmentation decides what is learned.
+"""The demonstration of :doc:`/concepts/self-supervised-learning`: augmentations decide what is learned.
 
 Data in which the class lives in a two-dimensional *content* subspace while a larger *style*
 subspace carries most of the variance (:func:`content_style_data`), an augmentation that adds
@@ -7,13 +7,13 @@ tiny encoder (:func:`tiny_encoder`, :func:`contrastive_pretrain`) with the loss 
 :func:`conceptref.selfsupervised.nt_xent_loss`, and a few-label linear probe
 (:func:`nearest_centroid_probe`). Every function takes a keyword ``seed`` and leaves the
 caller's global random state as it was; training steps with the package's one Adam through
-:func:`conceptref.demos._training.fit`.
+``conceptref.demos._training.fit``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy.typing as npt
 import torch
@@ -25,6 +25,7 @@ from conceptref._validation import (
     SEED_MAX,
     Interval,
     check_bool,
+    check_dims_agree,
     check_int,
     check_int_array,
     check_real,
@@ -49,8 +50,12 @@ _POSITIVE = Interval(0, None, "neither")
 _FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 
-class ContentStyleData(NamedTuple):
-    """A labelled data set whose class lives in a known subspace; see :func:`content_style_data`."""
+@dataclass(frozen=True)
+class ContentStyleData:
+    """A labelled data set whose class lives in a known subspace; see :func:`content_style_data`.
+
+    The tensors are the result's own (copies of what it was given).
+    """
 
     x: torch.Tensor
     """Inputs ``(n, dim)``, float32."""
@@ -60,6 +65,23 @@ class ContentStyleData(NamedTuple):
     """Orthonormal columns ``(dim, 2)`` spanning the directions that carry the class."""
     style_basis: torch.Tensor
     """Orthonormal columns ``(dim, dim - 2)`` spanning the directions that do not."""
+
+    def __post_init__(self) -> None:
+        x = check_tensor(self.x, "x", ndim=2, non_empty=True).detach().to(torch.float32).clone()
+        labels = torch.from_numpy(check_int_array(self.labels, "labels", ndim=1).copy())
+        bases = {}
+        for name in ("content_basis", "style_basis"):
+            basis = check_tensor(getattr(self, name), name, ndim=2, non_empty=True)
+            bases[name] = basis.detach().to(torch.float32).clone()
+        check_dims_agree([("len(x)", x.shape[0]), ("len(labels)", labels.shape[0])])
+        check_dims_agree(
+            [("the columns of x", x.shape[1])]
+            + [(f"the rows of {name}", b.shape[0]) for name, b in bases.items()]
+        )
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "labels", labels)
+        for name, basis in bases.items():
+            object.__setattr__(self, name, basis)
 
 
 def content_style_data(
@@ -137,7 +159,7 @@ def content_style_data(
         raise ValueError(
             "radius, content_std and style_std are too large: the inputs overflow float32"
         )
-    return ContentStyleData(x, labels, q[:, :2].contiguous(), q[:, 2:].contiguous())
+    return ContentStyleData(x, labels, q[:, :2], q[:, 2:])
 
 
 def _check_views(x: object, basis: object) -> tuple[torch.Tensor, torch.Tensor]:
@@ -273,7 +295,7 @@ def contrastive_pretrain(
     Each step draws a batch, makes two views of it with :func:`augment` along ``basis``, passes
     both through the encoder :math:`f` and a projection head :math:`g` (``ReLU, Linear``), and
     takes an Adam step (:class:`conceptref.regularization.Adam` with its default betas, through
-    :func:`conceptref.demos._training.fit`) on
+    ``conceptref.demos._training.fit``) on
     :func:`~conceptref.selfsupervised.nt_xent_loss` of the two projections. The head is
     discarded afterwards: the returned encoder gives the representation :math:`h = f(x)` that
     downstream tasks use, as in SimCLR.
@@ -288,7 +310,8 @@ def contrastive_pretrain(
         Standard deviation of the augmentation noise, at least 0.
     steps, batch_size
         Number of Adam steps and examples per batch (:math:`N`; the loss sees :math:`2N` views),
-        each at least 1.
+        each at least 1; ``batch_size`` at most 1024 (the loss's :math:`2N \times 2N`
+        similarities stay below 2**22 entries).
     temperature, learning_rate
         The loss's :math:`\tau` and Adam's learning rate, each greater than 0.
     seed
@@ -322,7 +345,9 @@ def contrastive_pretrain(
     tau = check_real(temperature, "temperature", _POSITIVE)
     rate = check_real(learning_rate, "learning_rate", _POSITIVE)
     start = check_seed(seed)
-    check_size([("batch_size", n_batch), ("the columns of x", inputs.shape[1])])
+    # the loss holds a few (2 batch_size, 2 batch_size) similarity matrices with their gradients
+    check_size([("2 * batch_size", 2 * n_batch), ("2 * batch_size", 2 * n_batch)], limit=2**22)
+    check_size([("batch_size", n_batch), ("the columns of x", inputs.shape[1])], limit=2**26)
     out = 8
     encoder = tiny_encoder(inputs.shape[1], out=out, seed=start)
     with seeded((start + 1) % (SEED_MAX + 1)):

@@ -1,4 +1,4 @@
-"""The zero-shot learning page's worked example: classes described by attributes, in NumPy.
+"""The worked example of :doc:`/concepts/zero-shot-learning`: classes described by attributes.
 
 :func:`make_attribute_data` makes a seeded synthetic set of classes, each described by a
 signature of binary attributes, with the last classes unseen in training;
@@ -71,8 +71,8 @@ class AttributeData:
 
 
 def make_attribute_data(
-    *,
     seed: int = 0,
+    *,
     n_classes: int = 16,
     n_unseen: int = 4,
     n_attributes: int = 12,
@@ -99,8 +99,8 @@ def make_attribute_data(
     Parameters
     ----------
     seed
-        Seed of NumPy's ``default_rng`` (a non-negative integer, keyword only); NumPy's global
-        state is not touched.
+        Seed of NumPy's ``default_rng`` (a non-negative integer); NumPy's global state is not
+        touched.
     n_classes
         Number of classes :math:`k` (at least 2).
     n_unseen
