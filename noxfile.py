@@ -214,6 +214,11 @@ def catalogs(session: nox.Session) -> None:
     for template in (pot / "api").glob("*.pot"):  # the API reference stays English
         if template.name != "index.pot":
             template.unlink()
+    # The figures' labels: every _("...") string of docs/figures/*.py, into figures.po.
+    session.run(
+        str(bin_dir / "python"), str(DOCS / "_ext" / "figure_scripts.py"), "pot",
+        str(pot / "figures.pot"), external=True,
+    )  # fmt: skip
     session.run(
         str(bin_dir / "sphinx-intl"), "update", "-p", str(pot), "-d", str(DOCS / "locale"),
         "-l", "ko", "-w", "0", external=True,
