@@ -232,6 +232,11 @@ def test_ddim_step_equals_diffusers(
         set_alpha_to_one=set_alpha_to_one,
         prediction_type=prediction_type,
     )
+    if zero_snr and eta == 1.0 and not torch.isfinite(expected).all():
+        # from zero SNR with eta = 1 the direction's weight sqrt(1 - a' - sigma^2) is exactly 0;
+        # in float32 diffusers takes the square root of a rounding error below 0 (NaN)
+        assert np.isfinite(ours).all()
+        return
     np.testing.assert_allclose(ours, expected.double().numpy(), rtol=1e-4, atol=1e-4)
 
 
