@@ -232,6 +232,11 @@ def test_ddim_step_equals_diffusers(
         set_alpha_to_one=set_alpha_to_one,
         prediction_type=prediction_type,
     )
+    if zero_snr and eta == 1.0 and not torch.isfinite(expected).all():
+        # from zero SNR with eta = 1 the direction's weight sqrt(1 - a' - sigma^2) is exactly 0;
+        # in float32 diffusers takes the square root of a rounding error below 0 (NaN)
+        assert np.isfinite(ours).all()
+        return
     np.testing.assert_allclose(ours, expected.double().numpy(), rtol=1e-4, atol=1e-4)
 
 
@@ -316,6 +321,9 @@ def test_tensors_with_grad_and_low_precision_are_accepted():
 # --- the helpers for zero terminal SNR, v-prediction and rescaled guidance ------------------
 
 
+VELOCITY_SCHEDULER = DDPMScheduler()  # get_velocity reads only its alphas_cumprod, set per case
+
+
 @given(case=noising_cases(), zero_snr=st.booleans())
 def test_velocity_equals_get_velocity(case, zero_snr):
     kind, t_len, x0, noise, t = case
@@ -323,7 +331,7 @@ def test_velocity_equals_get_velocity(case, zero_snr):
     if zero_snr and t_len > 1:
         betas = rescale_zero_terminal_snr(betas)
     a = alphas_cumprod(betas)
-    sched = DDPMScheduler(num_train_timesteps=t_len)
+    sched = VELOCITY_SCHEDULER
     sched.alphas_cumprod = torch.tensor(a)  # float64: get_velocity computes in the sample's dtype
     x0_64, noise_64 = torch.tensor(x0, dtype=F64), torch.tensor(noise, dtype=F64)
     expected = sched.get_velocity(x0_64, noise_64, torch.tensor(t)).numpy()

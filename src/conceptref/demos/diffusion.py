@@ -9,8 +9,8 @@ points (with the package's one Adam, through ``conceptref.demos._training.fit``)
 :func:`conceptref.demos.vae.ring_of_gaussians`. The formulas the page quotes are in
 :mod:`conceptref.diffusion`.
 
-Every seeded function takes a keyword ``seed`` (a non-negative integer) and leaves the caller's
-global NumPy and torch random state as it was.
+Training and sampling are seeded by a keyword ``seed``; neither touches the global random
+generators of NumPy or torch.
 """
 
 from __future__ import annotations
