@@ -742,7 +742,7 @@ BAD_INPUT = [
         max_new_tokens=2,
         length_penalty=np.nan,
         error=ValueError,
-        match="length_penalty must be finite",
+        match="length_penalty must be a finite number in [-10, 10]",
     ),
     bad(
         beam_search,
@@ -761,6 +761,16 @@ BAD_INPUT = [
         max_new_tokens=3,
         error=ValueError,
         match="returned 3 logits after 2",
+    ),
+    bad(
+        beam_search,
+        eye_logits,
+        [1],
+        num_beams=2,
+        max_new_tokens=2,
+        length_penalty=647.0,
+        error=ValueError,
+        match="length_penalty must be a finite number in [-10, 10], got 647.0",
     ),
     bad(
         beam_search,

@@ -695,8 +695,8 @@ def beam_search(
     eos_token
         Optional end-of-sequence id.
     length_penalty
-        The exponent :math:`\alpha` of the length normalization (``generate``'s default 1.0;
-        0 compares plain sums, which favours short hypotheses).
+        The exponent :math:`\alpha` of the length normalization, in ``[-10, 10]``
+        (``generate``'s default 1.0; 0 compares plain sums, which favours short hypotheses).
 
     Returns
     -------
@@ -737,7 +737,7 @@ def beam_search(
         max_new_tokens, "max_new_tokens", Interval(1, MAX_NEW_TOKENS), high_name="MAX_NEW_TOKENS"
     )
     eos = None if eos_token is None else check_int(eos_token, "eos_token", Interval(0, None))
-    alpha = check_real(length_penalty, "length_penalty")
+    alpha = check_real(length_penalty, "length_penalty", Interval(-10, 10))
     if beams == 1:
         return greedy_decode(next_token_logits, sequence, max_new_tokens=steps, eos_token=eos)
 
