@@ -490,6 +490,14 @@ def test_top_p_filter_equals_transformers(logits, p):
     np.testing.assert_array_equal(top_p_filter(logits, p), warp(TopPLogitsWarper(p), logits))
 
 
+@given(logits=logit_batches(), p=st.floats(0, 1))
+def test_top_p_filter_of_float32_equals_transformers_in_float32(logits, p):
+    low = torch.from_numpy(logits).float()
+    theirs = warp(TopPLogitsWarper(p), low.numpy())
+    np.testing.assert_array_equal(top_p_filter(low, p), theirs)
+    np.testing.assert_array_equal(top_p_filter(low.numpy(), p), theirs)
+
+
 def test_filters_keep_their_input_and_the_top_token():
     logits = np.array([[0.0, 2.0, 1.0, 2.0]])
     copy = logits.copy()
