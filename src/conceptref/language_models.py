@@ -560,7 +560,7 @@ def _filter_input(logits: object) -> npt.NDArray[np.float64]:
 
 
 def _working_dtype(logits: object) -> torch.dtype:
-    """The precision of ``logits`` if it is a lower-precision float tensor or array, else float64.
+    """Return the precision of ``logits`` if it is a lower-precision float, else float64.
 
     Upcasting those is exact, so converting the float64 copy back recovers the caller's values.
     """
