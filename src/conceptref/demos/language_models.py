@@ -25,10 +25,17 @@ from conceptref._validation import (
 from conceptref.demos._training import fit
 from conceptref.language_models import beam_search, greedy_decode
 
-__all__ = ["TEXT", "CharLanguageModel", "continue_text", "train_char_model"]
+__all__ = [
+    "MAX_PARAMETERS",
+    "MAX_STEPS",
+    "TEXT",
+    "CharLanguageModel",
+    "continue_text",
+    "train_char_model",
+]
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 4
-"""The page's training text: two sentences, four times (196 characters, 14 distinct)."""
+"""The page's training text, two sentences four times (192 characters, 14 distinct)."""
 
 MAX_STEPS = 2000
 """The most optimizer steps :func:`train_char_model` takes (the page takes 150)."""
