@@ -490,6 +490,14 @@ def test_top_p_filter_equals_transformers(logits, p):
     np.testing.assert_array_equal(top_p_filter(logits, p), warp(TopPLogitsWarper(p), logits))
 
 
+@given(logits=logit_batches(), p=st.floats(0, 1))
+def test_top_p_filter_of_float32_equals_transformers_in_float32(logits, p):
+    low = torch.from_numpy(logits).float()
+    theirs = warp(TopPLogitsWarper(p), low.numpy())
+    np.testing.assert_array_equal(top_p_filter(low, p), theirs)
+    np.testing.assert_array_equal(top_p_filter(low.numpy(), p), theirs)
+
+
 def test_filters_keep_their_input_and_the_top_token():
     logits = np.array([[0.0, 2.0, 1.0, 2.0]])
     copy = logits.copy()
@@ -742,7 +750,7 @@ BAD_INPUT = [
         max_new_tokens=2,
         length_penalty=np.nan,
         error=ValueError,
-        match="length_penalty must be finite",
+        match="length_penalty must be a finite number in [-10, 10]",
     ),
     bad(
         beam_search,
@@ -761,6 +769,16 @@ BAD_INPUT = [
         max_new_tokens=3,
         error=ValueError,
         match="returned 3 logits after 2",
+    ),
+    bad(
+        beam_search,
+        eye_logits,
+        [1],
+        num_beams=2,
+        max_new_tokens=2,
+        length_penalty=647.0,
+        error=ValueError,
+        match="length_penalty must be a finite number in [-10, 10], got 647.0",
     ),
     bad(
         beam_search,

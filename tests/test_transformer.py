@@ -467,6 +467,15 @@ def test_layer_norm_survives_an_overflowing_variance():
     np.testing.assert_allclose(layer_norm(x), expected, rtol=1e-9)
 
 
+def test_layer_weights_are_copies():
+    layer = torch.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True, dtype=torch.float64)
+    weights = layer_weights(layer)
+    weights["linear1.weight"][:] = 0.0
+    weights["norm1.weight"][:] = 0.0
+    assert bool(layer.linear1.weight.abs().sum() > 0)
+    assert bool((layer.norm1.weight == 1).all())
+
+
 def test_overflow_of_an_intermediate_is_named():
     big = np.full((2, 4), 1e200)
     with pytest.raises(ValueError, match=re.escape("query @ w_q + b_q overflows float64")):

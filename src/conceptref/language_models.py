@@ -559,6 +559,22 @@ def _filter_input(logits: object) -> npt.NDArray[np.float64]:
     return scores
 
 
+def _working_dtype(logits: object) -> torch.dtype:
+    """Return the precision of ``logits`` if it is a lower-precision float, else float64.
+
+    Upcasting those is exact, so converting the float64 copy back recovers the caller's values.
+    """
+    if isinstance(logits, torch.Tensor) and logits.dtype in (
+        torch.float32,
+        torch.float16,
+        torch.bfloat16,
+    ):
+        return logits.dtype
+    if isinstance(logits, np.ndarray) and logits.dtype in (np.float32, np.float16):
+        return torch.float32 if logits.dtype == np.float32 else torch.float16
+    return torch.float64
+
+
 def top_k_filter(logits: npt.ArrayLike, k: int) -> npt.NDArray[np.float64]:
     r"""Keep the ``k`` largest logits of each row and set the others to :math:`-\infty`.
 
@@ -609,7 +625,9 @@ def top_p_filter(logits: npt.ArrayLike, p: float) -> npt.NDArray[np.float64]:
     ``min_tokens_to_keep=1``), which this function equals, the rule is written from the other
     end: sort the tokens from least to most likely, and remove each token whose cumulative
     probability (its own included) is at most :math:`1 - p`; the most likely token is always
-    kept. Tokens of equal probability are ordered as ``torch.sort`` orders them, as there.
+    kept. Tokens of equal probability are ordered as ``torch.sort`` orders them, as there, and
+    the probabilities are computed in the precision of ``logits`` (a float32 tensor or array in
+    float32, as the warper would; the result is float64 either way).
 
     Parameters
     ----------
@@ -645,7 +663,7 @@ def top_p_filter(logits: npt.ArrayLike, p: float) -> npt.NDArray[np.float64]:
     scores = _filter_input(logits)
     mass = check_probability(p, "p", what="a probability")
     flat = torch.from_numpy(np.ascontiguousarray(scores.reshape(-1, scores.shape[-1])))
-    ascending, order = torch.sort(flat, descending=False)
+    ascending, order = torch.sort(flat.to(_working_dtype(logits)), descending=False)
     cumulative = ascending.softmax(dim=-1).cumsum(dim=-1)
     remove = cumulative <= 1 - mass
     remove[..., -1] = False  # the most likely token stays
@@ -695,8 +713,8 @@ def beam_search(
     eos_token
         Optional end-of-sequence id.
     length_penalty
-        The exponent :math:`\alpha` of the length normalization (``generate``'s default 1.0;
-        0 compares plain sums, which favours short hypotheses).
+        The exponent :math:`\alpha` of the length normalization, in ``[-10, 10]``
+        (``generate``'s default 1.0; 0 compares plain sums, which favours short hypotheses).
 
     Returns
     -------
@@ -737,7 +755,7 @@ def beam_search(
         max_new_tokens, "max_new_tokens", Interval(1, MAX_NEW_TOKENS), high_name="MAX_NEW_TOKENS"
     )
     eos = None if eos_token is None else check_int(eos_token, "eos_token", Interval(0, None))
-    alpha = check_real(length_penalty, "length_penalty")
+    alpha = check_real(length_penalty, "length_penalty", Interval(-10, 10))
     if beams == 1:
         return greedy_decode(next_token_logits, sequence, max_new_tokens=steps, eos_token=eos)
 

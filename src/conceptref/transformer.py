@@ -599,7 +599,7 @@ def layer_weights(layer: torch.nn.Module) -> dict[str, npt.NDArray[np.float64]]:
         )
 
     def arr(t: torch.Tensor) -> npt.NDArray[np.float64]:
-        return np.asarray(t.detach().cpu().to(torch.float64).numpy(), dtype=np.float64)
+        return np.array(t.detach().cpu().to(torch.float64).numpy(), dtype=np.float64)  # a copy
 
     out: dict[str, npt.NDArray[np.float64]] = {}
     for prefix, mha in blocks.items():

@@ -25,10 +25,17 @@ from conceptref._validation import (
 from conceptref.demos._training import fit
 from conceptref.language_models import beam_search, greedy_decode
 
-__all__ = ["TEXT", "CharLanguageModel", "continue_text", "train_char_model"]
+__all__ = [
+    "MAX_PARAMETERS",
+    "MAX_STEPS",
+    "TEXT",
+    "CharLanguageModel",
+    "continue_text",
+    "train_char_model",
+]
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 4
-"""The page's training text: two sentences, four times (196 characters, 14 distinct)."""
+"""The page's training text, two sentences four times (192 characters, 14 distinct)."""
 
 MAX_STEPS = 2000
 """The most optimizer steps :func:`train_char_model` takes (the page takes 150)."""
@@ -44,7 +51,7 @@ class CharLanguageModel(torch.nn.Module):
     :class:`torch.nn.TransformerEncoderLayer` blocks run with a causal mask (a decoder without
     cross-attention), a final layer norm and a linear head to the vocabulary. Its weights are
     initialized from torch's global generator, as any module's: build it inside
-    :func:`conceptref._random.seeded` to make it reproducible without touching the caller's
+    ``conceptref._random.seeded`` to make it reproducible without touching the caller's
     random state (as :func:`train_char_model` does).
 
     Parameters
@@ -136,7 +143,7 @@ def train_char_model(
     Each step draws ``batch_size`` random windows of ``context + 1`` characters and minimizes
     the cross-entropy of the logits at positions ``0 … context - 1`` against the characters at
     ``1 … context`` (teacher forcing: every position is trained at once), with the package's
-    Adam (:func:`conceptref.demos._training.fit`), on the CPU. The caller's random state is left
+    Adam (``conceptref.demos._training.fit``), on the CPU. The caller's random state is left
     as it was.
 
     Parameters
