@@ -229,11 +229,12 @@ def test_figure_strings_reach_the_template(tmp_path: Path) -> None:
     assert "#: figures/query-key-value_attention-weights.py:" in text
 
 
-def imported_modules(script: Path, src: Path) -> set[str]:
+@functools.cache
+def imported_modules(script: Path) -> frozenset[str]:
     """The package modules a script imports, found by the standard library's ModuleFinder."""
-    finder = ModuleFinder(path=[str(src)])
+    finder = ModuleFinder(path=[str(figure_scripts.PACKAGE.parent)])
     finder.run_script(str(script))
-    return {name for name in finder.modules if name.startswith("conceptref")}
+    return frozenset(name for name in finder.modules if name.startswith("conceptref"))
 
 
 @pytest.mark.parametrize("module", ["vae", "attention"])
@@ -250,7 +251,7 @@ def test_a_changed_module_changes_exactly_the_keys_of_the_figures_that_import_it
     planted.write_text(planted.read_text() + "\n# a planted change\n")
     after = {s.stem: figure_scripts.data_key(s, package) for s in SCRIPTS}
     changed = {name for name in before if before[name] != after[name]}
-    users = {s.stem for s in SCRIPTS if f"conceptref.{module}" in imported_modules(s, src)}
+    users = {s.stem for s in SCRIPTS if f"conceptref.{module}" in imported_modules(s)}
     assert users
     assert users != {s.stem for s in SCRIPTS}
     assert changed == users

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -133,13 +134,18 @@ def package_modules(script: Path, package: Path | None = None) -> list[Path]:
     return sorted(found)
 
 
+@functools.cache
+def _versions() -> str:
+    """The versions of Python and of the libraries that compute and pickle the data."""
+    versions = [f"python {sys.version_info[:2]}"]
+    versions += [f"{name} {importlib.metadata.version(name)}" for name in LIBRARIES]
+    return "\n".join(versions) + "\n"
+
+
 def data_key(script: Path, package: Path | None = None) -> str:
     """The cache key of a script's data: its source, its modules' sources, library versions."""
     package = PACKAGE if package is None else package
-    digest = hashlib.sha256()
-    digest.update(f"python {sys.version_info[:2]}\n".encode())
-    for library in LIBRARIES:
-        digest.update(f"{library} {importlib.metadata.version(library)}\n".encode())
+    digest = hashlib.sha256(_versions().encode())
     for path in [script, *package_modules(script, package)]:
         name = path.name if path == script else str(path.relative_to(package.parent))
         digest.update(f"{name}\n".encode())
