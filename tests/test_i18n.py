@@ -32,8 +32,10 @@ PAGES = cm.load_pages(DOCS / "concepts")
 TERMS = {t.en: t.ko for t in cm.all_terms(PAGES)}
 NAMES = {name.lower(): t.en for t in cm.all_terms(PAGES) for name in t.names}
 CATALOGS = sorted((LOCALE / "LC_MESSAGES").rglob("*.po"))
+# Code fences. (An eval-rst block is reST, not code: its figures' alt texts and captions are
+# prose and are translated.)
 FENCE = re.compile(
-    r"^(`{3,})\{?(doctest|python|console|code-block|eval-rst)\}?.*?\n(.*?)^\1",
+    r"^(`{3,})\{?(doctest|python|console|code-block)\}?.*?\n(.*?)^\1",
     re.MULTILINE | re.DOTALL,
 )
 
