@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from sphinx.util.nodes import extract_messages
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 EDITIONS = {"en": "English", "ko": "한국어"}
+HANGUL = re.compile("[\uac00-\ud7a3]")  # precomposed Hangul syllables
 LABELS = {"Builds on: ": "선행 개념: ", "Used by: ": "후속 개념: "}
 
 
@@ -153,8 +155,9 @@ def _doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 def _untranslated(app: Sphinx, docname: str, doctree: nodes.document) -> None:
     """Warn for each paragraph of a translated page that its catalog left in English.
 
-    A message counts as translated when Sphinx marked its node so, or when the catalog holds a
-    translation of it (a toctree caption; a name that translates as itself, such as the project's).
+    A message counts as translated when Sphinx marked its node so, when the catalog holds a
+    translation of it (a toctree caption; a name that translates as itself, such as the project's),
+    or when it is Korean text already (an image's alt text is translated without a mark).
     """
     path = _locale(app) / "LC_MESSAGES" / f"{docname}.po"
     done = {
@@ -164,6 +167,8 @@ def _untranslated(app: Sphinx, docname: str, doctree: nodes.document) -> None:
     }
     for node, message in extract_messages(doctree):
         if node.get("translated") or message in done or not i18n_checks.has_prose(message):
+            continue
+        if HANGUL.search(message):  # translated already (an image's alt text carries no mark)
             continue
         start = " ".join(message.split())[:70]
         logger.warning(
