@@ -324,6 +324,20 @@ class MAPResult:
     mar_medium: float = float("nan")
     mar_large: float = float("nan")
 
+    def __post_init__(self) -> None:
+        # The result owns its arrays: copies, never views of arrays the caller still holds.
+        thresholds = check_array(self.iou_thresholds, "iou_thresholds", ndim=1, non_empty=True)
+        classes = check_int_array(self.classes, "classes", ndim=1, empty_any_dtype=True)
+        ap = check_array(self.ap, "ap", ndim=2, finite=False)
+        if ap.shape != (thresholds.size, classes.size):
+            raise ValueError(
+                f"ap must have shape (T, K) = ({thresholds.size}, {classes.size}) for "
+                f"{thresholds.size} thresholds and {classes.size} classes, got {ap.shape}"
+            )
+        object.__setattr__(self, "iou_thresholds", thresholds.copy())
+        object.__setattr__(self, "classes", classes.astype(np.int64))
+        object.__setattr__(self, "ap", ap.copy())
+
     @property
     def stats(self) -> npt.NDArray[np.float64]:
         """The twelve figures in the order of ``COCOeval.stats``, float64 of shape ``(12,)``."""
