@@ -329,20 +329,17 @@ def test_variance_shift_is_finite_for_huge_and_tiny_finite_input(p, mean, std):
 
 
 @given(
-    groups=st.integers(1, 3),
-    c_in_per_group=st.integers(1, 2),
-    c_out_per_group=st.integers(1, 3),
-    k=st.integers(1, 3),
-    stride=st.integers(1, 2),
-    padding=st.integers(0, 1),
-    dilation=st.integers(1, 2),
+    channels=st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(1, 3)),
+    geometry=st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(0, 1), st.integers(1, 2)),
     conv_bias=st.booleans(),
     affine=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 def test_fold_batchnorm_equals_conv_then_bn_and_torch_fusion(
-    groups, c_in_per_group, c_out_per_group, k, stride, padding, dilation, conv_bias, affine, seed
+    channels, geometry, conv_bias, affine, seed
 ):
+    groups, c_in_per_group, c_out_per_group = channels
+    k, stride, padding, dilation = geometry  # kernel size, stride, padding, dilation
     c_in, c_out = groups * c_in_per_group, groups * c_out_per_group
     conv, bn = random_conv_bn(
         seed, c_in, c_out, k, stride=stride, padding=padding, dilation=dilation,
