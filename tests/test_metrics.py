@@ -789,11 +789,12 @@ def test_result_does_not_share_the_callers_thresholds():
 
 
 def _map(predictions, targets, iou_thresholds, max_detections):
-    """mean_average_precision without its fields that are NaN by definition (no such objects)."""
+    """mean_average_precision without the fields that may be NaN by definition (no object of a
+    size class; no threshold 0.5 or 0.75 among ``iou_thresholds``)."""
     result = mean_average_precision(
         predictions, targets, iou_thresholds=iou_thresholds, max_detections=max_detections
     )
-    return result.map, result.map_50, result.per_class, result.ap, result.iou_thresholds
+    return result.map, result.mar_100, result.per_class, result.ap, result.iou_thresholds
 
 
 HOSTILE = [
