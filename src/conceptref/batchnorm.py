@@ -234,7 +234,7 @@ def conv_bn_act(
         module instance or not callable, or calling it does not return a
         :class:`torch.nn.Module`.
     ValueError
-        If a size is less than 1 or the weights would be too many to allocate, ``kernel_size``
+        If a size is less than 1 or the weights would number more than ``2**25``, ``kernel_size``
         is even, ``dropout`` lies outside ``[0, 1)`` or ``seed`` is negative.
 
     See Also
@@ -287,6 +287,7 @@ def conv_bn_act(
         raise TypeError(f"activation() must return a torch.nn.Module, got {type(act).__name__}")
     check_size(
         [("out_channels", c_out), ("in_channels", c_in), ("kernel_size**2", k * k)],
+        limit=2**25,
         what="convolution weights",
     )
     with seeded(seed):  # the convolution's random initial weights
