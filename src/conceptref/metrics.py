@@ -31,6 +31,7 @@ from conceptref._validation import (
     check_boxes,
     check_int,
     check_int_array,
+    check_option,
     check_sequence,
     find_bad_box,
 )
@@ -216,7 +217,7 @@ def average_precision(
     Raises
     ------
     TypeError
-        As :func:`precision_recall_curve`.
+        As :func:`precision_recall_curve`, and if ``method`` is not a string.
     ValueError
         As :func:`precision_recall_curve`, and if ``method`` is not one of the four names.
 
@@ -242,9 +243,7 @@ def average_precision(
     >>> round(average_precision(labels, scores, method="coco101"), 4)
     0.7564
     """
-    if method not in _METHODS:
-        valid = ", ".join(repr(m) for m in _METHODS)
-        raise ValueError(f"method must be one of {valid}, got {method!r}")
+    check_option(method, "method", _METHODS)
     precision, recall, _ = precision_recall_curve(labels, scores)
     if method == "step":
         # The same expression as scikit-learn's, so that both give the same float.
