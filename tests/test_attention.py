@@ -314,7 +314,7 @@ BAD_INPUT = [
     bad(attention_weights, Q, K, scale=0.0, error=ValueError, match="scale must be a finite number greater than 0, got 0.0"),
     bad(softmax, ["a"], error=TypeError, match="x must be an array of real numbers"),
     bad(causal_mask, 10**6, error=ValueError, match="n = 1000000 x n = 1000000 would need 1000000000000 mask entries"),
-    bad(causal_mask, 2**70, error=ValueError, match="mask entries, more than the 1073741824"),
+    bad(causal_mask, 2**70, error=ValueError, match="mask entries, more than the 268435456"),
     bad(padding_mask, [1, 2], 2**40, error=ValueError, match="len(lengths) = 2 x n = 1099511627776 would need"),
     bad(attention_weights, [[1e200, 1e200]], [[1e200, 1e200]], error=ValueError, match="query and key are too large: their dot products overflow float64"),
     bad(attention_weights, [[1e150]], [[1e150]], scale=1e10, error=ValueError, match="dot products times scale=10000000000.0 overflow"),

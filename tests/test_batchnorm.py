@@ -292,6 +292,9 @@ BAD_INPUT = [
     bad(conv_bn_act, 0, 4, error=ValueError, match="in_channels must be at least 1"),
     bad(conv_bn_act, 3, 4, 4, error=ValueError, match="kernel_size must be odd for 'same' padding, got 4"),
     bad(conv_bn_act, 3, 4, stride=0, error=ValueError, match="stride must be at least 1"),
+    bad(conv_bn_act, 2**20, 2**10, error=ValueError, match="out_channels = 1024 x in_channels = 1048576 x kernel_size**2 = 9 would need 9663676416 convolution weights"),
+    bad(conv_bn_act, 3, 4, seed=-1, error=ValueError, match="seed must lie in 0 … 2**63 - 1"),
+    bad(conv_bn_act, 3, 4, seed=True, error=TypeError, match="seed must be an integer, got bool"),
     bad(conv_bn_act, 3, 4, dropout=1.0, error=ValueError, match="dropout must be a finite number in [0, 1), got 1.0"),
     bad(conv_bn_act, 3, 4, dropout=-0.1, error=ValueError, match="dropout must be a finite number in [0, 1)"),
     bad(conv_bn_act, 3, 4, dropout=float("nan"), error=ValueError, match="dropout must be a finite number in [0, 1), got nan"),
@@ -329,20 +332,17 @@ def test_variance_shift_is_finite_for_huge_and_tiny_finite_input(p, mean, std):
 
 
 @given(
-    groups=st.integers(1, 3),
-    c_in_per_group=st.integers(1, 2),
-    c_out_per_group=st.integers(1, 3),
-    k=st.integers(1, 3),
-    stride=st.integers(1, 2),
-    padding=st.integers(0, 1),
-    dilation=st.integers(1, 2),
+    channels=st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(1, 3)),
+    geometry=st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(0, 1), st.integers(1, 2)),
     conv_bias=st.booleans(),
     affine=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 def test_fold_batchnorm_equals_conv_then_bn_and_torch_fusion(
-    groups, c_in_per_group, c_out_per_group, k, stride, padding, dilation, conv_bias, affine, seed
+    channels, geometry, conv_bias, affine, seed
 ):
+    groups, c_in_per_group, c_out_per_group = channels
+    k, stride, padding, dilation = geometry  # kernel size, stride, padding, dilation
     c_in, c_out = groups * c_in_per_group, groups * c_out_per_group
     conv, bn = random_conv_bn(
         seed, c_in, c_out, k, stride=stride, padding=padding, dilation=dilation,

@@ -425,19 +425,19 @@ def test_receptive_field_equals_the_gradient_footprint(layers):
         )
 
 
+small = st.integers(1, 3)
+
+
 @given(
-    groups=st.integers(1, 3),
-    c_in_per_group=st.integers(1, 3),
-    c_out_per_group=st.integers(1, 3),
-    kh=st.integers(1, 3),
-    kw=st.integers(1, 3),
+    channels=st.tuples(small, small, small),  # groups, input and output channels per group
+    kernel=st.tuples(small, small),
     size=st.integers(3, 8),
     s=st.integers(1, 2),
     bias=st.booleans(),
 )
-def test_macs_and_flops_equal_flop_counter_mode(
-    groups, c_in_per_group, c_out_per_group, kh, kw, size, s, bias
-):
+def test_macs_and_flops_equal_flop_counter_mode(channels, kernel, size, s, bias):
+    groups, c_in_per_group, c_out_per_group = channels
+    kh, kw = kernel
     c_in, c_out = groups * c_in_per_group, groups * c_out_per_group
     conv = torch.nn.Conv2d(c_in, c_out, (kh, kw), stride=s, groups=groups, bias=bias)
     x = torch.empty(2, c_in, size, size)

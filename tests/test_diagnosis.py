@@ -456,6 +456,8 @@ BAD_INPUT = [
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 0}, error=ValueError, match="repeats must be at least 2, got 0"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 10.0}, error=TypeError, match="repeats must be an integer, got float"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": True}, error=TypeError, match="repeats must be an integer, got bool"),
+    bad(polynomial_fits, np.sin, [-1e308, 0.0, 1e308], X, [1], **FIT, error=ValueError, match="x_train and x_test are too large: mapping them onto [-1, 1] overflows float64"),
+    bad(polynomial_fits, np.sin, X, [1e200], [0, 2], **FIT, error=ValueError, match="the fits of degrees[1] = 2 overflow float64 at x_test"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "repeats": 10**7}, error=ValueError, match="repeats = 10000000 x len(x_train) = 5 would need 50000000 float64 values"),
     bad(polynomial_fits, np.sin, X, np.zeros(10**4), [1, 2, 3, 4], **{**FIT, "repeats": 10**3}, error=ValueError, match="len(degrees) = 4 x repeats = 1000 x len(x_test) = 10000 would need"),
     bad(polynomial_fits, np.sin, X, X, [1], **{**FIT, "seed": -1}, error=ValueError, match="seed must lie in 0 … 2**63 - 1"),

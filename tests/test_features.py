@@ -325,6 +325,13 @@ def test_inputs_are_not_modified():
 
 # --- principal_angles ---------------------------------------------------------------------------
 
+
+def random_bases(seed: int, n: int, p: int, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bases (columns) of a random p- and a random q-dimensional subspace of R^n."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, p)), rng.normal(size=(n, q))
+
+
 # (n, p, q) with p + q <= n: random subspaces meet only in 0, so no angle is forced to be 0.
 ANGLE_SHAPES = [(3, 1, 1), (5, 2, 3), (10, 3, 4), (10, 4, 3), (12, 6, 6), (20, 1, 7), (8, 4, 4)]
 
@@ -332,8 +339,7 @@ ANGLE_SHAPES = [(3, 1, 1), (5, 2, 3), (10, 3, 4), (10, 4, 3), (12, 6, 6), (20, 1
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("n", "p", "q"), ANGLE_SHAPES)
 def test_principal_angles_match_scipy(seed, n, p, q):
-    rng = np.random.default_rng(seed)
-    a, b = rng.normal(size=(n, p)), rng.normal(size=(n, q))
+    a, b = random_bases(seed, n, p, q)
     ours = principal_angles(a, b)
     np.testing.assert_allclose(ours, scipy.linalg.subspace_angles(a, b), rtol=0, atol=ATOL)
     assert ours.shape == (min(p, q),)
@@ -349,8 +355,7 @@ INTERSECTING_SHAPES = [(5, 3, 3), (6, 4, 3), (4, 2, 3), (8, 5, 5), (3, 2, 2)]
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize(("n", "p", "q"), INTERSECTING_SHAPES)
 def test_principal_angles_of_intersecting_subspaces(seed, n, p, q):
-    rng = np.random.default_rng(seed)
-    a, b = rng.normal(size=(n, p)), rng.normal(size=(n, q))
+    a, b = random_bases(seed, n, p, q)
     ours = principal_angles(a, b)
     shared = p + q - n
     np.testing.assert_allclose(ours[-shared:], 0.0, rtol=0, atol=1e-14)

@@ -670,6 +670,8 @@ BAD_INPUT = [
     bad(precision_recall_curve, ["a", "b"], [0.1, 0.2], error=TypeError, match="labels must be an array of real numbers"),
     bad(average_precision, [0, 1], [0.1, 0.2], method="11point", error=ValueError, match="method must be one of 'step', 'voc11', 'voc', 'coco101', got '11point'"),
     bad(average_precision, [0, 0], [0.1, 0.2], method="voc", error=ValueError, match="at least one positive"),
+    bad(average_precision, [0, 1], [0.1, 0.2], method=np.array(["voc", "step"]), error=TypeError, match="method must be one of 'step', 'voc11', 'voc', 'coco101', got ndarray"),
+    bad(average_precision, [0, 1], [0.1, 0.2], method=None, error=TypeError, match="method must be one of 'step', 'voc11', 'voc', 'coco101', got NoneType"),
     bad(MAP, {"boxes": []}, [targ()], error=TypeError, match="predictions must be a sequence (list or tuple) of per-image dicts, got dict"),
     bad(MAP, b"images", [targ()], error=TypeError, match="predictions must be a sequence (list or tuple) of per-image dicts, got bytes"),
     bad(MAP, [pred()], "targets", error=TypeError, match="targets must be a sequence (list or tuple) of per-image dicts, got str"),
@@ -789,11 +791,12 @@ def test_result_does_not_share_the_callers_thresholds():
 
 
 def _map(predictions, targets, iou_thresholds, max_detections):
-    """mean_average_precision without its fields that are NaN by definition (no such objects)."""
+    """mean_average_precision without the fields that may be NaN by definition (no object of a
+    size class; no threshold 0.5 or 0.75 among ``iou_thresholds``)."""
     result = mean_average_precision(
         predictions, targets, iou_thresholds=iou_thresholds, max_detections=max_detections
     )
-    return result.map, result.map_50, result.per_class, result.ap, result.iou_thresholds
+    return result.map, result.mar_100, result.per_class, result.ap, result.iou_thresholds
 
 
 HOSTILE = [

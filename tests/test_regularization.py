@@ -398,6 +398,7 @@ BAD_INPUT = [
     bad(parameter_groups, nn.Linear(2, 2), float("inf"), error=ValueError, match="weight_decay must be a finite number of at least 0, got inf"),
     bad(parameter_groups, nn.Linear(2, 2), "0.1", error=TypeError, match="weight_decay must be a real number, got str"),
     bad(parameter_groups, nn.ReLU(), 0.1, error=ValueError, match="model has no parameters with requires_grad: ReLU"),
+    bad(SGD(lr=1.0).step, [np.array([1e308])], [np.array([-1e308])], error=ValueError, match="the step overflows float64: params[0] and grads[0] are too large"),
 ]  # fmt: skip
 
 

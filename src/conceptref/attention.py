@@ -44,8 +44,8 @@ __all__ = [
 ]
 
 
-# The most entries a mask builder allocates: a 32768 x 32768 causal mask, one byte each.
-_MASK_LIMIT = 2**30
+# The most entries a mask builder allocates: a 16384 x 16384 causal mask, one byte each.
+_MASK_LIMIT = 2**28
 
 
 def softmax(x: npt.ArrayLike, axis: int = -1) -> npt.NDArray[np.float64]:
@@ -118,7 +118,7 @@ def causal_mask(n: int) -> npt.NDArray[np.bool_]:
     TypeError
         If ``n`` is not an integer.
     ValueError
-        If ``n`` is less than 1, or the mask would hold more than ``2**30`` entries.
+        If ``n`` is less than 1, or the mask would hold more than ``2**28`` entries.
 
     Examples
     --------
@@ -158,7 +158,7 @@ def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
     ValueError
         If ``lengths`` is not one-dimensional or a length lies outside ``1 … n`` (a length of 0
         would leave a query with nothing to attend to), or the mask would hold more than
-        ``2**30`` entries.
+        ``2**28`` entries.
 
     Examples
     --------
@@ -173,7 +173,12 @@ def padding_mask(lengths: npt.ArrayLike, n: int) -> npt.NDArray[np.bool_]:
     if bad.any():
         b = int(np.flatnonzero(bad)[0])
         raise ValueError(f"lengths[{b}] = {lens[b]} lies outside 1 … n = {size}")
-    return (np.arange(size, dtype=np.int32) < lens[:, None])[:, None, :]
+    if lens.size >= size:  # many short rows: one comparison
+        return (np.arange(size, dtype=np.int32) < lens[:, None])[:, None, :]
+    mask = np.zeros((lens.size, 1, size), dtype=np.bool_)  # few long rows: one slice each
+    for b, length in enumerate(lens.tolist()):
+        mask[b, 0, :length] = True
+    return mask
 
 
 def attention_weights(

@@ -141,8 +141,7 @@ def fold_batchnorm(conv: torch.nn.Conv2d, bn: torch.nn.BatchNorm2d) -> torch.nn.
         gamma = zeros + 1 if bn_weight is None else bn_weight.detach().to(f64)
         beta = zeros if bn_bias is None else bn_bias.detach().to(f64)
         scale = gamma * torch.rsqrt(running_var.to(f64) + bn.eps)  # (C_out,)
-        folded = torch.nn.utils.skip_init(  # every weight is set below: no random init
-            torch.nn.Conv2d,
+        folded = torch.nn.Conv2d(  # on the meta device: no random init, every weight is set below
             conv.in_channels,
             conv.out_channels,
             _two(conv.kernel_size),
@@ -152,9 +151,9 @@ def fold_batchnorm(conv: torch.nn.Conv2d, bn: torch.nn.BatchNorm2d) -> torch.nn.
             groups=conv.groups,
             bias=True,
             padding_mode=conv.padding_mode,
-            device=conv.weight.device,
+            device="meta",
             dtype=conv.weight.dtype,
-        )
+        ).to_empty(device=conv.weight.device)
         folded_bias: torch.Tensor | None = folded.bias
         assert folded_bias is not None  # built with bias=True
         folded.weight.copy_(weight * scale.reshape(-1, 1, 1, 1))
@@ -235,7 +234,7 @@ def conv_bn_act(
         module instance or not callable, or calling it does not return a
         :class:`torch.nn.Module`.
     ValueError
-        If a size is less than 1 or the weights would be too many to allocate, ``kernel_size``
+        If a size is less than 1 or the weights would number more than ``2**25``, ``kernel_size``
         is even, ``dropout`` lies outside ``[0, 1)`` or ``seed`` is negative.
 
     See Also
@@ -288,6 +287,7 @@ def conv_bn_act(
         raise TypeError(f"activation() must return a torch.nn.Module, got {type(act).__name__}")
     check_size(
         [("out_channels", c_out), ("in_channels", c_in), ("kernel_size**2", k * k)],
+        limit=2**25,
         what="convolution weights",
     )
     with seeded(seed):  # the convolution's random initial weights

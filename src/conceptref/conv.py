@@ -313,14 +313,13 @@ def conv1x1_as_linear(conv: torch.nn.Conv2d) -> torch.nn.Linear:
             f"every pixel (padded border pixels would only see the bias), got {conv.padding}"
         )
     weight = conv.weight
-    linear = torch.nn.utils.skip_init(  # every weight is copied below: no random init
-        torch.nn.Linear,
+    linear = torch.nn.Linear(  # on the meta device: no random init, every weight is copied below
         conv.in_channels,
         conv.out_channels,
         bias=conv.bias is not None,
-        device=weight.device,
+        device="meta",
         dtype=weight.dtype,
-    )
+    ).to_empty(device=weight.device)
     with torch.no_grad():
         linear.weight.copy_(weight.reshape(conv.out_channels, conv.in_channels))
         if conv.bias is not None:
@@ -368,15 +367,14 @@ def linear_as_conv1x1(linear: torch.nn.Linear) -> torch.nn.Conv2d:
     if not isinstance(linear, torch.nn.Linear):
         raise TypeError(f"linear must be a torch.nn.Linear, got {type(linear).__name__}")
     weight = linear.weight
-    conv = torch.nn.utils.skip_init(  # every weight is copied below: no random init
-        torch.nn.Conv2d,
+    conv = torch.nn.Conv2d(  # on the meta device: no random init, every weight is copied below
         linear.in_features,
         linear.out_features,
         kernel_size=1,
         bias=linear.bias is not None,
-        device=weight.device,
+        device="meta",
         dtype=weight.dtype,
-    )
+    ).to_empty(device=weight.device)
     conv_bias: torch.Tensor | None = conv.bias
     with torch.no_grad():
         conv.weight.copy_(weight.reshape(linear.out_features, linear.in_features, 1, 1))

@@ -31,6 +31,7 @@ from conceptref._validation import (
     check_boxes,
     check_int,
     check_int_array,
+    check_option,
     check_sequence,
     find_bad_box,
 )
@@ -216,7 +217,7 @@ def average_precision(
     Raises
     ------
     TypeError
-        As :func:`precision_recall_curve`.
+        As :func:`precision_recall_curve`, and if ``method`` is not a string.
     ValueError
         As :func:`precision_recall_curve`, and if ``method`` is not one of the four names.
 
@@ -242,9 +243,7 @@ def average_precision(
     >>> round(average_precision(labels, scores, method="coco101"), 4)
     0.7564
     """
-    if method not in _METHODS:
-        valid = ", ".join(repr(m) for m in _METHODS)
-        raise ValueError(f"method must be one of {valid}, got {method!r}")
+    check_option(method, "method", _METHODS)
     precision, recall, _ = precision_recall_curve(labels, scores)
     if method == "step":
         # The same expression as scikit-learn's, so that both give the same float.
@@ -323,6 +322,20 @@ class MAPResult:
     mar_small: float = float("nan")
     mar_medium: float = float("nan")
     mar_large: float = float("nan")
+
+    def __post_init__(self) -> None:
+        # The result owns its arrays: copies, never views of arrays the caller still holds.
+        thresholds = check_array(self.iou_thresholds, "iou_thresholds", ndim=1, non_empty=True)
+        classes = check_int_array(self.classes, "classes", ndim=1, empty_any_dtype=True)
+        ap = check_array(self.ap, "ap", ndim=2, finite=False)
+        if ap.shape != (thresholds.size, classes.size):
+            raise ValueError(
+                f"ap must have shape (T, K) = ({thresholds.size}, {classes.size}) for "
+                f"{thresholds.size} thresholds and {classes.size} classes, got {ap.shape}"
+            )
+        object.__setattr__(self, "iou_thresholds", thresholds.copy())
+        object.__setattr__(self, "classes", classes.astype(np.int64))
+        object.__setattr__(self, "ap", ap.copy())
 
     @property
     def stats(self) -> npt.NDArray[np.float64]:

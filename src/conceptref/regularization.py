@@ -142,12 +142,21 @@ class _Optimizer:
             an array is not numeric.
         ValueError
             If ``params`` is empty, ``params`` and ``grads`` differ in length or a gradient's
-            shape differs from its parameter's, an array holds NaN or infinity, or the
-            number or shapes of the parameters differ from those of the first step.
+            shape differs from its parameter's, an array holds NaN or infinity, the
+            number or shapes of the parameters differ from those of the first step, or a new
+            parameter would overflow float64.
         """
         weights, gradients = _check_step(params, grads, self._shapes)
         self._shapes = [w.shape for w in weights]
-        return self._update(weights, gradients)
+        with np.errstate(over="ignore", invalid="ignore"):
+            new = self._update(weights, gradients)
+        for i, w in enumerate(new):
+            if not np.isfinite(w).all():
+                raise ValueError(
+                    f"the step overflows float64: params[{i}] and grads[{i}] are too large for "
+                    "this learning rate; rescale them"
+                )
+        return new
 
     def _update(
         self, weights: list[npt.NDArray[np.float64]], gradients: list[npt.NDArray[np.float64]]
