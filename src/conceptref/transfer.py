@@ -426,9 +426,9 @@ def linear_probe(
     :math:`\lVert W \rVert^2 / (2C)`, divided by :math:`n`), strictly convex in :math:`W`, so
     both find the same minimum. It is minimized here in float64 by L-BFGS (the quasi-Newton
     method scikit-learn's default solver uses, written out in NumPy: the last 10 steps and
-    gradient changes stand in for the Hessian, so memory beyond the features is
-    :math:`O(kd + nk)`), from zero, until the largest gradient entry is below ``tol`` or the
-    objective stops decreasing at rounding level.
+    gradient changes stand in for the Hessian, and the features are read by blocks, so memory
+    beyond the features is :math:`O(kd)`), from zero, until the largest gradient entry is below
+    ``tol`` or the objective stops decreasing at rounding level.
 
     Parameters
     ----------
@@ -635,7 +635,9 @@ def _column_scales(x: npt.NDArray[np.float64], block: int, lam: float) -> npt.ND
     ``W = u / s`` every ``u_j`` has a curvature of about 1/4, as the intercepts do.
     """
     n, d = x.shape
-    largest = np.abs(x).max(axis=0)
+    largest = np.zeros(d)
+    for first in range(0, n, block):  # by blocks: no temporary the size of the features
+        np.maximum(largest, np.abs(x[first : first + block]).max(axis=0), out=largest)
     largest[largest == 0] = 1.0
     squares = np.zeros(d)
     for first in range(0, n, block):
