@@ -705,7 +705,7 @@ def lora_merge(
     >>> a = np.array([[1.0, 0.0, 2.0]])      # r = 1
     >>> b = np.array([[1.0], [-1.0]])
     >>> lora_merge(w, a, b, alpha=2.0).tolist()
-    [[2.0, 0.0, 4.0], [-2.0, -0.0, -4.0]]
+    [[2.0, 0.0, 4.0], [-2.0, 0.0, -4.0]]
     """
     w = check_array(weight, "weight", ndim=2, axes="(out, in)", non_empty=True)
     a = check_array(lora_a, "lora_a", ndim=2, axes="(r, in)", non_empty=True)
