@@ -530,8 +530,9 @@ def _lbfgs_logistic(
         """Return the objective at ``u`` and its gradient, in one pass over the features.
 
         The features are read block by block, each block once for its logits and again, while
-        still in cache, for its share of the gradient: the pass is bound by memory, not
-        arithmetic, so reading the features once per evaluation halves its time.
+        still in cache, for its share of the gradient, so that the large features come from
+        memory once per evaluation (the gradient at a rejected trial point is wasted, but the
+        first trial of L-BFGS is almost always accepted).
         """
         weights = u[:, :d] * inverse  # (k, d)
         intercepts = u[:, d]
