@@ -18,6 +18,7 @@ from torch import nn
 
 from conceptref.demos.transfer import (
     LoRALinear,
+    TransferTasks,
     accuracy,
     add_lora,
     make_classifier,
@@ -412,6 +413,7 @@ BAD_INPUT = [
     bad(add_lora, nn.Sequential(nn.Linear(2, 3)), rank=1, alpha=0.0, error=ValueError, match="alpha must be a finite number greater than 0"),
     bad(add_lora, nn.Sequential(nn.Linear(2, 3)), rank=1, alpha=1.0, seed=-2, error=ValueError, match="seed"),
     bad(merge_lora, nn.Sequential(nn.Linear(2, 3)), error=ValueError, match="module holds no LoRALinear"),
+    bad(TransferTasks, np.zeros((3, 2)), [0, 1, 2], [0, 1], np.ones((2, 2)), [0, 1], np.ones((1, 2)), [0], error=ValueError, match="y_unrelated must have shape (3,), one label per row of x_source"),
     bad(LoRALinear, nn.ReLU(), 1, 1.0, error=TypeError, match="base must be a torch.nn.Linear"),
     bad(probe_accuracy, nn.Identity(), [[0.0], [1.0]], [0, 1], [[0.0]], [0, 1], error=ValueError, match="y_test must have shape (1,), one label per row of x_test"),
 ]  # fmt: skip
@@ -437,6 +439,7 @@ HOSTILE = [
     hostile(linear_probe(_X, _Y).decision_function, features=[[0.5, 0.5]]),
     hostile(LinearProbe, classes=np.array([0, 1]), coef=np.ones((1, 2)), intercept=np.zeros(1), n_iter=3, converged=True),
     hostile(LoRALinear, base=nn.Linear(2, 3), rank=1, alpha=2.0),
+    hostile(TransferTasks, x_source=np.zeros((3, 2)), y_source=[0, 1, 2], y_unrelated=[1, 1, 0], x_target=np.ones((2, 2)), y_target=[0, 1], x_test=np.ones((1, 2)), y_test=[3]),
     hostile(lora_merge, weight=np.eye(2), lora_a=np.ones((1, 2)), lora_b=np.ones((2, 1)), alpha=2.0),
     hostile(lora_parameter_count, in_features=8, out_features=4, rank=2),
     hostile(make_transfer_tasks, seed=0, n_features=3, n_hidden=2, n_source=6, n_target=5, n_test=4),

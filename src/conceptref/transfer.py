@@ -426,9 +426,9 @@ def linear_probe(
     :math:`\lVert W \rVert^2 / (2C)`, divided by :math:`n`), strictly convex in :math:`W`, so
     both find the same minimum. It is minimized here in float64 by L-BFGS (the quasi-Newton
     method scikit-learn's default solver uses, written out in NumPy: the last 10 steps and
-    gradient changes stand in for the Hessian, so memory beyond the features is
-    :math:`O(kd + nk)`), from zero, until the largest gradient entry is below ``tol`` or the
-    objective stops decreasing at rounding level.
+    gradient changes stand in for the Hessian, and the features are read by blocks, so memory
+    beyond the features is :math:`O(kd)`), from zero, until the largest gradient entry is below
+    ``tol`` or the objective stops decreasing at rounding level.
 
     Parameters
     ----------
@@ -516,53 +516,63 @@ def _lbfgs_logistic(
 
     ``theta`` is ``(k, d + 1)``, the last column the intercepts. Returns it, the number of
     iterations and whether the gradient reached ``tol``. The search runs over ``u = W * s``,
-    ``s`` the largest absolute value of each feature column (at least 1): a diagonal
-    preconditioner, so that features of very different magnitudes converge alike, applied to
-    the weights rather than to a scaled copy of the features.
+    ``s`` from each feature column's mean square and the penalty (:func:`_column_scales`): a
+    diagonal preconditioner, so that features of very different magnitudes converge alike,
+    applied to the weights rather than to a scaled copy of the features.
     """
     n, d = x.shape
     lam = penalty / n
-    rows = np.arange(n)
-    scale = np.maximum(np.abs(x).max(axis=0), 1.0)  # (d,)
+    block = max(1, 2**18 // max(d, 1))  # rows per block: about 2 MiB of features
+    scale = _column_scales(x, block, lam)  # (d,)
     inverse = 1.0 / scale
 
-    def objective(u: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
-        """Return the objective and the residual ``(p - t) / n`` (n, k) that gives the gradient."""
-        weights = u[:, :d] * inverse
-        with np.errstate(over="ignore", invalid="ignore"):
-            logits = x @ weights.T + u[:, d]  # (n, k)
-            if k == 1:
-                z = logits[:, 0]
-                target = codes.astype(np.float64)
-                loss = np.logaddexp(0.0, z) - target * z
-                residual = (0.5 * (1.0 + np.tanh(0.5 * z)) - target)[:, None]
-            else:
-                top = logits.max(axis=1, keepdims=True)
-                shifted = np.exp(logits - top)
-                total = shifted.sum(axis=1)
-                loss = top[:, 0] + np.log(total) - logits[rows, codes]
-                residual = shifted / total[:, None]
-                residual[rows, codes] -= 1.0
-            value = float(loss.mean() + 0.5 * lam * np.sum(weights**2))
-        if not np.isfinite(value):  # a step too far for float64: the line search backs off
-            value = math.inf
-        return value, residual / n
+    def evaluate(u: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        """Return the objective at ``u`` and its gradient, in one pass over the features.
 
-    def gradient(
-        u: npt.NDArray[np.float64], residual: npt.NDArray[np.float64]
-    ) -> npt.NDArray[np.float64]:
+        The features are read block by block, each block once for its logits and again, while
+        still in cache, for its share of the gradient, so that the large features come from
+        memory once per evaluation (the gradient at a rejected trial point is wasted, but the
+        first trial of L-BFGS is almost always accepted).
+        """
+        weights = u[:, :d] * inverse  # (k, d)
+        intercepts = u[:, d]
+        total_loss = 0.0
+        grad_w = np.zeros((k, d))
+        grad_b = np.zeros(k)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for first in range(0, n, block):
+                xb = x[first : first + block]
+                logits = xb @ weights.T + intercepts  # (b, k)
+                codes_b = codes[first : first + block]
+                if k == 1:
+                    z = logits[:, 0]
+                    target = codes_b.astype(np.float64)
+                    total_loss += float(np.sum(np.logaddexp(0.0, z) - target * z))
+                    residual = (0.5 * (1.0 + np.tanh(0.5 * z)) - target)[:, None]
+                else:
+                    rows = np.arange(len(xb))
+                    top = logits.max(axis=1, keepdims=True)
+                    shifted = np.exp(logits - top)
+                    total = shifted.sum(axis=1)
+                    total_loss += float(np.sum(top[:, 0] + np.log(total) - logits[rows, codes_b]))
+                    residual = shifted / total[:, None]
+                    residual[rows, codes_b] -= 1.0
+                grad_w += residual.T @ xb
+                grad_b += residual.sum(axis=0)
+            value = total_loss / n + 0.5 * lam * float(np.sum(weights**2))
         grad = np.empty_like(u)
-        grad[:, :d] = (residual.T @ x + lam * (u[:, :d] * inverse)) * inverse
-        grad[:, d] = residual.sum(axis=0)
-        return grad
+        grad[:, :d] = (grad_w / n + lam * weights) * inverse
+        grad[:, d] = grad_b / n
+        if not (math.isfinite(value) and np.isfinite(grad).all()):
+            value = math.inf  # a step too far for float64: the line search backs off
+        return value, grad
 
     def largest(grad: npt.NDArray[np.float64]) -> float:
         """Return the largest entry of the gradient with respect to ``(W, b)`` themselves."""
         return max(float(np.abs(grad[:, :d] * scale).max()), float(np.abs(grad[:, d]).max()))
 
     theta = np.zeros((k, d + 1))
-    value, residual = objective(theta)
-    grad = gradient(theta, residual)
+    value, grad = evaluate(theta)
     steps: list[npt.NDArray[np.float64]] = []
     changes: list[npt.NDArray[np.float64]] = []
     curvatures: list[float] = []
@@ -596,14 +606,13 @@ def _lbfgs_logistic(
         t = 1.0
         while True:
             candidate = theta + t * direction
-            new_value, new_residual = objective(candidate)
+            new_value, new_grad = evaluate(candidate)
             if new_value <= value + 1e-4 * t * slope:
                 break
             if t < 1e-12:  # no decrease along the direction at this precision: stop here
                 converged = bool(np.abs(grad).max() <= max(tol, 1e-6))
                 return _unscaled(theta, inverse), iteration, converged
             t *= 0.5
-        new_grad = gradient(candidate, new_residual)
         s, yv = candidate - theta, new_grad - grad
         sy = float(np.vdot(s, yv))
         if sy > 1e-12 * float(np.vdot(yv, yv)):  # keep only pairs with positive curvature
@@ -617,6 +626,26 @@ def _lbfgs_logistic(
         if stalled and np.abs(grad).max() <= max(tol, 1e-6):
             return _unscaled(theta, inverse), iteration, True  # rounding level: cannot go lower
     return _unscaled(theta, inverse), max_iter, largest(grad) <= tol
+
+
+def _column_scales(x: npt.NDArray[np.float64], block: int, lam: float) -> npt.NDArray[np.float64]:
+    """Return the preconditioner's scales ``s_j = sqrt(mean(x_j**2) + 4 lam)``, overflow-free.
+
+    The curvature of the objective along a weight ``W_j`` is at most about
+    ``mean(x_j**2) / 4 + lam`` (a logistic curvature of at most 1/4, plus the penalty); with
+    ``W = u / s`` every ``u_j`` has a curvature of about 1/4, as the intercepts do.
+    """
+    n, d = x.shape
+    largest = np.zeros(d)
+    for first in range(0, n, block):  # by blocks: no temporary the size of the features
+        np.maximum(largest, np.abs(x[first : first + block]).max(axis=0), out=largest)
+    largest[largest == 0] = 1.0
+    squares = np.zeros(d)
+    for first in range(0, n, block):
+        squares += np.sum((x[first : first + block] / largest) ** 2, axis=0)
+    rms = largest * np.sqrt(squares / n)
+    scales: npt.NDArray[np.float64] = np.maximum(np.hypot(rms, 2.0 * math.sqrt(lam)), 1e-100)
+    return scales
 
 
 def _unscaled(
@@ -677,7 +706,7 @@ def lora_merge(
     >>> a = np.array([[1.0, 0.0, 2.0]])      # r = 1
     >>> b = np.array([[1.0], [-1.0]])
     >>> lora_merge(w, a, b, alpha=2.0).tolist()
-    [[2.0, 0.0, 4.0], [-2.0, -0.0, -4.0]]
+    [[2.0, 0.0, 4.0], [-2.0, 0.0, -4.0]]
     """
     w = check_array(weight, "weight", ndim=2, axes="(out, in)", non_empty=True)
     a = check_array(lora_a, "lora_a", ndim=2, axes="(r, in)", non_empty=True)

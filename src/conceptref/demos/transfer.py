@@ -91,14 +91,15 @@ class TransferTasks:
     """Their labels."""
 
     def __post_init__(self) -> None:
-        for x, y, what in (
-            (self.x_source, self.y_source, "source"),
-            (self.x_source, self.y_unrelated, "unrelated"),
-            (self.x_target, self.y_target, "target"),
-            (self.x_test, self.y_test, "test"),
+        for x_name, y_names in (
+            ("x_source", ("y_source", "y_unrelated")),
+            ("x_target", ("y_target",)),
+            ("x_test", ("y_test",)),
         ):
-            if x.ndim != 2 or y.shape != (len(x),):
-                raise ValueError(f"the {what} inputs and labels must have shapes (n, d) and (n,)")
+            x = _as_features(getattr(self, x_name), x_name).astype(np.float32)
+            object.__setattr__(self, x_name, x)
+            for y_name in y_names:
+                object.__setattr__(self, y_name, _as_targets(getattr(self, y_name), y_name, len(x)))
 
 
 def make_transfer_tasks(
@@ -665,7 +666,9 @@ def _as_features(value: object, name: str) -> npt.NDArray[np.float64]:
 
 def _as_targets(value: object, name: str, n: int) -> npt.NDArray[np.int64]:
     y = check_int_array(value, name, ndim=1, axes="(n,)")
-    rows = "x_test" if name == "y_test" else "x"
+    rows = {"y_test": "x_test", "y_source": "x_source", "y_unrelated": "x_source"}.get(
+        name, "x_target" if name == "y_target" else "x"
+    )
     if y.shape != (n,):
         raise ValueError(
             f"{name} must have shape ({n},), one label per row of {rows}, got {y.shape}"
