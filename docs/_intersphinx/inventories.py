@@ -43,6 +43,7 @@ INVENTORIES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "2.4",
         {
             "numpy.allclose": ("function", NUMPY_GENERATED),
+            "numpy.argmax": ("function", NUMPY_GENERATED),
             "numpy.bool": ("class", SCALARS),
             "numpy.dtype": ("class", NUMPY_GENERATED),
             "numpy.float32": ("class", SCALARS),
@@ -71,7 +72,9 @@ INVENTORIES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "torch.Generator": ("class", GENERATED),
             "torch._C.Generator": ("class", "generated/torch.Generator.html#torch.Generator"),
             "torch.Tensor": ("class", "tensors.html#$"),
+            "torch.Tensor.std": ("method", GENERATED),
             "torch.argsort": ("function", GENERATED),
+            "torch.nn.functional.cosine_similarity": ("function", GENERATED),
             "torch.distributions.Normal": (
                 "class",
                 "distributions.html#torch.distributions.normal.Normal",
