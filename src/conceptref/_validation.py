@@ -14,7 +14,8 @@ constraints, a rule is *declared* by the caller, not re-coded:
 * :func:`check_array`: a real array with its ``ndim`` or exact shape, non-emptiness and
   finiteness; :func:`check_same_shape` for two arrays that go together;
   :func:`check_dims_agree` for sizes of several arguments that must agree;
-  :func:`check_size` before allocating a large array; :func:`check_int_array` and :func:`check_bool_array` for integer and boolean arrays;
+  :func:`check_size` before allocating a large array; :func:`check_int_array` and
+  :func:`check_bool_array` for integer and boolean arrays;
 * :func:`check_labels`: class labels (integers, strings, booleans, finite floats), integers
   beyond the range of int64 rejected instead of wrapped or rounded;
 * :func:`check_binary`: a 0/1 array (booleans, or numbers 0 and 1);
@@ -24,9 +25,6 @@ constraints, a rule is *declared* by the caller, not re-coded:
   written in PyTorch; :func:`check_module`: a ``torch.nn.Module``;
 * :func:`as_numpy`: PyTorch tensors become NumPy arrays (detached, on the CPU, float16 and
   bfloat16 upcast), so every array check accepts them, and so does a list or tuple of them.
-
-The older helpers (:func:`as_real_array`, :func:`as_int`, :func:`as_positive_float`, …) keep
-their names, behaviour and messages, and are written on top of these.
 """
 
 from __future__ import annotations
@@ -680,52 +678,6 @@ def check_module(value: object, name: str) -> Any:
     if torch is None or not isinstance(value, torch.nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
     return value
-
-
-# --- the original helpers, on top of the checks above -------------------------------------------
-
-
-def as_real_array(value: npt.ArrayLike, name: str, *, min_ndim: int = 0) -> npt.NDArray[np.float64]:
-    """Return ``value`` as a finite float64 array with at least ``min_ndim`` dimensions.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not an array of real numbers (strings, objects, complex or booleans).
-    ValueError
-        If it has too few dimensions or holds NaN or infinity.
-    """
-    return check_array(value, name, min_ndim=min_ndim)
-
-
-def as_bool_array(value: npt.ArrayLike, name: str) -> npt.NDArray[np.bool_]:
-    """Return ``value`` as a boolean array; any other dtype is a :class:`TypeError`."""
-    return check_bool_array(value, name)
-
-
-def as_int(value: object, name: str, *, minimum: int) -> int:
-    """Return ``value`` as an ``int`` of at least ``minimum`` (``bool`` is rejected)."""
-    return check_int(value, name, Interval(minimum, None))
-
-
-def as_positive_int(value: object, name: str) -> int:
-    """Return ``value`` as an ``int`` of at least 1 (``bool`` is rejected)."""
-    return check_int(value, name, Interval(1, None))
-
-
-def as_finite_float(value: object, name: str) -> float:
-    """Return ``value`` as a finite ``float`` (``bool`` is rejected)."""
-    return check_real(value, name)
-
-
-def as_positive_float(value: object, name: str) -> float:
-    """Return ``value`` as a finite ``float`` greater than 0 (``bool`` is rejected)."""
-    return check_real(value, name, Interval(0, None, "neither"))
-
-
-def as_non_negative_float(value: object, name: str) -> float:
-    """Return ``value`` as a finite ``float`` of at least 0 (``bool`` is rejected)."""
-    return check_real(value, name, Interval(0, None))
 
 
 def check_odd_kernel_size(value: object, name: str = "kernel_size") -> int:
