@@ -462,6 +462,16 @@ def attention_mask(
     return mask
 
 
+def _decoding_start(next_token_logits: object, prompt: object) -> npt.NDArray[np.int64]:
+    """Check a decoder's model callable and return its prompt as a non-empty 1-D id array."""
+    if not callable(next_token_logits):
+        raise TypeError("next_token_logits must be callable: tokens -> logits of the next token")
+    sequence = check_int_array(prompt, "prompt", min_ndim=1, empty_any_dtype=True)
+    if sequence.ndim != 1 or sequence.size == 0:
+        raise ValueError(f"prompt must be a non-empty 1-D array of ids, got shape {sequence.shape}")
+    return sequence
+
+
 def greedy_decode(
     next_token_logits: Callable[[npt.NDArray[np.int64]], Any],
     prompt: npt.ArrayLike,
@@ -516,11 +526,7 @@ def greedy_decode(
     >>> greedy_decode(next_token_logits, [7], max_new_tokens=5, eos_token=9).tolist()
     [7, 8, 9]
     """
-    if not callable(next_token_logits):
-        raise TypeError("next_token_logits must be callable: tokens -> logits of the next token")
-    sequence = check_int_array(prompt, "prompt", min_ndim=1, empty_any_dtype=True)
-    if sequence.ndim != 1 or sequence.size == 0:
-        raise ValueError(f"prompt must be a non-empty 1-D array of ids, got shape {sequence.shape}")
+    sequence = _decoding_start(next_token_logits, prompt)
     steps = check_int(
         max_new_tokens, "max_new_tokens", Interval(1, MAX_NEW_TOKENS), high_name="MAX_NEW_TOKENS"
     )
@@ -745,11 +751,7 @@ def beam_search(
     >>> beam_search(next_token_logits, [0], num_beams=2, max_new_tokens=2).tolist()
     [0, 2, 3]
     """
-    if not callable(next_token_logits):
-        raise TypeError("next_token_logits must be callable: tokens -> logits of the next token")
-    sequence = check_int_array(prompt, "prompt", min_ndim=1, empty_any_dtype=True)
-    if sequence.ndim != 1 or sequence.size == 0:
-        raise ValueError(f"prompt must be a non-empty 1-D array of ids, got shape {sequence.shape}")
+    sequence = _decoding_start(next_token_logits, prompt)
     beams = check_int(num_beams, "num_beams", Interval(1, MAX_BEAMS), high_name="MAX_BEAMS")
     steps = check_int(
         max_new_tokens, "max_new_tokens", Interval(1, MAX_NEW_TOKENS), high_name="MAX_NEW_TOKENS"
