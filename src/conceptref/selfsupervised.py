@@ -44,12 +44,22 @@ __all__ = [
 TensorLike = torch.Tensor | npt.ArrayLike
 
 
-def _pair(z1: TensorLike, z2: TensorLike, names: tuple[str, str]) -> tuple[torch.Tensor, ...]:
-    """Validate two batches of embeddings of one shape ``(N, d)`` and return them in float64."""
+def _pair(
+    z1: TensorLike, z2: TensorLike, names: tuple[str, str], *, finite_norms: bool = False
+) -> tuple[torch.Tensor, ...]:
+    """Validate two batches of embeddings of one shape ``(N, d)`` and return them in float64.
+
+    With ``finite_norms``, also refuse a row whose squared norm overflows (see
+    :func:`_check_norms`), as every loss built on cosine similarities must.
+    """
     a = check_tensor(z1, names[0], ndim=2, non_empty=True)
     b = check_tensor(z2, names[1], ndim=2, non_empty=True)
     check_same_shape(a, b, names)
-    return a.to(torch.float64), b.to(torch.float64)
+    a, b = a.to(torch.float64), b.to(torch.float64)
+    if finite_norms:
+        _check_norms(a, names[0])
+        _check_norms(b, names[1])
+    return a, b
 
 
 def _contrastive(sim: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
@@ -136,9 +146,7 @@ def nt_xent_loss(z1: TensorLike, z2: TensorLike, temperature: float = 0.07) -> t
     2.2395
     """
     tau = _as_temperature(temperature)
-    a, b = _pair(z1, z2, ("z1", "z2"))
-    _check_norms(a, "z1")
-    _check_norms(b, "z2")
+    a, b = _pair(z1, z2, ("z1", "z2"), finite_norms=True)
     n = a.shape[0]
     z = F.normalize(torch.cat([a, b]), dim=1)  # (2N, d), unit rows (zero rows stay zero)
     sim = z @ z.T / tau  # (2N, 2N)
@@ -204,9 +212,7 @@ def info_nce_loss(query: TensorLike, key: TensorLike, temperature: float = 0.07)
     0.313262
     """
     tau = _as_temperature(temperature)
-    q, k = _pair(query, key, ("query", "key"))
-    _check_norms(q, "query")
-    _check_norms(k, "key")
+    q, k = _pair(query, key, ("query", "key"), finite_norms=True)
     n = q.shape[0]
     sim = F.normalize(q, dim=1) @ F.normalize(k, dim=1).T / tau  # (N, N)
     negative = ~torch.eye(n, dtype=torch.bool)
@@ -259,9 +265,7 @@ def negative_cosine_similarity(p: TensorLike, z: TensorLike) -> torch.Tensor:
     >>> float(negative_cosine_similarity([[1.0, 0.0], [0.0, 2.0]], [[3.0, 0.0], [1.0, 0.0]]))
     -0.5
     """
-    a, b = _pair(p, z, ("p", "z"))
-    _check_norms(a, "p")
-    _check_norms(b, "z")
+    a, b = _pair(p, z, ("p", "z"), finite_norms=True)
     return -F.cosine_similarity(a, b, dim=1, eps=_COSINE_EPS).mean()
 
 
