@@ -312,9 +312,7 @@ def velocity(
     >>> velocity([[1.0]], [[2.0]], [0], [0.64]).tolist()   # 0.8 * 2 - 0.6 * 1
     [[1.0]]
     """
-    x, e, steps = _noising_inputs(x0, noise, t)
-    a = _as_alphas_cumprod(alphas_cumprod)
-    ab = _per_sample(a, _timesteps(steps, a.size, x.shape[0]), x.ndim)
+    x, e, ab = _noising_inputs(x0, noise, t, alphas_cumprod)
     with _quiet():
         return _finite(np.sqrt(ab) * e - np.sqrt(1.0 - ab) * x, "x0 or noise is")
 
@@ -467,13 +465,18 @@ def _spread(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def _noising_inputs(
-    x0: object, noise: object, t: object
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Check the data, the noise and the timesteps of q_sample and velocity."""
+    x0: object, noise: object, t: object, alphas_cumprod: object
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Check the inputs of q_sample and velocity; return the data, the noise and ``alphas_cumprod``.
+
+    The last is taken at each sample's timestep, shaped to broadcast over the sample's axes.
+    """
     x = check_array(x0, "x0", min_ndim=1)
     e = check_array(noise, "noise", min_ndim=1)
     check_same_shape(x, e, ("x0", "noise"))
-    return x, e, check_int_array(t, "t")
+    steps = check_int_array(t, "t")
+    a = _as_alphas_cumprod(alphas_cumprod)
+    return x, e, _per_sample(a, _timesteps(steps, a.size, x.shape[0]), x.ndim)
 
 
 def _timesteps(arr: npt.NDArray[np.int64], size: int, n: int) -> npt.NDArray[np.int64]:
@@ -530,9 +533,7 @@ def q_sample(
     >>> q_sample([[1.0], [1.0]], [0, 1], [[1.0], [1.0]], [0.64, 0.36]).tolist()
     [[1.4], [1.4]]
     """
-    x, e, steps = _noising_inputs(x0, noise, t)
-    a = _as_alphas_cumprod(alphas_cumprod)
-    ab = _per_sample(a, _timesteps(steps, a.size, x.shape[0]), x.ndim)
+    x, e, ab = _noising_inputs(x0, noise, t, alphas_cumprod)
     with _quiet():
         return _finite(np.sqrt(ab) * x + np.sqrt(1.0 - ab) * e, "x0 or noise is")
 
