@@ -698,9 +698,7 @@ def bottleneck_savings(
     """
     c = check_int(channels, "channels", Interval(1, None))
     b = check_int(bottleneck_channels, "bottleneck_channels", Interval(1, None))
-    k = check_odd_kernel_size(kernel_size)
-    hw = _pair(size, "size")
-    has_bias = check_bool(bias, "bias")
+    k, hw, has_bias = _savings_layout(kernel_size, size, bias)
     plain = _cost([(c, c, k)], hw, has_bias)
     reduced = _cost([(c, b, 1), (b, b, k), (b, c, 1)], hw, has_bias)
     return Savings(plain=plain, reduced=reduced)
@@ -779,9 +777,7 @@ def inception_savings(
     c_in = check_int(in_channels, "in_channels", Interval(1, None))
     r = check_int(reduced_channels, "reduced_channels", Interval(1, None))
     c_out = check_int(out_channels, "out_channels", Interval(1, None))
-    k = check_odd_kernel_size(kernel_size)
-    hw = _pair(size, "size")
-    has_bias = check_bool(bias, "bias")
+    k, hw, has_bias = _savings_layout(kernel_size, size, bias)
     plain = _cost([(c_in, c_out, k)], hw, has_bias)
     reduced = _cost([(c_in, r, 1), (r, c_out, k)], hw, has_bias)
     return Savings(plain=plain, reduced=reduced)
@@ -814,6 +810,13 @@ def _conv_shape(
         if channels % g:
             raise ValueError(f"{name} = {channels} must be divisible by groups = {g}")
     return c_in, c_out, kh, kw, g
+
+
+def _savings_layout(
+    kernel_size: object, size: object, bias: object
+) -> tuple[int, tuple[int, int], bool]:
+    """Check the kernel size, the spatial size and the bias flag shared by the savings helpers."""
+    return check_odd_kernel_size(kernel_size), _pair(size, "size"), check_bool(bias, "bias")
 
 
 def _cost(layers: list[tuple[int, int, int]], size: tuple[int, int], bias: bool) -> ConvCost:
