@@ -59,11 +59,6 @@ TOKENIZER = PreTrainedTokenizerFast(
 
 
 def tiny_gpt2(seed: int, vocab: int = V) -> GPT2LMHeadModel:
-    with seeded(seed):
-        return _tiny_gpt2(vocab)
-
-
-def _tiny_gpt2(vocab: int) -> GPT2LMHeadModel:
     config = GPT2Config(
         vocab_size=vocab,
         n_positions=32,
@@ -74,15 +69,11 @@ def _tiny_gpt2(vocab: int) -> GPT2LMHeadModel:
         eos_token_id=2,
         pad_token_id=0,
     )
-    return GPT2LMHeadModel(config).eval()
+    with seeded(seed):
+        return GPT2LMHeadModel(config).eval()
 
 
 def tiny_bert(seed: int) -> BertForMaskedLM:
-    with seeded(seed):
-        return _tiny_bert()
-
-
-def _tiny_bert() -> BertForMaskedLM:
     config = BertConfig(
         vocab_size=V,
         hidden_size=8,
@@ -91,7 +82,8 @@ def _tiny_bert() -> BertForMaskedLM:
         intermediate_size=16,
         max_position_embeddings=32,
     )
-    return BertForMaskedLM(config).double().eval()
+    with seeded(seed):
+        return BertForMaskedLM(config).double().eval()
 
 
 @st.composite
@@ -116,16 +108,25 @@ def has_target(labels: np.ndarray, causal: bool) -> bool:
 # ---------------------------------------------------------------- losses
 
 
+def loss_matching_transformers(loss, hf_loss, logits, labels, *, causal: bool) -> float | None:
+    """Our loss, checked against transformers' (float32) loss function; None where no label is
+    a target, after checking that ours refuses such labels."""
+    if not has_target(labels, causal=causal):
+        with pytest.raises(ValueError, match="is the ignore index -100: the mean loss"):
+            loss(logits, labels)
+        return None
+    ours = loss(logits, labels)
+    hf = hf_loss(torch.from_numpy(logits), torch.from_numpy(labels), logits.shape[-1])
+    assert ours == pytest.approx(float(hf), rel=1e-5, abs=1e-5)  # transformers uses float32
+    return ours
+
+
 @given(case=logits_and_labels(min_length=2))
 def test_causal_lm_loss_equals_transformers_loss_function(case):
     logits, labels = case
-    if not has_target(labels, causal=True):
-        with pytest.raises(ValueError, match="is the ignore index -100: the mean loss"):
-            causal_lm_loss(logits, labels)
+    ours = loss_matching_transformers(causal_lm_loss, ForCausalLMLoss, logits, labels, causal=True)
+    if ours is None:
         return
-    ours = causal_lm_loss(logits, labels)
-    hf = ForCausalLMLoss(torch.from_numpy(logits), torch.from_numpy(labels), logits.shape[-1])
-    assert ours == pytest.approx(float(hf), rel=1e-5, abs=1e-5)  # transformers uses float32
     shifted = torch.nn.functional.cross_entropy(  # the same loss in float64
         torch.from_numpy(logits[:, :-1]).flatten(0, 1), torch.from_numpy(labels[:, 1:]).flatten()
     )
@@ -135,13 +136,9 @@ def test_causal_lm_loss_equals_transformers_loss_function(case):
 @given(case=logits_and_labels())
 def test_masked_lm_loss_equals_transformers_loss_function(case):
     logits, labels = case
-    if not has_target(labels, causal=False):
-        with pytest.raises(ValueError, match="is the ignore index -100: the mean loss"):
-            masked_lm_loss(logits, labels)
+    ours = loss_matching_transformers(masked_lm_loss, ForMaskedLMLoss, logits, labels, causal=False)
+    if ours is None:
         return
-    ours = masked_lm_loss(logits, labels)
-    hf = ForMaskedLMLoss(torch.from_numpy(logits), torch.from_numpy(labels), logits.shape[-1])
-    assert ours == pytest.approx(float(hf), rel=1e-5, abs=1e-5)
     exact = torch.nn.CrossEntropyLoss()(  # what BertForMaskedLM calls, in float64
         torch.from_numpy(logits).flatten(0, 1), torch.from_numpy(labels).flatten()
     )
@@ -198,6 +195,36 @@ def test_causal_loss_is_mean_negative_log_likelihood_by_hand():
 # ---------------------------------------------------------------- mask_tokens
 
 
+def bert_masks(tokens, specials, mask_prob, seed, **kwargs):
+    """Our masked inputs and labels for ``tokens`` (the vocabulary and [MASK] of the tests)."""
+    return mask_tokens(
+        tokens,
+        vocab_size=V,
+        mask_token=MASK_ID,
+        special_tokens=specials,
+        mask_prob=mask_prob,
+        seed=seed,
+        **kwargs,
+    )
+
+
+def collator_masks(rows, specials, mask_prob, seed, **kwargs):
+    """transformers' collator's masked inputs and labels for the 2-D ``rows``."""
+    collator = DataCollatorForLanguageModeling(
+        TOKENIZER, mlm_probability=mask_prob, seed=seed, **kwargs
+    )
+    batch = collator(
+        [
+            {
+                "input_ids": row.tolist(),
+                "special_tokens_mask": np.isin(row, specials).astype(int).tolist(),
+            }
+            for row in rows
+        ]
+    )
+    return batch["input_ids"].numpy(), batch["labels"].numpy()
+
+
 def check_mlm_invariants(tokens, inputs, labels, special, mask_id, vocab):
     selected = labels != IGNORE_INDEX
     assert inputs.shape == labels.shape == tokens.shape
@@ -226,15 +253,7 @@ def test_mask_tokens_invariants_hold_for_ours_and_the_collator(case, mask_prob, 
     tokens, seed = case
     specials = (0, 1, 2)
     kwargs = {"mask_replace_prob": replace[0], "random_replace_prob": replace[1]}
-    inputs, labels = mask_tokens(
-        tokens,
-        vocab_size=V,
-        mask_token=MASK_ID,
-        special_tokens=specials,
-        mask_prob=mask_prob,
-        seed=seed,
-        **kwargs,
-    )
+    inputs, labels = bert_masks(tokens, specials, mask_prob, seed, **kwargs)
     check_mlm_invariants(tokens, inputs, labels, specials, MASK_ID, V)
     eligible = ~np.isin(tokens, specials)
     selected = labels != IGNORE_INDEX
@@ -246,33 +265,12 @@ def test_mask_tokens_invariants_hold_for_ours_and_the_collator(case, mask_prob, 
         assert (inputs[selected] == MASK_ID).all()
     if replace == (0.0, 0.0):
         np.testing.assert_array_equal(inputs, tokens)
-    again = mask_tokens(
-        tokens,
-        vocab_size=V,
-        mask_token=MASK_ID,
-        special_tokens=specials,
-        mask_prob=mask_prob,
-        seed=seed,
-        **kwargs,
-    )
+    again = bert_masks(tokens, specials, mask_prob, seed, **kwargs)  # the same seed, same masks
     np.testing.assert_array_equal(again[0], inputs)
 
-    collator = DataCollatorForLanguageModeling(
-        TOKENIZER, mlm_probability=mask_prob, seed=seed, **kwargs
-    )
     rows = tokens.reshape(-1, tokens.shape[-1])
-    batch = collator(
-        [
-            {
-                "input_ids": row.tolist(),
-                "special_tokens_mask": np.isin(row, specials).astype(int).tolist(),
-            }
-            for row in rows
-        ]
-    )
-    check_mlm_invariants(
-        rows, batch["input_ids"].numpy(), batch["labels"].numpy(), specials, MASK_ID, V
-    )
+    theirs = collator_masks(rows, specials, mask_prob, seed, **kwargs)
+    check_mlm_invariants(rows, *theirs, specials, MASK_ID, V)
 
 
 Z = 5.5  # two-sided false-alarm rate of one comparison: 3.8e-8
@@ -311,25 +309,8 @@ def test_mask_tokens_rates_match_bert_and_the_collator(seed, mask_prob):
     tokens = rng.integers(5, V, size=(64, 64))
     tokens[:, 0], tokens[:, -1] = 1, 2  # [CLS] ... [SEP]
     specials = (0, 1, 2)
-    ours = mask_tokens(
-        tokens,
-        vocab_size=V,
-        mask_token=MASK_ID,
-        special_tokens=specials,
-        mask_prob=mask_prob,
-        seed=seed,
-    )
-    collator = DataCollatorForLanguageModeling(TOKENIZER, mlm_probability=mask_prob, seed=seed)
-    batch = collator(
-        [
-            {
-                "input_ids": row.tolist(),
-                "special_tokens_mask": np.isin(row, specials).astype(int).tolist(),
-            }
-            for row in tokens
-        ]
-    )
-    theirs = (batch["input_ids"].numpy(), batch["labels"].numpy())
+    ours = bert_masks(tokens, specials, mask_prob, seed)
+    theirs = collator_masks(tokens, specials, mask_prob, seed)
     for name, (inputs, labels) in {"ours": ours, "collator": theirs}.items():
         r = rates(tokens, inputs, labels, specials)
         n = r["selected"]
