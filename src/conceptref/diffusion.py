@@ -166,13 +166,20 @@ def beta_schedule(
 def _as_betas(betas: object, name: str = "betas") -> npt.NDArray[np.float64]:
     """Check a schedule: 1-D, non-empty, in [0, 1); only the last beta may be 1."""
     b = check_array(betas, name, ndim=1, non_empty=True, interval=Interval(0, 1))
-    ones = np.flatnonzero(b[:-1] == 1.0)
-    if ones.size:
-        raise ValueError(
-            f"{name} must lie in [0, 1) except the last, which may be 1 (zero terminal SNR); "
-            f"got 1.0 at index {ones[0]}"
-        )
+    rule = "{name} must lie in [0, 1) except the last, which may be 1 (zero terminal SNR); "
+    _only_at_last(b, 1.0, name, rule + "got 1.0 at index {index}")
     return b
+
+
+def _only_at_last(a: npt.NDArray[np.float64], value: float, name: str, message: str) -> None:
+    """Raise ValueError if ``value`` occurs in ``a`` before its last entry.
+
+    Zero terminal SNR allows the extreme value at the last step only. ``message`` is formatted
+    with ``name`` and the index of the first offending entry.
+    """
+    early = np.flatnonzero(a[:-1] == value)
+    if early.size:
+        raise ValueError(message.format(name=name, index=early[0]))
 
 
 def alphas_cumprod(betas: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -230,12 +237,8 @@ def _as_alphas_cumprod(value: object, name: str = "alphas_cumprod") -> npt.NDArr
             f"{name} must not increase (each step multiplies by 1 - beta with beta >= 0), got "
             f"{name}[{k}] = {a[k]:.17g} > {name}[{k - 1}] = {a[k - 1]:.17g}"
         )
-    zero = np.flatnonzero(a[:-1] == 0)
-    if zero.size:
-        raise ValueError(
-            f"{name} may be 0 only at its last step (zero terminal SNR), got 0 at index "
-            f"{zero[0]}; a product that underflowed float64 cannot be used"
-        )
+    rule = "{name} may be 0 only at its last step (zero terminal SNR), got 0 at index {index}; "
+    _only_at_last(a, 0.0, name, rule + "a product that underflowed float64 cannot be used")
     return a
 
 
