@@ -97,8 +97,18 @@ def _module_file(name: str, package: Path) -> Path | None:
 
 def _imported_names(path: Path, name: str) -> Iterable[str]:
     """Dotted names of the modules (and of the names inside them) that ``path`` imports."""
-    is_package = path.name == "__init__.py"
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    return _parsed_imports(path.read_text(encoding="utf-8"), str(path), name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_imports(source: str, path: str, name: str) -> tuple[str, ...]:
+    """The imports of a module's source, parsed once per process (every figure walks them)."""
+    return tuple(_walk_imports(source, path, name))
+
+
+def _walk_imports(source: str, path: str, name: str) -> Iterable[str]:
+    is_package = Path(path).name == "__init__.py"
+    for node in ast.walk(ast.parse(source, path)):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
