@@ -1,6 +1,6 @@
 """Build the site and the PDF and check every example. `nox -l` lists the sessions.
 
-Plain `nox` runs every check that needs no TeX: lint, tests, doctest and docs.
+Plain `nox` runs every check that needs no TeX: lint, tests, doctest, docs and docchecks.
 """
 
 from __future__ import annotations
@@ -103,12 +103,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Run pytest: oracle, property, bad-input and docs tests, and the docstring examples."""
+    """Run pytest on every core: oracle, property, bad-input and docs tests, docstring examples.
+
+    The tests that build part of the site with Sphinx (marked ``slow``) run in ``docchecks``.
+    """
     python = shared_environment(session) / "python"
     # The ten slowest tests are listed: the suite must stay under 25 s.
     session.run(
-        str(python), "-m", "pytest", "--durations=10", *session.posargs,
-        env=OFFLINE, external=True,
+        str(python), "-m", "pytest", "-n", "auto", "-m", "not slow", "--durations=10",
+        *session.posargs, env=OFFLINE, external=True,
     )  # fmt: skip
 
 
@@ -117,7 +120,7 @@ def fuzz(session: nox.Session) -> None:
     """Run the property tests with 20 times as many generated examples (hypothesis profile)."""
     python = shared_environment(session) / "python"
     session.run(
-        str(python), "-m", "pytest", "-m", "not slow", "-p", "no:cacheprovider",
+        str(python), "-m", "pytest", "-n", "auto", "-m", "not slow", "-p", "no:cacheprovider",
         *session.posargs, env={**OFFLINE, "HYPOTHESIS_PROFILE": "fuzz"}, external=True,
     )  # fmt: skip
 
@@ -137,6 +140,16 @@ def docs(session: nox.Session) -> None:
     sphinx(session, "html", BUILD / "html")
     korean(session, "html", BUILD / "html")
     session.log(f"Open the site: {(BUILD / 'html' / 'index.html').as_uri()}")
+
+
+@nox.session(venv_backend="none")
+def docchecks(session: nox.Session) -> None:
+    """Run the tests that build pages with planted errors (pytest -m slow): each must fail."""
+    python = shared_environment(session) / "python"
+    session.run(
+        str(python), "-m", "pytest", "-n", "auto", "-m", "slow", "--durations=5",
+        *session.posargs, env=OFFLINE, external=True,
+    )  # fmt: skip
 
 
 @nox.session(default=False, venv_backend="none")

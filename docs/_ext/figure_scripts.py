@@ -54,7 +54,7 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,21 +177,46 @@ def load_script(script: Path) -> Any:
     return module
 
 
+def _load(path: Path) -> Any:
+    with path.open("rb") as file:
+        return pickle.load(file)  # written by this module from the project's own scripts
+
+
+@contextlib.contextmanager
+def _locked(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (on systems without ``fcntl``: no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: two builds at once may compute the same data twice
+        yield
+        return
+    with lock.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
 def figure_data(script: Path, cache: Path | None = None) -> Any:
     """What ``script`` plots: from the cache when its key is there, else computed and stored."""
     cache = CACHE if cache is None else cache
     script = Path(script).resolve()
     path = cache / f"{script.stem}-{data_key(script)}.pickle"
     if path.is_file():
-        with path.open("rb") as file:
-            return pickle.load(file)  # written by this module from the project's own scripts
-    logger.info("computing the data of %s", script.name)
-    value = load_script(script).data()
+        return _load(path)
     cache.mkdir(parents=True, exist_ok=True)
-    # Written to a temporary file and renamed: builds running side by side never read half a file.
-    with tempfile.NamedTemporaryFile(dir=cache, suffix=".tmp", delete=False) as file:
-        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(file.name, path)
+    # One process computes a figure's data: another build that wants it meanwhile (the other
+    # edition, a test) waits for it and reads the file.
+    with _locked(cache / f"{script.stem}.lock"):
+        if path.is_file():
+            return _load(path)
+        logger.info("computing the data of %s", script.name)
+        value = load_script(script).data()
+        # Written to a temporary file and renamed: no build ever reads half a file.
+        with tempfile.NamedTemporaryFile(dir=cache, suffix=".tmp", delete=False) as file:
+            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(file.name, path)
     for stale in cache.glob(f"{script.stem}-*.pickle"):
         if stale != path:
             stale.unlink(missing_ok=True)
