@@ -23,7 +23,10 @@ languages, ``nox -s serve`` and the figure tests. The key hashes the script's so
 of every ``conceptref`` module the script imports (transitively, package ``__init__`` files
 included) and the versions of Python, NumPy, PyTorch and matplotlib. A page depends on its
 scripts and on those modules, so changing a helper makes Sphinx read again exactly the pages whose
-figures use it, and only figures whose key changed are computed again.
+figures use it, and only figures whose key changed are computed again. Builds running side by
+side (the two editions, tests) compute each figure's data once: one takes a lock per script
+(``docs/_build/.figure-data-locks``) while it computes, the others wait and read its file, which
+appears whole (written to a temporary file, then renamed).
 
 Drawing is cheap and is not cached across builds: the builders that show figures (PNG for HTML
 and EPUB, PDF for LaTeX) draw them into the build's doctree directory, one file per figure,
@@ -207,8 +210,10 @@ def figure_data(script: Path, cache: Path | None = None) -> Any:
         return _load(path)
     cache.mkdir(parents=True, exist_ok=True)
     # One process computes a figure's data: another build that wants it meanwhile (the other
-    # edition, a test) waits for it and reads the file.
-    with _locked(cache / f"{script.stem}.lock"):
+    # edition, a test) waits for it and reads the file. The locks live beside the cache.
+    locks = cache.with_name(f"{cache.name}-locks")
+    locks.mkdir(exist_ok=True)
+    with _locked(locks / f"{script.stem}.lock"):
         if path.is_file():
             return _load(path)
         logger.info("computing the data of %s", script.name)
