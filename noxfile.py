@@ -144,7 +144,11 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def docchecks(session: nox.Session) -> None:
-    """Run the tests that build pages with planted errors (pytest -m slow): each must fail."""
+    """Run the tests that build sites with Sphinx (pytest -m slow), planted errors among them.
+
+    Apart from ``tests`` so that it stays fast; after ``docs``, whose built site some of them
+    search. Plain ``nox`` and CI run it.
+    """
     python = shared_environment(session) / "python"
     session.run(
         str(python), "-m", "pytest", "-n", "auto", "-m", "slow", "--durations=5",
