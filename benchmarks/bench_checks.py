@@ -3,7 +3,8 @@
 Prints the median of the runs (wall-clock seconds, and the CPU seconds of the processes, which
 other work on the machine inflates less) for:
 
-- ``nox -s doctest tests``, each run from no doctrees (every page read again) and no pytest cache;
+- ``nox -s doctest tests`` (its two commands), each run from no doctrees (every page read
+  again) and no pytest cache;
 - pytest as ``nox -s tests`` runs it (on every core, without the ``slow`` tests), and the
   ``slow`` tests as ``nox -s docchecks`` runs them;
 - the doctest builder's start-up: the landing page alone, from a fresh environment (Sphinx, the
@@ -23,7 +24,6 @@ the first: the figures are drawn in each clean HTML build, never computed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import resource
 import shutil
@@ -105,11 +105,14 @@ def html_builds(repeat: int) -> dict[str, tuple[float, float]]:
 
 
 def nox_doctest_tests() -> tuple[float, float]:
-    """One run of ``nox -s doctest tests`` from no doctrees and no pytest cache."""
-    shutil.rmtree(DOCS / "_build" / "doctrees", ignore_errors=True)
-    shutil.rmtree(DOCS / "_build" / "doctest", ignore_errors=True)
+    """One run of the commands of ``nox -s doctest tests``, from no doctrees, no pytest cache.
+
+    The commands themselves, run with this Python: nox adds only its check of the environment.
+    """
     shutil.rmtree(ROOT / ".pytest_cache", ignore_errors=True)
-    return timed([sys.executable, "-m", "nox", "-s", "doctest", "tests"])
+    doctest_wall, doctest_cpu = timed(doctest())
+    tests_wall, tests_cpu = timed([*PYTEST, "-m", "not slow", "--durations=10"])
+    return doctest_wall + tests_wall, doctest_cpu + tests_cpu
 
 
 def report(title: str, results: dict[str, tuple[float, float]], repeat: int) -> None:
@@ -143,8 +146,7 @@ def main() -> None:
     results = {
         name: median([timed(command) for _ in range(repeat)]) for name, command in cases.items()
     }
-    if importlib.util.find_spec("nox") is not None:  # nox itself, when this Python has it
-        results["nox -s doctest tests"] = median([nox_doctest_tests() for _ in range(repeat)])
+    results["nox -s doctest tests"] = median([nox_doctest_tests() for _ in range(repeat)])
     report("check", results, repeat)
 
 
