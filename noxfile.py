@@ -1,10 +1,11 @@
 """Build the site and the PDF and check every example. `nox -l` lists the sessions.
 
-Plain `nox` runs every check that needs no TeX: lint, tests, doctest and docs.
+Plain `nox` runs every check that needs no TeX: lint, tests, doctest, docs and docchecks.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ DOCTREES = BUILD / "doctrees"  # shared by the html, doctest and latex builders
 CONSTRAINTS = ROOT / "constraints.txt"
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 STRICT = ("-W", "--keep-going", "-n", "-T")
+KOREAN = ("-D", "language=ko")  # the Korean edition (see korean())
 
 # Hugging Face libraries (test oracles) must never reach for the network: a download fails at once.
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -74,6 +76,17 @@ def shared_environment(session: nox.Session) -> Path:
     return environment(session, "shared", "bench", "serve")
 
 
+def sphinx_command(
+    session: nox.Session, builder: str, outdir: Path, *options: str, doctrees: Path = DOCTREES
+) -> list[str]:
+    """The command of a strict Sphinx build with one builder (see ``sphinx``)."""
+    bin_dir = shared_environment(session)
+    return [
+        str(bin_dir / "python"), "-m", "sphinx", "-b", builder, *STRICT, "-j", "auto",
+        "-d", str(doctrees), *options, str(DOCS), str(outdir), *session.posargs,
+    ]  # fmt: skip
+
+
 def sphinx(
     session: nox.Session, builder: str, outdir: Path, *options: str, doctrees: Path = DOCTREES
 ) -> None:
@@ -84,12 +97,8 @@ def sphinx(
     into a directory of its own: ``doctrees=``). Reading runs in parallel (every extension
     declares itself parallel-safe).
     """
-    bin_dir = shared_environment(session)
-    session.run(
-        str(bin_dir / "python"), "-m", "sphinx", "-b", builder, *STRICT, "-j", "auto",
-        "-d", str(doctrees), *options, str(DOCS), str(outdir), *session.posargs,
-        env=OFFLINE, external=True,
-    )  # fmt: skip
+    command = sphinx_command(session, builder, outdir, *options, doctrees=doctrees)
+    session.run(*command, env=OFFLINE, external=True)
 
 
 @nox.session
@@ -103,12 +112,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Run pytest: oracle, property, bad-input and docs tests, and the docstring examples."""
+    """Run pytest on every core: oracle, property, bad-input and docs tests, docstring examples.
+
+    The tests that build part of the site with Sphinx (marked ``slow``) run in ``docchecks``.
+    """
     python = shared_environment(session) / "python"
     # The ten slowest tests are listed: the suite must stay under 25 s.
     session.run(
-        str(python), "-m", "pytest", "--durations=10", *session.posargs,
-        env=OFFLINE, external=True,
+        str(python), "-m", "pytest", "-n", "auto", "-m", "not slow", "--durations=10",
+        *session.posargs, env=OFFLINE, external=True,
     )  # fmt: skip
 
 
@@ -117,7 +129,7 @@ def fuzz(session: nox.Session) -> None:
     """Run the property tests with 20 times as many generated examples (hypothesis profile)."""
     python = shared_environment(session) / "python"
     session.run(
-        str(python), "-m", "pytest", "-m", "not slow", "-p", "no:cacheprovider",
+        str(python), "-m", "pytest", "-n", "auto", "-m", "not slow", "-p", "no:cacheprovider",
         *session.posargs, env={**OFFLINE, "HYPOTHESIS_PROFILE": "fuzz"}, external=True,
     )  # fmt: skip
 
@@ -134,9 +146,39 @@ def docs(session: nox.Session) -> None:
     if shutil.which("dot") is None:
         session.error("The concept map needs Graphviz's dot. On Debian or Ubuntu:\n"
                       "    sudo apt-get install graphviz")  # fmt: skip
-    sphinx(session, "html", BUILD / "html")
-    korean(session, "html", BUILD / "html")
-    session.log(f"Open the site: {(BUILD / 'html' / 'index.html').as_uri()}")
+    # The two editions are built side by side: each build has serial stretches that leave a
+    # core idle, so together they take about two thirds of the time of one after the other.
+    # Figure data is computed once for both (a lock per figure in the shared cache).
+    out = BUILD / "html"
+    command = sphinx_command(session, "html", out / "ko", *KOREAN, doctrees=BUILD / "doctrees-ko")
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with (BUILD / "html-ko.log").open("w+", encoding="utf-8") as log:
+        session.log(f"Korean edition, side by side: {' '.join(command)}")
+        second = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **OFFLINE})  # fmt: skip
+        try:
+            sphinx(session, "html", out)
+        finally:
+            second.wait()
+            log.seek(0)
+            print(log.read(), end="", flush=True)
+    if second.returncode:
+        session.error(f"The Korean edition failed (exit {second.returncode}); see above.")
+    session.log(f"Open the site: {(out / 'index.html').as_uri()}")
+
+
+@nox.session(venv_backend="none")
+def docchecks(session: nox.Session) -> None:
+    """Run the tests that build sites with Sphinx (pytest -m slow), planted errors among them.
+
+    Apart from ``tests`` so that it stays fast; after ``docs``, whose built site some of them
+    search. Plain ``nox`` and CI run it.
+    """
+    python = shared_environment(session) / "python"
+    session.run(
+        str(python), "-m", "pytest", "-n", "auto", "-m", "slow", "--durations=5",
+        *session.posargs, env=OFFLINE, external=True,
+    )  # fmt: skip
 
 
 @nox.session(default=False, venv_backend="none")
@@ -198,7 +240,7 @@ def korean(session: nox.Session, builder: str, english: Path) -> Path:
     figure data is the English edition's, from the shared cache.
     """
     out = english / "ko"
-    sphinx(session, builder, out, "-D", "language=ko", doctrees=BUILD / "doctrees-ko")
+    sphinx(session, builder, out, *KOREAN, doctrees=BUILD / "doctrees-ko")
     return out
 
 

@@ -3,12 +3,18 @@
 Prints the median of the runs (wall-clock seconds, and the CPU seconds of the processes, which
 other work on the machine inflates less) for:
 
-- ``nox -s doctest tests``, each run from no doctrees (every page read again) and no pytest cache;
-- pytest alone;
-- the doctest builder's start-up: the landing page alone (Sphinx, the extensions, reading);
+- ``nox -s doctest tests`` (its two commands), each run from no doctrees (every page read
+  again) and no pytest cache;
+- pytest as ``nox -s tests`` runs it (on every core, without the ``slow`` tests), and the
+  ``slow`` tests as ``nox -s docchecks`` runs them;
+- the doctest builder's start-up: the landing page alone, from a fresh environment (Sphinx, the
+  extensions, reading every page);
 - the doctest builder over every page, and (``--pages``) over each concept page on its own;
-- a clean HTML build (a new output and doctree directory), and the rebuild after touching one
-  concept page, which reads and writes that page alone.
+- a clean HTML build (a new output and doctree directory) of the English edition, and of both
+  editions (English, and side by side Korean into ``html/ko`` with doctrees of its own, as
+  ``nox -s docs`` builds them);
+  and the rebuild after touching one concept page (and its Korean catalog), which reads and
+  writes that page alone: English, and both editions.
 
 Figure data comes from the shared cache (``docs/_build/.figure-data``), as in every build after
 the first: the figures are drawn in each clean HTML build, never computed.
@@ -19,7 +25,6 @@ the first: the figures are drawn in each clean HTML build, never computed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import resource
 import shutil
@@ -32,17 +37,29 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-SPHINX = [sys.executable, "-m", "sphinx", "-W", "-n", "-q", "-j", "auto"]
+SPHINX = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-T", "-q", "-j", "auto"]
+# As nox runs them: Hugging Face libraries (test oracles) never reach for the network.
+OFFLINE = {
+    **os.environ,
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+}
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
+PAGE = DOCS / "concepts" / "bias-vs-variance.md"
+CATALOG = DOCS / "locale" / "ko" / "LC_MESSAGES" / "concepts" / "bias-vs-variance.po"
 
 
 def timed(command: list[str]) -> tuple[float, float]:
     """Run ``command``; return its wall-clock and CPU (user + system, children) seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    result = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, env=OFFLINE)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    if result.returncode:  # timed all the same; the failure is shown
+        print(f"exit {result.returncode}: {' '.join(command)}\n{result.stdout[-2000:]!r}")
     return wall, cpu
 
 
@@ -56,31 +73,64 @@ def doctest(*pages: Path) -> list[str]:
             *map(str, pages)]  # fmt: skip
 
 
-def html(out: str) -> list[str]:
-    return [*SPHINX, "-b", "html", "-d", f"{out}/doctrees", str(DOCS), f"{out}/html"]
+def html(out: str, language: str = "en") -> list[str]:
+    """The HTML build of one edition: English into ``out/html``, another into ``out/html/<lang>``."""
+    if language == "en":
+        return [*SPHINX, "-b", "html", "-d", f"{out}/doctrees", str(DOCS), f"{out}/html"]
+    return [*SPHINX, "-b", "html", "-D", f"language={language}", "-d", f"{out}/doctrees-{language}",
+            str(DOCS), f"{out}/html/{language}"]  # fmt: skip
+
+
+def together(*commands: list[str]) -> tuple[float, float]:
+    """Run ``commands`` side by side (as ``nox -s docs`` builds the two editions)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    running = [
+        subprocess.Popen(
+            c, cwd=ROOT, env=OFFLINE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for c in commands
+    ]
+    for command, process in zip(commands, running, strict=True):
+        _, errors = process.communicate()
+        if process.returncode:  # timed all the same; the failure is shown
+            print(f"exit {process.returncode}: {' '.join(command)}\n{errors[-2000:]!r}")
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def html_builds(repeat: int) -> dict[str, tuple[float, float]]:
-    """Median seconds of a clean HTML build, and of the rebuild after touching one page."""
-    page = DOCS / "concepts" / "bias-vs-variance.md"
-    clean, touched = [], []
+    """Median seconds of clean HTML builds, and of rebuilds after touching one page."""
+    clean, clean_both, touched, touched_both = [], [], [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="bench-html-") as out:
             clean.append(timed(html(out)))
-            os.utime(page)  # a new modification time: Sphinx must read this page again
+            os.utime(PAGE)  # a new modification time: Sphinx must read this page again
             touched.append(timed(html(out)))
+        with tempfile.TemporaryDirectory(prefix="bench-html-") as out:
+            clean_both.append(together(html(out), html(out, "ko")))
+            os.utime(PAGE)
+            os.utime(CATALOG)  # the Korean edition reads the page again when either changes
+            touched_both.append(together(html(out), html(out, "ko")))
+    page = PAGE.relative_to(DOCS)
     return {
-        "html: clean build": median(clean),
-        f"html: rebuild after touching {page.relative_to(DOCS)}": median(touched),
+        "html: clean build, English": median(clean),
+        "html: clean build, both editions side by side": median(clean_both),
+        f"html: rebuild after touching {page}, English": median(touched),
+        f"html: rebuild after touching {page}, both editions": median(touched_both),
     }
 
 
 def nox_doctest_tests() -> tuple[float, float]:
-    """One run of ``nox -s doctest tests`` from no doctrees and no pytest cache."""
-    shutil.rmtree(DOCS / "_build" / "doctrees", ignore_errors=True)
-    shutil.rmtree(DOCS / "_build" / "doctest", ignore_errors=True)
+    """One run of the commands of ``nox -s doctest tests``, from no doctrees, no pytest cache.
+
+    The commands themselves, run with this Python: nox adds only its check of the environment.
+    """
     shutil.rmtree(ROOT / ".pytest_cache", ignore_errors=True)
-    return timed([sys.executable, "-m", "nox", "-s", "doctest", "tests"])
+    doctest_wall, doctest_cpu = timed(doctest())
+    tests_wall, tests_cpu = timed([*PYTEST, "-m", "not slow", "--durations=10"])
+    return doctest_wall + tests_wall, doctest_cpu + tests_cpu
 
 
 def report(title: str, results: dict[str, tuple[float, float]], repeat: int) -> None:
@@ -103,7 +153,8 @@ def main() -> None:
         return
 
     cases = {
-        "pytest (whole suite)": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        "pytest as nox -s tests (-n auto, not slow)": [*PYTEST, "-m", "not slow"],
+        "pytest as nox -s docchecks (-n auto, slow)": [*PYTEST, "-m", "slow"],
         "doctest builder start-up (index.md)": doctest(DOCS / "index.md"),
         "doctest builder, every page": doctest(),
     }
@@ -113,8 +164,7 @@ def main() -> None:
     results = {
         name: median([timed(command) for _ in range(repeat)]) for name, command in cases.items()
     }
-    if importlib.util.find_spec("nox") is not None:  # nox itself, when this Python has it
-        results["nox -s doctest tests"] = median([nox_doctest_tests() for _ in range(repeat)])
+    results["nox -s doctest tests"] = median([nox_doctest_tests() for _ in range(repeat)])
     report("check", results, repeat)
 
 

@@ -49,6 +49,9 @@ def bad_input_test(cases: list[Any]) -> Callable[..., None]:
 # Values of the wrong kind, or of the right kind with hostile contents. A property built by
 # `hostile_input_test` puts one of them in place of one argument of a valid call: the helper must
 # raise ValueError or TypeError, or return a result with no NaN or infinity in it.
+# Each function listed gets a third of the profile's examples: the properties cover every public
+# function of every module, so they are many; `nox -s fuzz` still runs 20 times as many.
+HOSTILE_SHARE = 3
 
 
 def _hostile_values():
@@ -156,10 +159,14 @@ def hostile_input_test(cases: list[Any]) -> Callable[..., None]:
     """
     import warnings
 
-    from hypothesis import given
+    from hypothesis import given, settings
     from hypothesis import strategies as st
 
+    # The loaded profile decides (tests/conftest.py): a share of its examples for each function.
+    examples = max(1, settings.default.max_examples // HOSTILE_SHARE)
+
     @pytest.mark.parametrize(("function", "valid_kwargs", "allow_non_finite"), cases)
+    @settings(max_examples=examples)
     @given(data=st.data())
     def test(function, valid_kwargs, allow_non_finite, data) -> None:
         argument = data.draw(st.sampled_from(sorted(valid_kwargs)), label="argument")

@@ -23,7 +23,10 @@ languages, ``nox -s serve`` and the figure tests. The key hashes the script's so
 of every ``conceptref`` module the script imports (transitively, package ``__init__`` files
 included) and the versions of Python, NumPy, PyTorch and matplotlib. A page depends on its
 scripts and on those modules, so changing a helper makes Sphinx read again exactly the pages whose
-figures use it, and only figures whose key changed are computed again.
+figures use it, and only figures whose key changed are computed again. Builds running side by
+side (the two editions, tests) compute each figure's data once: one takes a lock per script
+(``docs/_build/.figure-data-locks``) while it computes, the others wait and read its file, which
+appears whole (written to a temporary file, then renamed).
 
 Drawing is cheap and is not cached across builds: the builders that show figures (PNG for HTML
 and EPUB, PDF for LaTeX) draw them into the build's doctree directory, one file per figure,
@@ -54,7 +57,7 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,8 +100,18 @@ def _module_file(name: str, package: Path) -> Path | None:
 
 def _imported_names(path: Path, name: str) -> Iterable[str]:
     """Dotted names of the modules (and of the names inside them) that ``path`` imports."""
-    is_package = path.name == "__init__.py"
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    return _parsed_imports(path.read_text(encoding="utf-8"), str(path), name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_imports(source: str, path: str, name: str) -> tuple[str, ...]:
+    """The imports of a module's source, parsed once per process (every figure walks them)."""
+    return tuple(_walk_imports(source, path, name))
+
+
+def _walk_imports(source: str, path: str, name: str) -> Iterable[str]:
+    is_package = Path(path).name == "__init__.py"
+    for node in ast.walk(ast.parse(source, path)):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -167,21 +180,48 @@ def load_script(script: Path) -> Any:
     return module
 
 
+def _load(path: Path) -> Any:
+    with path.open("rb") as file:
+        return pickle.load(file)  # written by this module from the project's own scripts
+
+
+@contextlib.contextmanager
+def _locked(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (on systems without ``fcntl``: no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: two builds at once may compute the same data twice
+        yield
+        return
+    with lock.open("a") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
 def figure_data(script: Path, cache: Path | None = None) -> Any:
     """What ``script`` plots: from the cache when its key is there, else computed and stored."""
     cache = CACHE if cache is None else cache
     script = Path(script).resolve()
     path = cache / f"{script.stem}-{data_key(script)}.pickle"
     if path.is_file():
-        with path.open("rb") as file:
-            return pickle.load(file)  # written by this module from the project's own scripts
-    logger.info("computing the data of %s", script.name)
-    value = load_script(script).data()
+        return _load(path)
     cache.mkdir(parents=True, exist_ok=True)
-    # Written to a temporary file and renamed: builds running side by side never read half a file.
-    with tempfile.NamedTemporaryFile(dir=cache, suffix=".tmp", delete=False) as file:
-        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(file.name, path)
+    # One process computes a figure's data: another build that wants it meanwhile (the other
+    # edition, a test) waits for it and reads the file. The locks live beside the cache.
+    locks = cache.with_name(f"{cache.name}-locks")
+    locks.mkdir(exist_ok=True)
+    with _locked(locks / f"{script.stem}.lock"):
+        if path.is_file():
+            return _load(path)
+        logger.info("computing the data of %s", script.name)
+        value = load_script(script).data()
+        # Written to a temporary file and renamed: no build ever reads half a file.
+        with tempfile.NamedTemporaryFile(dir=cache, suffix=".tmp", delete=False) as file:
+            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(file.name, path)
     for stale in cache.glob(f"{script.stem}-*.pickle"):
         if stale != path:
             stale.unlink(missing_ok=True)
