@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +16,29 @@ ATOL = 1e-12  # float64 results against their oracle
 F64 = torch.float64
 # float32 results are compared with a tolerance relative to float32's resolution.
 TOLERANCE = {torch.float64: {"rtol": 0, "atol": ATOL}, torch.float32: {"rtol": 1e-5, "atol": 1e-5}}
+
+
+class lazy:
+    """A class or function of an oracle library, imported on first use.
+
+    pytest imports every test module in every worker before running a test; the heavy oracle
+    libraries (transformers above all) are imported only by the worker that runs a test using
+    them: ``GPT2Config = lazy("transformers", "GPT2Config")``.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name = module, name
+
+    @functools.cached_property
+    def _target(self) -> Any:
+        return getattr(importlib.import_module(self._module), self._name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target(*args, **kwargs)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._target, attribute)
+
 
 BAD_INPUT_FIELDS = ("function", "args", "kwargs", "error", "match")
 

@@ -11,17 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tokenizers import Tokenizer
 from tokenizers.models import WordLevel
-from transformers import (
-    BertConfig,
-    BertForMaskedLM,
-    DataCollatorForLanguageModeling,
-    GPT2Config,
-    GPT2LMHeadModel,
-    PreTrainedTokenizerFast,
-)
-from transformers.generation.logits_process import TopKLogitsWarper, TopPLogitsWarper
-from transformers.loss.loss_utils import ForCausalLMLoss, ForMaskedLMLoss
-from transformers.models.bart.modeling_bart import shift_tokens_right
 
 from conceptref._random import seeded
 from conceptref.attention import causal_mask
@@ -42,7 +31,19 @@ from conceptref.language_models import (
     top_k_filter,
     top_p_filter,
 )
-from helpers import bad, bad_input_test, hostile, hostile_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test, lazy
+
+BertConfig = lazy("transformers", "BertConfig")
+BertForMaskedLM = lazy("transformers", "BertForMaskedLM")
+DataCollatorForLanguageModeling = lazy("transformers", "DataCollatorForLanguageModeling")
+GPT2Config = lazy("transformers", "GPT2Config")
+GPT2LMHeadModel = lazy("transformers", "GPT2LMHeadModel")
+PreTrainedTokenizerFast = lazy("transformers", "PreTrainedTokenizerFast")
+TopKLogitsWarper = lazy("transformers.generation.logits_process", "TopKLogitsWarper")
+TopPLogitsWarper = lazy("transformers.generation.logits_process", "TopPLogitsWarper")
+ForCausalLMLoss = lazy("transformers.loss.loss_utils", "ForCausalLMLoss")
+ForMaskedLMLoss = lazy("transformers.loss.loss_utils", "ForMaskedLMLoss")
+shift_tokens_right = lazy("transformers.models.bart.modeling_bart", "shift_tokens_right")
 
 torch.set_num_threads(1)
 

@@ -13,9 +13,6 @@ import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from pytorch_metric_learning.losses import NTXentLoss, SelfSupervisedLoss
-from transformers import ViTMAEConfig
-from transformers.models.vit_mae.modeling_vit_mae import ViTMAEEmbeddings
 
 from conceptref.demos.selfsupervised import (
     ContentStyleData,
@@ -32,7 +29,12 @@ from conceptref.selfsupervised import (
     nt_xent_loss,
     random_masking,
 )
-from helpers import bad, bad_input_test, hostile, hostile_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test, lazy
+
+NTXentLoss = lazy("pytorch_metric_learning.losses", "NTXentLoss")
+SelfSupervisedLoss = lazy("pytorch_metric_learning.losses", "SelfSupervisedLoss")
+ViTMAEConfig = lazy("transformers", "ViTMAEConfig")
+ViTMAEEmbeddings = lazy("transformers.models.vit_mae.modeling_vit_mae", "ViTMAEEmbeddings")
 
 ATOL = 1e-12
 RTOL = 1e-12

@@ -10,10 +10,6 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from transformers import LlamaConfig
-from transformers.models.bloom.modeling_bloom import build_alibi_tensor
-from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding, apply_rotary_pos_emb
-from transformers.models.marian.modeling_marian import MarianSinusoidalPositionalEmbedding
 
 from conceptref.attention import causal_mask
 from conceptref.transformer import (
@@ -28,7 +24,15 @@ from conceptref.transformer import (
     rotary_embedding,
     sinusoidal_positional_encoding,
 )
-from helpers import bad, bad_input_test, hostile, hostile_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test, lazy
+
+LlamaConfig = lazy("transformers", "LlamaConfig")
+build_alibi_tensor = lazy("transformers.models.bloom.modeling_bloom", "build_alibi_tensor")
+LlamaRotaryEmbedding = lazy("transformers.models.llama.modeling_llama", "LlamaRotaryEmbedding")
+apply_rotary_pos_emb = lazy("transformers.models.llama.modeling_llama", "apply_rotary_pos_emb")
+MarianSinusoidalPositionalEmbedding = lazy(
+    "transformers.models.marian.modeling_marian", "MarianSinusoidalPositionalEmbedding"
+)
 
 ATOL = 1e-12
 
