@@ -54,7 +54,7 @@ def environment(session: nox.Session, name: str, *groups: str) -> Path:
     location = ROOT / ".nox" / name
     bin_dir = location / ("Scripts" if sys.platform == "win32" else "bin")
     project = PYPROJECT["project"]["dependencies"]
-    wanted = "\n".join([CONSTRAINTS.read_text(), *project, *requirements(*groups)])
+    wanted = "\n".join([CONSTRAINTS.read_text(), *project, *requirements(*groups, "test-no-deps")])
     stamp = location.with_name(f"{name}.installed")
     if not (bin_dir / "python").exists() and not (bin_dir / "python.exe").exists():
         session.run(sys.executable, "-m", "virtualenv", "-q", str(location), external=True)
@@ -62,6 +62,10 @@ def environment(session: nox.Session, name: str, *groups: str) -> Path:
         session.run(
             str(bin_dir / "python"), "-m", "pip", "install", "-q", "-c", str(CONSTRAINTS),
             "-e", str(ROOT), *requirements(*groups), external=True,
+        )  # fmt: skip
+        session.run(
+            str(bin_dir / "python"), "-m", "pip", "install", "-q", "--no-deps",
+            "-c", str(CONSTRAINTS), *requirements("test-no-deps"), external=True,
         )  # fmt: skip
         stamp.write_text(wanted)
     return bin_dir
@@ -285,6 +289,7 @@ def bench(session: nox.Session) -> None:
 def lock(session: nox.Session) -> None:
     """Re-resolve every dependency group and rewrite constraints.txt."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "dev"))
+    session.install("--no-deps", *nox.project.dependency_groups(PYPROJECT, "test-no-deps"))
     frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     # The local "+cpu" label is dropped so the pin is satisfied by the CPU build from any index.

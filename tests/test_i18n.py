@@ -375,6 +375,7 @@ KOREAN = {"widget": "위젯", "doohickey": "도구", "gadget": "장치"}
 def mini_page(stem: str, last: str = "It is also cheap.") -> str:
     """A concept page defining one term."""
     return f"""---
+summary: A small page.
 builds_on: []
 terms:
   - en: {stem}
@@ -448,7 +449,7 @@ def test_the_korean_build_names_stale_broken_and_bad_catalogs(tmp_path: Path) ->
     )
     lines = sorted(line for line in warnings.splitlines() if "WARNING" in line)
     assert "widget" not in warnings
-    assert "doohickey.md:12: WARNING: not translated in the Korean edition" in lines[0]
+    assert "doohickey.md:13: WARNING: not translated in the Korean edition" in lines[0]
     assert "'It is also cheap and light.'" in lines[0]
     assert "gadget.po:8: WARNING: the cross-reference {term}`gadget`" in warnings
     # A catalog that cannot be read stops the build at once, naming the file and line.
