@@ -23,15 +23,22 @@ class lazy:
 
     pytest imports every test module in every worker before running a test; the heavy oracle
     libraries (transformers above all) are imported only by the worker that runs a test using
-    them: ``GPT2Config = lazy("transformers", "GPT2Config")``.
+    them: ``GPT2Config = lazy("transformers", "GPT2Config")``, or a whole module:
+    ``skm = lazy("sklearn.metrics")``.
     """
 
-    def __init__(self, module: str, name: str) -> None:
+    def __init__(self, module: str, name: str | None = None) -> None:
         self._module, self._name = module, name
 
     @functools.cached_property
     def _target(self) -> Any:
-        return getattr(importlib.import_module(self._module), self._name)
+        import warnings
+
+        with warnings.catch_warnings():
+            # An oracle's import may warn about optional backends it does not find.
+            warnings.simplefilter("ignore")
+            module = importlib.import_module(self._module)
+            return module if self._name is None else getattr(module, self._name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._target(*args, **kwargs)

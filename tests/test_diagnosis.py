@@ -11,9 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from numpy.polynomial import Polynomial
-from sklearn.linear_model import LinearRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures
 
 from conceptref.diagnosis import (
     GAPS,
@@ -23,7 +20,11 @@ from conceptref.diagnosis import (
     diagnose,
     polynomial_fits,
 )
-from helpers import bad, bad_input_test, hostile, hostile_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test, lazy
+
+LinearRegression = lazy("sklearn.linear_model", "LinearRegression")
+make_pipeline = lazy("sklearn.pipeline", "make_pipeline")
+PolynomialFeatures = lazy("sklearn.preprocessing", "PolynomialFeatures")
 
 ATOL = 1e-12
 SEEDS = range(3)

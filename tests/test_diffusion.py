@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -11,14 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-with warnings.catch_warnings():
-    # diffusers' import may warn about optional backends it does not find; nothing here uses them
-    warnings.simplefilter("ignore")
-    from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler
-    from diffusers.guiders.guider_utils import rescale_noise_cfg
-    from diffusers.schedulers.scheduling_ddpm import (
-        rescale_zero_terminal_snr as diffusers_rescale_zero_terminal_snr,
-    )
 from conceptref.demos.diffusion import ToyDenoiser, sample_toy_ddpm, train_toy_ddpm
 from conceptref.demos.vae import ring_of_gaussians
 from conceptref.diffusion import (
@@ -36,7 +26,15 @@ from conceptref.diffusion import (
     signal_to_noise,
     velocity,
 )
-from helpers import bad, bad_input_test, hostile, hostile_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test, lazy
+
+AutoencoderKL = lazy("diffusers", "AutoencoderKL")
+DDIMScheduler = lazy("diffusers", "DDIMScheduler")
+DDPMScheduler = lazy("diffusers", "DDPMScheduler")
+rescale_noise_cfg = lazy("diffusers.guiders.guider_utils", "rescale_noise_cfg")
+diffusers_rescale_zero_terminal_snr = lazy(
+    "diffusers.schedulers.scheduling_ddpm", "rescale_zero_terminal_snr"
+)
 
 DIFFUSERS_NAME = {
     "linear": "linear",

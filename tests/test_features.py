@@ -14,11 +14,13 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from sklearn.decomposition import PCA
-from sklearn.feature_selection import SelectKBest, f_classif
 
 from conceptref.features import PCAResult, f_score, pca, principal_angles, select_k_best
-from helpers import bad, bad_input_test, hostile, hostile_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test, lazy
+
+PCA = lazy("sklearn.decomposition", "PCA")
+SelectKBest = lazy("sklearn.feature_selection", "SelectKBest")
+f_classif = lazy("sklearn.feature_selection", "f_classif")
 
 ATOL = 1e-10
 SEEDS = range(3)

@@ -10,10 +10,6 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from pycocotools import mask as mask_utils
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
-from sklearn import metrics as skm
 
 from conceptref.metrics import (
     STATS_NAMES,
@@ -23,7 +19,12 @@ from conceptref.metrics import (
     mean_average_precision,
     precision_recall_curve,
 )
-from helpers import ATOL, bad, bad_input_test, hostile, hostile_input_test
+from helpers import ATOL, bad, bad_input_test, hostile, hostile_input_test, lazy
+
+mask_utils = lazy("pycocotools.mask")
+COCO = lazy("pycocotools.coco", "COCO")
+COCOeval = lazy("pycocotools.cocoeval", "COCOeval")
+skm = lazy("sklearn.metrics")
 
 COCO_ATOL = 1e-9
 SEEDS = range(2)

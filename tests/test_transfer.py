@@ -12,8 +12,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from torch import nn
 
 from conceptref.demos.transfer import (
@@ -39,7 +37,9 @@ from conceptref.transfer import (
     replace_head,
     unfreeze,
 )
-from helpers import _memory_cap, bad, bad_input_test, hostile, hostile_input_test
+from helpers import _memory_cap, bad, bad_input_test, hostile, hostile_input_test, lazy
+
+LogisticRegression = lazy("sklearn.linear_model", "LogisticRegression")
 
 # --- the linear probe against scikit-learn ----------------------------------------------------
 
@@ -58,6 +58,8 @@ def probe_problems(draw):
 
 @given(probe_problems())
 def test_linear_probe_matches_sklearn_logistic_regression(problem):
+    from sklearn.exceptions import ConvergenceWarning
+
     x, y, c = problem
     probe = linear_probe(x, y, C=c)
     try:

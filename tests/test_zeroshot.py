@@ -12,9 +12,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.linear_model import Ridge
-from sklearn.metrics import balanced_accuracy_score
-from sklearn.neighbors import KNeighborsClassifier
 
 from conceptref.demos.zeroshot import AttributeData, make_attribute_data, ridge_fit
 from conceptref.zeroshot import (
@@ -27,7 +24,11 @@ from conceptref.zeroshot import (
     seen_unseen_curve,
     zero_shot_predict,
 )
-from helpers import bad, bad_input_test, hostile, hostile_input_test
+from helpers import bad, bad_input_test, hostile, hostile_input_test, lazy
+
+Ridge = lazy("sklearn.linear_model", "Ridge")
+balanced_accuracy_score = lazy("sklearn.metrics", "balanced_accuracy_score")
+KNeighborsClassifier = lazy("sklearn.neighbors", "KNeighborsClassifier")
 
 # Small integers (with many zeros) make exact ties, parallel rows and zero vectors common.
 COORDINATE = st.one_of(
