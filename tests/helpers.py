@@ -44,6 +44,10 @@ class lazy:
         return self._target(*args, **kwargs)
 
     def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            # pytest's collection looks for markers and fixtures on every module global: that
+            # is no use of the oracle, so it does not import it.
+            raise AttributeError(attribute)
         return getattr(self._target, attribute)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import torch
@@ -319,7 +321,10 @@ def test_tensors_with_grad_and_low_precision_are_accepted():
 # --- the helpers for zero terminal SNR, v-prediction and rescaled guidance ------------------
 
 
-VELOCITY_SCHEDULER = DDPMScheduler()  # get_velocity reads only its alphas_cumprod, set per case
+@functools.cache
+def velocity_scheduler():
+    """One scheduler: get_velocity reads only its alphas_cumprod, set per case."""
+    return DDPMScheduler()
 
 
 @given(case=noising_cases(), zero_snr=st.booleans())
@@ -329,7 +334,7 @@ def test_velocity_equals_get_velocity(case, zero_snr):
     if zero_snr and t_len > 1:
         betas = rescale_zero_terminal_snr(betas)
     a = alphas_cumprod(betas)
-    sched = VELOCITY_SCHEDULER
+    sched = velocity_scheduler()
     sched.alphas_cumprod = torch.tensor(a)  # float64: get_velocity computes in the sample's dtype
     x0_64, noise_64 = torch.tensor(x0, dtype=F64), torch.tensor(noise, dtype=F64)
     expected = sched.get_velocity(x0_64, noise_64, torch.tensor(t)).numpy()
