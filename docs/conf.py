@@ -36,7 +36,9 @@ extensions = [
     "mathjax_offline",  # docs/_ext: MathJax 3 served from _static, math renders with no network
     "sphinx_copybutton",
     "sphinx_codeautolink",  # names in the examples' code link to their API entries
+    "code_links",  # docs/_ext: ... and are linked without parsing the whole page again
     "sphinxcontrib.bibtex",
+    "reference_cache",  # docs/_ext: formatted references kept across builds, by content
     "api_pages",  # docs/_ext: docs/api/<module>.md for every public module of the package
     "figure_scripts",  # docs/_ext: figures from docs/figures/*.py, data cached by content
     "conceptmap",  # docs/_ext: glossary, term tables and concept map from the pages' front matter
@@ -91,6 +93,10 @@ _FLAGS = _PYTEST["tool"]["pytest"]["ini_options"]["doctest_optionflags"]
 doctest_default_flags = functools.reduce(operator.or_, (getattr(doctest, f) for f in _FLAGS))
 
 # Copy buttons copy the code of an example without its >>> / ... prompts and without output.
+# This project's own packages: code links hash their source to know when a name's target may have
+# changed, and resolve annotations imported under `if TYPE_CHECKING:` in them (docs/_ext/code_links.py).
+code_links_packages = ["conceptref"]
+
 copybutton_prompt_text = r">>> |\.\.\. "
 copybutton_prompt_is_regexp = True
 
