@@ -3,7 +3,9 @@
 :class:`Memory` holds what earlier builds wrote (read on first use) and what this build used or
 computed. :meth:`Memory.save` writes the latter (so entries no build uses any more are dropped),
 as a whole file (a temporary file, then renamed: builds of the two editions run side by side),
-and only if this build computed something new. Used by ``reference_cache`` and ``code_links``.
+and only if this build computed something new. Each site keeps its memories in its own
+``_build`` folder (:meth:`Memory.of`), beside the figure data. Used by ``reference_cache`` and
+``code_links``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-BUILD = Path(__file__).resolve().parents[1] / "_build"
+from sphinx.application import Sphinx
 
 
 class Memory:
@@ -25,6 +27,11 @@ class Memory:
         self.loaded: dict[str, Any] | None = None
         self.used: dict[str, Any] = {}
         self.new = False
+
+    @classmethod
+    def of(cls, app: Sphinx, name: str) -> Memory:
+        """The memory called ``name`` of the site that ``app`` builds."""
+        return cls(Path(app.srcdir) / "_build" / name)
 
     def get(self, key: str) -> Any:
         """The result stored under ``key``, or None."""
@@ -51,6 +58,6 @@ class Memory:
         handle, partial = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}-")
         with os.fdopen(handle, "wb") as file:
             pickle.dump(self.used, file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.chmod(partial, 0o644)  # noqa: S103 (an ordinary build file, as the others)
+        os.chmod(partial, 0o644)
         os.replace(partial, self.path)
         self.new = False

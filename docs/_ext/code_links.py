@@ -6,8 +6,9 @@ the code blocks, wraps the names in links and serializes the whole body again: a
 an HTML build, spent on prose it leaves alone. :func:`link_html` here does the same work on the
 code blocks' own HTML, found with a regular expression in Pygments' output, and leaves the rest of
 the page as it is: the same blocks, matched to the same examples by their text, the same names
-linked with the same patterns and titles. ``tests/test_code_links.py`` checks that the result
-parses to exactly what the library's own function returns, on every page of the site.
+linked with the same patterns and titles. ``tests/test_build_memory.py`` checks that the result
+parses to exactly what the library's own function returns, on generated pages (Python blocks and
+doctests, names next to ``&``, ``<`` and quotes, blocks with no example, nested documents).
 
 To find what a name refers to, sphinx-codeautolink imports the modules an example uses and
 follows their attributes and annotations, so a build that reads one page using ``torch`` imports
@@ -15,13 +16,13 @@ torch (1 to 2 s), and runs the ``if TYPE_CHECKING:`` imports of every module on 
 torch, its compiler stack: 1.5 s more). Here:
 
 - :func:`resolve_location` remembers each name's resolution across builds, in
-  ``docs/_build/.code-links.pickle``, under a hash of the name, the names in the inventory of
+  ``_build/.code-links.pickle``, under a hash of the name, the names in the inventory of
   link targets, the installed distributions and their versions, and the source of this
   project's own packages (``code_links_packages``): a build whose pages name only names it
   resolved before imports nothing.
 - :func:`populate_type_checking` runs the ``if TYPE_CHECKING:`` imports of those packages'
-  modules only, which name their types for the links; the tests check that the site's links
-  stay the same.
+  modules only, whose annotations name the types the links follow; the libraries' own
+  annotations resolve without them (on this site's pages, the HTML is the same either way).
 
 Like the functions it replaces, it is written against sphinx-codeautolink's internals (version
 pinned in constraints.txt): its block classes, name patterns and link format.
@@ -29,11 +30,12 @@ pinned in constraints.txt): its block classes, name patterns and link format.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import html
-import importlib.metadata
 import importlib.util
+import os
 import re
 import sys
 from pathlib import Path
@@ -41,9 +43,8 @@ from types import ModuleType
 from typing import Any
 
 import sphinx_codeautolink.extension as codeautolink
-from build_memory import BUILD, Memory
+from build_memory import Memory
 from sphinx.application import Sphinx
-from sphinx.config import Config
 from sphinx_codeautolink.extension import block, resolve
 from sphinx_codeautolink.warn import logger, warn_type
 
@@ -131,9 +132,9 @@ def link_html(
             text = selection[first:last]
             title = "" if disable_link_titles else _title(name.resolved_location, text)
             link = f'<a href="{location}"{title} class="sphinx-codeautolink-a">{text}</a>'
-            lines[begin_line : end_line + 1] = (
-                selection[:first] + link + selection[last:]
-            ).split("\n")
+            lines[begin_line : end_line + 1] = (selection[:first] + link + selection[last:]).split(
+                "\n"
+            )
         linked[ix] = "\n".join(lines)
 
     pieces, done = [], 0
@@ -146,8 +147,9 @@ def link_html(
 
 _populate_type_checking = resolve.populate_type_checking
 _resolve_location = resolve.resolve_location
+METADATA_FOLDERS = (".dist-info", ".egg-info")
 _PACKAGES: set[str] = set()  # this project's own (code_links_packages)
-_memory = Memory(BUILD / ".code-links.pickle")
+_memory: Memory | None = None  # of the current build
 _fingerprints: dict[int, tuple[dict[str, str], str]] = {}  # per inventory: (it, hash of its keys)
 
 
@@ -159,10 +161,18 @@ def populate_type_checking(module: ModuleType) -> None:
 
 @functools.cache
 def _environment() -> str:
-    """A hash of what resolving can import: installed distributions and the project's sources."""
+    """A hash of what resolving can import: installed distributions and the project's sources.
+
+    The distributions are named by their metadata folders (``<name>-<version>.dist-info``) on
+    the import path, which a listing of each folder finds without reading any metadata.
+    """
     digest = hashlib.sha256(sys.version.encode())
-    distributions = {(d.metadata["Name"] or "", d.version) for d in importlib.metadata.distributions()}
-    digest.update(repr(sorted(distributions)).encode())
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            names = sorted(
+                name for name in os.listdir(entry or ".") if name.endswith(METADATA_FOLDERS)
+            )
+            digest.update(repr((entry, names)).encode())
     for package in sorted(_PACKAGES):
         spec = importlib.util.find_spec(package)
         for folder in (spec.submodule_search_locations or []) if spec else []:
@@ -182,6 +192,8 @@ def _inventory_hash(inventory: dict[str, str]) -> str:
 
 def resolve_location(chain: Any, inventory: dict[str, str]) -> str | None:
     """sphinx-codeautolink's ``resolve_location``, remembered across builds."""
+    if _memory is None:
+        return _resolve_location(chain, inventory)
     what = repr((list(chain.import_components), _inventory_hash(inventory), _environment()))
     key = hashlib.sha256(what.encode()).hexdigest()
     found = _memory.get(key)
@@ -196,13 +208,16 @@ def resolve_location(chain: Any, inventory: dict[str, str]) -> str | None:
     return found[1]
 
 
-def _configure(app: Sphinx, config: Config) -> None:
+def _start(app: Sphinx) -> None:
+    global _memory  # one build per process at a time
+    _memory = Memory.of(app, ".code-links.pickle")
     _PACKAGES.clear()
-    _PACKAGES.update(config.code_links_packages)
+    _PACKAGES.update(app.config.code_links_packages)
+    _environment.cache_clear()  # sources and installs may change between builds (autobuild)
 
 
 def _save(app: Sphinx, exception: BaseException | None) -> None:
-    if exception is None:
+    if exception is None and _memory is not None:
         _memory.save()
 
 
@@ -210,7 +225,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     """Use this module's functions in sphinx-codeautolink."""
     app.setup_extension("sphinx_codeautolink")
     app.add_config_value("code_links_packages", [], "env", types=[list])
-    app.connect("config-inited", _configure)
+    app.connect("builder-inited", _start)
     app.connect("build-finished", _save)
     # The names its handlers call, in the modules that call them.
     codeautolink.link_html = link_html

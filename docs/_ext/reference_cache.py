@@ -3,14 +3,14 @@
 pybtex looks its plugins (styles, name and label formats) up among the installed distributions'
 entry points every time one is named, and sphinxcontrib-bibtex names one for every citation on
 every page: a scan of every installed distribution each time, about 2 s of an HTML build. Here
-the entry points are read once per process (they do not change while Sphinx runs); plugins
+the entry points are read once per build; plugins
 registered at run time are still looked up first, as before.
 
 sphinxcontrib-bibtex formats every entry of ``references.bib`` in every build, twice (the
 reference list and its tooltip), when the environment is updated: about 1 s of every build, even
 one that reads no page. A formatted entry depends only on the style (its classes and their
 code), the label and the entry's own type, key, fields and names, so this extension remembers
-each one under a hash of exactly those, in ``docs/_build/.formatted-references.pickle``, shared
+each one under a hash of exactly those, in ``_build/.formatted-references.pickle``, shared
 by every builder and both editions. Change an entry (or the style) and only that entry is
 formatted again. Entries that refer to others (``crossref``) are always formatted afresh, and an
 entry whose formatting fails is never remembered, so its warning comes back in every build.
@@ -25,8 +25,8 @@ import inspect
 import sys
 from typing import Any
 
-from build_memory import BUILD, Memory
 import pybtex.plugin
+from build_memory import Memory
 from pybtex.style.formatting import BaseStyle
 from sphinx.application import Sphinx
 
@@ -37,7 +37,7 @@ VERSIONS = tuple(
 _format_entry = BaseStyle.format_entry  # pybtex's own, called for anything not remembered
 
 
-_memory = Memory(BUILD / ".formatted-references.pickle")
+_memory: Memory | None = None  # of the current build
 
 
 def _code(cls: type) -> str:
@@ -84,8 +84,8 @@ def _entry_key(style: BaseStyle, label: str, entry: Any) -> str | None:
 
 def format_entry(self: BaseStyle, label: str, entry: Any, bib_data: Any = None) -> Any:
     """pybtex's ``BaseStyle.format_entry``, remembered across builds."""
-    key = _entry_key(self, label, entry) if bib_data is None else None
-    if key is None:
+    key = _entry_key(self, label, entry) if bib_data is None and _memory is not None else None
+    if key is None or _memory is None:
         return _format_entry(self, label, entry, bib_data)
     found = _memory.get(key)
     if found is None:
@@ -104,8 +104,14 @@ def entry_points(**selection: str) -> importlib.metadata.EntryPoints:
     return _installed_entry_points().select(**selection)
 
 
+def _start(app: Sphinx) -> None:
+    global _memory  # one build per process at a time
+    _memory = Memory.of(app, ".formatted-references.pickle")
+    _installed_entry_points.cache_clear()  # a long-running process may see new installs
+
+
 def _save(app: Sphinx, exception: BaseException | None) -> None:
-    if exception is None:
+    if exception is None and _memory is not None:
         _memory.save()
 
 
@@ -113,5 +119,6 @@ def setup(app: Sphinx) -> dict[str, object]:
     """Remember formatted entries for the rest of this process and in the next builds."""
     BaseStyle.format_entry = format_entry  # type: ignore[method-assign]
     pybtex.plugin.entry_points = entry_points  # the name pybtex's plugin lookup calls
+    app.connect("builder-inited", _start)
     app.connect("build-finished", _save)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
