@@ -201,8 +201,10 @@ def term_uses(
     }  # fmt: skip
     plain = _plain(msgid).lower()
     for english in terms:
-        pattern = r"(?<![\w-])" + re.escape(english.lower()) + r"(?:s|es)?(?![\w-])"
-        if re.search(pattern, plain):
+        name = english.lower()
+        if name not in plain:  # the pattern below needs the name itself: most terms stop here
+            continue
+        if re.search(r"(?<![\w-])" + re.escape(name) + r"(?:s|es)?(?![\w-])", plain):
             used.add(english)
     return used
 
