@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,10 +55,15 @@ SPECIAL = {"[PAD]": 0, "[CLS]": 1, "[SEP]": 2, "[MASK]": 3, "[UNK]": 4}
 VOCAB = {**SPECIAL, **{f"w{i}": 5 + i for i in range(15)}}  # 20 ids
 V = len(VOCAB)
 MASK_ID, SPECIAL_IDS = SPECIAL["[MASK]"], tuple(SPECIAL.values())
-TOKENIZER = PreTrainedTokenizerFast(
-    tokenizer_object=Tokenizer(WordLevel(VOCAB, unk_token="[UNK]")),
-    **{f"{name}_token": f"[{name.upper()}]" for name in ("pad", "cls", "sep", "mask", "unk")},
-)
+
+
+@functools.cache
+def tokenizer() -> Any:
+    """A word-level tokenizer over VOCAB, built when a test first needs it (transformers)."""
+    return PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(WordLevel(VOCAB, unk_token="[UNK]")),
+        **{f"{name}_token": f"[{name.upper()}]" for name in ("pad", "cls", "sep", "mask", "unk")},
+    )
 
 
 def tiny_gpt2(seed: int, vocab: int = V) -> GPT2LMHeadModel:
@@ -212,7 +219,7 @@ def bert_masks(tokens, specials, mask_prob, seed, **kwargs):
 def collator_masks(rows, specials, mask_prob, seed, **kwargs):
     """transformers' collator's masked inputs and labels for the 2-D ``rows``."""
     collator = DataCollatorForLanguageModeling(
-        TOKENIZER, mlm_probability=mask_prob, seed=seed, **kwargs
+        tokenizer(), mlm_probability=mask_prob, seed=seed, **kwargs
     )
     batch = collator(
         [

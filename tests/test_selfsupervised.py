@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -39,17 +41,21 @@ ViTMAEEmbeddings = lazy("transformers.models.vit_mae.modeling_vit_mae", "ViTMAEE
 ATOL = 1e-12
 RTOL = 1e-12
 
-# One tiny ViT-MAE embedding layer, built from a config (no weights are downloaded); its
-# random_masking reads config.mask_ratio, which each test sets.
-MAE = ViTMAEEmbeddings(
-    ViTMAEConfig(hidden_size=4, num_hidden_layers=1, num_attention_heads=1, intermediate_size=4,
-                 image_size=4, patch_size=2, num_channels=1)
-)  # fmt: skip
+
+@functools.cache
+def mae() -> Any:
+    """One tiny ViT-MAE embedding layer, built from a config (no weights are downloaded) when a
+    test first needs it; its random_masking reads config.mask_ratio, which each test sets."""
+    return ViTMAEEmbeddings(
+        ViTMAEConfig(hidden_size=4, num_hidden_layers=1, num_attention_heads=1,
+                     intermediate_size=4, image_size=4, patch_size=2, num_channels=1)
+    )  # fmt: skip
 
 
 def mae_masking(x: torch.Tensor, ratio: float, noise: torch.Tensor):
-    MAE.config.mask_ratio = ratio
-    return MAE.random_masking(x, noise=noise)
+    layer = mae()
+    layer.config.mask_ratio = ratio
+    return layer.random_masking(x, noise=noise)
 
 
 def _lightly(module: str, name: str):
