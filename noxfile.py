@@ -28,7 +28,15 @@ STRICT = ("-W", "--keep-going", "-n", "-T")
 KOREAN = ("-D", "language=ko")  # the Korean edition (see korean())
 
 # Hugging Face libraries (test oracles) must never reach for the network: a download fails at once.
-OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+# And Python keeps compiled modules, even where PYTHONDONTWRITEBYTECODE is set: otherwise pytest
+# rewrites the asserts of every test module (and of hypothesis, a plugin) in every worker of
+# every run, about 2 s of CPU a worker.
+OFFLINE = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "PYTHONDONTWRITEBYTECODE": "",
+}
 
 # Debian/Ubuntu packages that the PDF needs; .ci/run installs the same list.
 TEX_PACKAGES = " ".join((DOCS / "tex-packages.txt").read_text().split())

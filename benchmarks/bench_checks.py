@@ -38,12 +38,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SPHINX = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-T", "-q", "-j", "auto"]
-# As nox runs them: Hugging Face libraries (test oracles) never reach for the network.
+# As nox runs them: Hugging Face libraries (test oracles) never reach for the network, and
+# compiled modules (pytest's rewritten tests among them) are kept.
 OFFLINE = {
     **os.environ,
     "HF_HUB_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
+    "PYTHONDONTWRITEBYTECODE": "",
 }
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"]
 PAGE = DOCS / "concepts" / "bias-vs-variance.md"
