@@ -43,6 +43,7 @@ extensions = [
     "figure_scripts",  # docs/_ext: figures from docs/figures/*.py, data cached by content
     "conceptmap",  # docs/_ext: glossary, term tables and concept map from the pages' front matter
     "korean_edition",  # docs/_ext: the Korean edition's search, glossary, language switch, checks
+    "small_builds",  # docs/_ext: a rebuild that reads a page or two runs in one process
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]

@@ -5,7 +5,8 @@
   with the project's sources and the inventory's names, not with the pages' addresses;
 - ``reference_cache`` formats every entry of references.bib exactly as pybtex does, remembers
   it across builds, and never remembers a failure;
-- ``build_memory.Memory`` writes whole files and keeps only what the last build used.
+- ``build_memory.Memory`` writes whole files and keeps only what the last build used;
+- ``small_builds`` keeps a rebuild of a few pages in one process.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ sys.path.insert(0, str(DOCS / "_ext"))
 import build_memory  # docs/_ext
 import code_links  # docs/_ext
 import reference_cache  # docs/_ext
+import small_builds  # docs/_ext
 
 # --- link_html: the same HTML as sphinx-codeautolink's ------------------------------------------
 
@@ -298,3 +300,14 @@ def test_a_memory_with_nothing_new_writes_nothing_and_survives_a_broken_file(tmp
     assert memory.get("a") is None
     memory.save()
     assert path.read_bytes() == b"not a pickle"
+
+
+# --- Small builds -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("pages", "parallel"), [(0, 1), (1, 1), (small_builds.FEW, 1), (20, 2)])
+def test_a_build_that_reads_few_pages_runs_in_one_process(pages, parallel):
+    app = SimpleNamespace(parallel=2, builder=SimpleNamespace(parallel_ok=True))
+    small_builds._serial_if_few(app, None, [f"page{i}" for i in range(pages)])
+    assert app.parallel == parallel
+    assert app.builder.parallel_ok is (parallel > 1)

@@ -150,7 +150,7 @@ _resolve_location = resolve.resolve_location
 METADATA_FOLDERS = (".dist-info", ".egg-info")
 _PACKAGES: set[str] = set()  # this project's own (code_links_packages)
 _memory: Memory | None = None  # of the current build
-_fingerprints: dict[int, tuple[dict[str, str], str]] = {}  # per inventory: (it, hash of its keys)
+_inventory: tuple[dict[str, str], str] | None = None  # the last inventory and its hash
 
 
 def populate_type_checking(module: ModuleType) -> None:
@@ -183,11 +183,10 @@ def _environment() -> str:
 
 def _inventory_hash(inventory: dict[str, str]) -> str:
     """A hash of the inventory's names: all that resolving reads of it (not the addresses)."""
-    known = _fingerprints.get(id(inventory))
-    if known is None or known[0] is not inventory:
-        known = (inventory, hashlib.sha256(repr(sorted(inventory)).encode()).hexdigest())
-        _fingerprints[id(inventory)] = known
-    return known[1]
+    global _inventory  # a build resolves every name against one inventory
+    if _inventory is None or _inventory[0] is not inventory:
+        _inventory = (inventory, hashlib.sha256(repr(sorted(inventory)).encode()).hexdigest())
+    return _inventory[1]
 
 
 def resolve_location(chain: Any, inventory: dict[str, str]) -> str | None:
@@ -209,8 +208,8 @@ def resolve_location(chain: Any, inventory: dict[str, str]) -> str | None:
 
 
 def _start(app: Sphinx) -> None:
-    global _memory  # one build per process at a time
-    _memory = Memory.of(app, ".code-links.pickle")
+    global _memory, _inventory  # one build per process at a time
+    _memory, _inventory = Memory.of(app, ".code-links.pickle"), None
     _PACKAGES.clear()
     _PACKAGES.update(app.config.code_links_packages)
     _environment.cache_clear()  # sources and installs may change between builds (autobuild)
