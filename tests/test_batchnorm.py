@@ -307,6 +307,7 @@ BAD_INPUT = [
     bad(expected_variance_shift, 0.5, mean=float("inf"), error=ValueError, match="mean must be finite"),
     bad(expected_variance_shift, 0.5, std=0.0, error=ValueError, match="std must be a finite number greater than 0"),
     bad(measure_variance_shift, 0.5, samples=1, error=ValueError, match="samples must be at least 2, got 1"),
+    bad(measure_variance_shift, 0.5, samples=10**7 + 1, error=ValueError, match=r"samples = 10000001 would need 10000001 float64 draws, more than the 10000000"),
     bad(measure_variance_shift, 0.5, samples=10.0, error=TypeError, match="samples must be an integer"),
     bad(measure_variance_shift, 0.5, seed=-1, error=ValueError, match="seed must lie in 0 … 2**63 - 1"),
 ]  # fmt: skip

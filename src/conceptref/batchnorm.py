@@ -37,7 +37,11 @@ from conceptref._validation import (
     check_size,
 )
 
+MAX_SAMPLES = 10**7
+"""The most draws :func:`measure_variance_shift` takes (80 MB of float64 per tensor)."""
+
 __all__ = [
+    "MAX_SAMPLES",
     "VarianceShift",
     "conv_bn_act",
     "expected_variance_shift",
@@ -434,8 +438,8 @@ def measure_variance_shift(
     std
         Standard deviation :math:`\sigma > 0` of the unit.
     samples
-        Number of draws, at least 2. The relative standard error of each variance is of the
-        order of :math:`\sqrt{2/\text{samples}}`, larger for large ``p``.
+        Number of draws, from 2 to :data:`MAX_SAMPLES`. The relative standard error of each
+        variance is of the order of :math:`\sqrt{2/\text{samples}}`, larger for large ``p``.
     seed
         Seed for the draws and the dropout masks, a non-negative integer.
 
@@ -450,8 +454,9 @@ def measure_variance_shift(
         If an argument is not a real number (``samples`` and ``seed``: not an integer; a
         ``bool`` is neither).
     ValueError
-        As :func:`expected_variance_shift`, if ``samples`` is less than 2 or ``seed`` is
-        negative, or if a measured variance is 0 (dropout zeroed every draw) or overflows.
+        As :func:`expected_variance_shift`, if ``samples`` is less than 2 or more than
+        :data:`MAX_SAMPLES` (checked before anything is drawn) or ``seed`` is negative, or if a
+        measured variance is 0 (dropout zeroed every draw) or overflows.
 
     See Also
     --------
@@ -470,6 +475,7 @@ def measure_variance_shift(
     mu = check_real(mean, "mean")
     sigma = check_real(std, "std", Interval(0, None, "neither"))
     n = check_int(samples, "samples", Interval(2, None))
+    check_size([("samples", n)], limit=MAX_SAMPLES, what="float64 draws")
     dropout = torch.nn.Dropout(q)
     with seeded(seed):  # dropout draws its masks from torch's global generator
         x = mu + sigma * torch.randn(n, dtype=torch.float64)  # one unit, n samples
